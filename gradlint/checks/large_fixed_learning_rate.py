@@ -1,0 +1,29 @@
+"""GL202 — an optimizer whose learning rate is too large to run without a schedule."""
+
+from __future__ import annotations
+
+from gradlint.checks import finding
+
+
+def origin_text(facts, value) -> str:
+    """'--lr default in line 12', 'constant LR in line 3', or '' for a literal at the use site."""
+    if not value.origin:
+        return ""
+    return f"{value.origin} in line {facts.line(value.node)}"
+
+
+def check(facts, settings):
+    for opt in facts.optimizers:
+        limit = settings.thresholds.lr_limits.get(opt.kind)
+        if limit is None or opt.lr is None or opt.scheduled or not opt.lr_given:
+            continue
+        value = opt.lr.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < limit:
+            continue
+        origin = origin_text(facts, opt.lr)
+        yield finding(
+            facts, "GL202", opt.call.node,
+            f"{opt.kind} lr={value:g}{f' ({origin})' if origin else ''} with no scheduler or warm-up: "
+            f"at or above {limit:g}, the safe ceiling for {opt.kind}, the first updates overshoot and the loss "
+            "diverges; lower it, or attach warm-up/decay (torch.optim.lr_scheduler)",
+        )

@@ -1,0 +1,135 @@
+"""Paths given on the command line → the files to lint (gitignore, exclude, default skips)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pathspec
+
+from gradlint.config import Settings
+
+SOURCE_SUFFIXES = (".py",)
+SKIPPED_DIRS = frozenset({"__pycache__", "build", "dist", "node_modules", "site-packages", "venv", "env"})
+
+
+class DiscoveryError(Exception):
+    pass
+
+
+def discover(paths: list[str], settings: Settings) -> list[Path]:
+    """Files to lint, each once, in sorted order. A missing path raises DiscoveryError."""
+    root = Path(settings.root).resolve()
+    excluded = pathspec.GitIgnoreSpec.from_lines([*settings.exclude, *settings.extend_exclude])
+    found: dict[Path, None] = {}
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise DiscoveryError(f"{raw}: no such file or directory")
+        if path.is_file():
+            found[path] = None  # named explicitly: always linted
+            continue
+        for file in _walk(path, root, excluded, settings.respect_gitignore):
+            found[file] = None
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def _relative(path: Path, root: Path) -> str | None:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+def _is_virtualenv(folder: Path) -> bool:
+    return (folder / "pyvenv.cfg").is_file()
+
+
+def _walk(top: Path, root: Path, excluded: pathspec.PathSpec, use_gitignore: bool):
+    ignores = _GitIgnores(top) if use_gitignore else None
+    seen_dirs: set[tuple[int, int]] = set()
+    for folder, dirnames, filenames in os.walk(top, followlinks=False, onerror=lambda err: None):
+        here = Path(folder)
+        try:
+            stat = here.stat()
+        except OSError:
+            dirnames[:] = []
+            continue
+        if (stat.st_dev, stat.st_ino) in seen_dirs:
+            dirnames[:] = []
+            continue
+        seen_dirs.add((stat.st_dev, stat.st_ino))
+        if ignores is not None:
+            ignores.enter(here)
+        kept = []
+        for name in sorted(dirnames):
+            sub = here / name
+            if name.startswith(".") or name in SKIPPED_DIRS or _is_virtualenv(sub):
+                continue
+            if _excluded(sub, root, excluded, is_dir=True) or (ignores and ignores.ignored(sub, is_dir=True)):
+                continue
+            kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if not name.endswith(SOURCE_SUFFIXES) or name.startswith("."):
+                continue
+            file = here / name
+            if _excluded(file, root, excluded, is_dir=False) or (ignores and ignores.ignored(file, is_dir=False)):
+                continue
+            if file.is_file():  # a dangling symlink is not a file
+                yield file
+
+
+def _excluded(path: Path, root: Path, spec: pathspec.PathSpec, is_dir: bool) -> bool:
+    if not spec.patterns:
+        return False
+    suffix = "/" if is_dir else ""
+    rel = _relative(path, root)
+    candidates = [path.name + suffix] + ([rel + suffix] if rel else [])
+    return any(spec.match_file(c) for c in candidates)
+
+
+class _GitIgnores:
+    """The .gitignore files that apply below the repository root, each matched relative to its folder."""
+
+    def __init__(self, top: Path):
+        self.specs: list[tuple[Path, pathspec.PathSpec]] = []
+        start = top.resolve()
+        repo = next((p for p in (start, *start.parents) if (p / ".git").exists()), None)
+        if repo is not None:
+            # .gitignore files between the repository root and the walked folder apply too.
+            for folder in reversed([start, *start.parents]):
+                if folder == repo or repo in folder.parents:
+                    if folder != start:
+                        self._load(folder)
+            info = repo / ".git" / "info" / "exclude"
+            if info.is_file():
+                self._add(repo, info)
+
+    def enter(self, folder: Path) -> None:
+        self._load(folder.resolve())
+
+    def _load(self, folder: Path) -> None:
+        candidate = folder / ".gitignore"
+        if candidate.is_file():
+            self._add(folder, candidate)
+
+    def _add(self, folder: Path, file: Path) -> None:
+        try:
+            lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return
+        self.specs.append((folder, pathspec.GitIgnoreSpec.from_lines(lines)))
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        resolved = path.resolve() if not path.is_symlink() else path.parent.resolve() / path.name
+        verdict = False
+        for folder, spec in self.specs:
+            try:
+                rel = resolved.relative_to(folder).as_posix()
+            except ValueError:
+                continue
+            result = spec.check_file(rel + ("/" if is_dir else ""))
+            if result.include is not None:
+                verdict = result.include
+        return verdict

@@ -1,0 +1,164 @@
+"""files → parse once → facts → checks → suppressions → findings, across a process pool."""
+
+from __future__ import annotations
+
+import io
+import os
+import tokenize
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gradlint.config import Settings
+from gradlint.finding import Finding, Span
+
+# Below this many files a pool costs more to start than it saves.
+POOL_THRESHOLD = 16
+
+
+@dataclass(frozen=True)
+class InternalError:
+    path: str
+    code: str  # the check that raised
+    message: str
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InternalError] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    files: list[str]
+    findings: list[Finding]
+    errors: list[InternalError]
+
+
+def decode(data: bytes) -> str:
+    """Source bytes → text, honouring a PEP 263 cookie and a UTF-8 BOM (UnicodeDecodeError/SyntaxError on failure)."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)
+
+
+def _syntax_finding(path: str, message: str, row: int, column: int) -> Finding:
+    return Finding("GL000", message, path, Span(row, column, row, column))
+
+
+def _decode_error(path: str, data: bytes, exc: Exception) -> Finding:
+    if isinstance(exc, UnicodeDecodeError):
+        before = data[: exc.start]
+        row = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        return _syntax_finding(path, f"cannot decode file as {exc.encoding}: {exc.reason}", row, column)
+    return _syntax_finding(path, f"cannot decode file: {exc}", 1, 1)
+
+
+def _parse_error(path: str, text: str, exc) -> Finding:
+    """CPython's own message and position where it rejects the file too (clearer than the CST parser's)."""
+    try:
+        compile(text, path, "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
+    except SyntaxError as python_error:
+        if python_error.lineno:
+            return _syntax_finding(path, f"syntax error: {python_error.msg}", python_error.lineno,
+                                   max(1, python_error.offset or 1))
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return _syntax_finding(path, f"syntax error: {exc.message}", exc.editor_line, exc.editor_column)
+
+
+def package_of(path: Path) -> str:
+    """The dotted package a file belongs to (folders with __init__.py), for relative imports."""
+    parts = []
+    folder = path.resolve().parent
+    while (folder / "__init__.py").is_file():
+        parts.append(folder.name)
+        folder = folder.parent
+    return ".".join(reversed(parts))
+
+
+def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str], package: str = "") -> FileResult:
+    """Everything for one file, in process: the unit of work of the pool."""
+    import libcst as cst
+
+    from gradlint import checks, suppress
+    from gradlint.facts.builder import build
+
+    result = FileResult(path)
+    try:
+        text = decode(data)
+    except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
+        if "GL000" in codes:
+            result.findings.append(_decode_error(path, data, exc))
+        return result
+    if suppress.skips_file(text):
+        return result
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        if "GL000" in codes:
+            result.findings.append(_parse_error(path, text, exc))
+        return result
+    except (RecursionError, MemoryError) as exc:
+        result.findings.append(_syntax_finding(path, f"cannot parse file: {type(exc).__name__}", 1, 1))
+        return result
+    facts = build(module, path, package)
+    lines = text.splitlines()
+    for code in sorted(codes):
+        check = checks.load(code)
+        if check is None:
+            continue
+        try:
+            found = list(check(facts, settings))
+        except Exception as exc:  # an isolated bug in one check must not stop the run
+            result.errors.append(InternalError(path, code, f"{type(exc).__name__}: {exc}"))
+            continue
+        result.findings.extend(f for f in found if not suppress.is_suppressed(f, lines))
+    return result
+
+
+def lint_file(path: Path, settings: Settings, codes: frozenset[str]) -> FileResult:
+    display = _display_path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return FileResult(display, findings=[_syntax_finding(display, f"cannot read file: {exc.strerror}", 1, 1)])
+    ignored = settings.ignored_for(_relative_to_root(path, settings))
+    active = codes - {c for c in codes if any(c.startswith(i) for i in ignored)}
+    return lint_source(display, data, settings, frozenset(active), package_of(path))
+
+
+def _lint_chunk(args) -> list[FileResult]:
+    paths, settings, codes = args
+    return [lint_file(p, settings, codes) for p in paths]
+
+
+def run(files: list[Path], settings: Settings, jobs: int | None = None) -> RunResult:
+    codes = settings.enabled_codes()
+    jobs = jobs or os.cpu_count() or 1
+    if len(files) < POOL_THRESHOLD or jobs == 1:
+        results = [lint_file(p, settings, codes) for p in files]
+    else:
+        chunk = max(1, min(64, len(files) // (jobs * 8)))
+        chunks = [files[i : i + chunk] for i in range(0, len(files), chunk)]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = [r for batch in pool.map(_lint_chunk, [(c, settings, codes) for c in chunks]) for r in batch]
+    findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key)
+    errors = [e for r in results for e in r.errors]
+    return RunResult([r.path for r in results], findings, errors)
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _relative_to_root(path: Path, settings: Settings) -> str:
+    try:
+        return path.resolve().relative_to(Path(settings.root).resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

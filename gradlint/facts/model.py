@@ -1,0 +1,132 @@
+"""The facts of one file: plain records gathered in one pass over the tree (see builder.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from gradlint.facts.names import Scope
+
+if TYPE_CHECKING:
+    from gradlint.facts.layers import Chain
+    from gradlint.facts.optim import Optimizer
+    from gradlint.facts.values import Value
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """A compound statement that encloses calls: a loop, a branch of an `if`, a `with`."""
+
+    kind: str  # "for" | "while" | "if" | "else" | "with" | "try"
+    node: cst.CSTNode
+    test: cst.BaseExpression | None = None  # the condition of an if/else/while
+
+
+@dataclass(frozen=True, eq=False)
+class CallInfo:
+    node: cst.Call
+    scope: Scope
+    qualname: str | None  # resolved through imports: "torch.nn.Sigmoid"
+    receiver: str | None  # for `a.b.m(...)`: "a.b"
+    method: str | None  # for `a.b.m(...)`: "m"
+    blocks: tuple[Block, ...]  # enclosing blocks within the function, outermost first
+    target: str | None  # `x = call(...)` → "x", `self.fc = call(...)` → "self.fc"
+
+    def kwarg(self, name: str) -> cst.BaseExpression | None:
+        for arg in self.node.args:
+            if arg.keyword is not None and arg.keyword.value == name:
+                return arg.value
+        return None
+
+    def positional(self, index: int) -> cst.BaseExpression | None:
+        args = [a for a in self.node.args if a.keyword is None and not a.star]
+        return args[index].value if index < len(args) else None
+
+    def argument(self, name: str, index: int) -> cst.BaseExpression | None:
+        return self.kwarg(name) or self.positional(index)
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    name: str
+    node: cst.FunctionDef | cst.Module
+    scope: Scope
+    class_name: str | None = None
+    calls: list[CallInfo] = field(default_factory=list)  # in evaluation order
+    # `xs += [...]` on a name, with its enclosing blocks: lists of layers grown in loops.
+    list_extends: list[tuple[str, cst.BaseExpression, tuple[Block, ...]]] = field(default_factory=list)
+    tensor_adds: int = 0  # `a + b` / `a += b` on non-literals: in a forward(), a skip connection
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    name: str
+    node: cst.ClassDef
+    scope: Scope
+    bases: tuple[str, ...]  # qualified where imported, else as written
+    decorators: tuple[str, ...]
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    attrs: dict[str, cst.BaseExpression] = field(default_factory=dict)  # self.x = value
+    fields: dict[str, cst.BaseExpression] = field(default_factory=dict)  # class-body `x: T = value`
+
+
+@dataclass(frozen=True, eq=False)
+class Argument:
+    """An argparse option: `parser.add_argument("--lr", default=0.1)`."""
+
+    flag: str
+    default: cst.BaseExpression
+    scope: Scope
+
+
+@dataclass(eq=False)
+class ModuleFacts:
+    path: str
+    module: cst.Module
+    scope: Scope
+    top: FunctionInfo  # the module's top-level code
+    functions: list[FunctionInfo] = field(default_factory=list)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    arguments: dict[str, Argument | None] = field(default_factory=dict)  # dest → option (None: ambiguous)
+    lr_item_assignments: int = 0  # `group["lr"] = ...`: a hand-written learning-rate schedule
+
+    @cached_property
+    def all_calls(self) -> list[CallInfo]:
+        return [call for fn in (self.top, *self.functions) for call in fn.calls]
+
+    @cached_property
+    def chains(self) -> list["Chain"]:
+        from gradlint.facts.layers import find_chains
+
+        return find_chains(self)
+
+    @cached_property
+    def optimizers(self) -> list["Optimizer"]:
+        from gradlint.facts.optim import find_optimizers
+
+        return find_optimizers(self)
+
+    def resolve(self, expr: cst.BaseExpression | None, scope: Scope) -> "Value | None":
+        from gradlint.facts.values import resolve
+
+        return resolve(expr, scope, self) if expr is not None else None
+
+    # Positions are computed only for files that produce a finding: PositionProvider costs
+    # about twice the parse, and most files of a real code base have no finding at all.
+    @cached_property
+    def _positions(self):
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+    def span(self, node: cst.CSTNode):
+        from gradlint.finding import Span
+
+        where = self._positions[node]
+        return Span(where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
+
+    def line(self, node: cst.CSTNode) -> int:
+        return self._positions[node].start.line

@@ -1,0 +1,116 @@
+"""gradlint's own import table: local names → qualified names, scoped, built in the facts pass.
+
+libcst's QualifiedNameProvider answers the same question at several times the cost of the parse;
+this table only records imports and is consulted for the handful of nodes that become facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from gradlint.facts.vocab import KNOWN_MEMBERS, canonical
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a chain of names and attributes, else None."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def module_name(node: cst.BaseExpression | None) -> str:
+    """`torch.nn` for the Attribute/Name of an import statement."""
+    return dotted(node) if node is not None else ""
+
+
+@dataclass
+class Scope:
+    kind: str  # "module" | "class" | "function"
+    name: str
+    parent: "Scope | None" = None
+    imports: dict[str, str] = field(default_factory=dict)
+    star_modules: list[str] = field(default_factory=list)
+    # Plain `name = value` bindings in this scope, in source order.
+    assigns: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+    params: dict[str, cst.BaseExpression | None] = field(default_factory=dict)
+    package: str = ""  # the file's dotted package, for relative imports
+
+    def add_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                full = module_name(alias.name)
+                if alias.asname is not None:
+                    self.imports[alias.asname.name.value] = full
+                else:
+                    head = full.split(".")[0]
+                    self.imports[head] = head
+            return
+        base = module_name(node.module)
+        if node.relative:
+            base = _relative_module(self.package, len(node.relative), base)
+        if isinstance(node.names, cst.ImportStar):
+            self.star_modules.append(base)
+            return
+        for alias in node.names:
+            name = alias.name.value if isinstance(alias.name, cst.Name) else module_name(alias.name)
+            local = alias.asname.name.value if alias.asname is not None else name
+            self.imports[local] = f"{base}.{name}" if base else name
+
+    def lookup_import(self, name: str) -> str | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.imports:
+                return scope.imports[name]
+            if scope.kind != "class" and (name in scope.assigns or name in scope.params):
+                return None  # a local binding shadows anything a star import could bring
+            for module in scope.star_modules:
+                if name in KNOWN_MEMBERS.get(module, ()):
+                    return f"{module}.{name}"
+            scope = scope.parent
+        return None
+
+    def qualify(self, node: cst.BaseExpression) -> str | None:
+        """The canonical qualified name of a name or attribute chain, if it comes from an import."""
+        text = dotted(node)
+        if text is None:
+            return None
+        head, _, rest = text.partition(".")
+        base = self.lookup_import(head)
+        if base is None:
+            return None
+        return canonical(f"{base}.{rest}" if rest else base)
+
+    def binding(self, name: str) -> cst.BaseExpression | None:
+        """The single value a name is bound to in the nearest scope that binds it (None if rebound)."""
+        scope: Scope | None = self
+        while scope is not None:
+            values = scope.assigns.get(name)
+            if values is not None:
+                return values[0] if len(values) == 1 else None
+            if name in scope.params:
+                return None
+            scope = scope.parent
+            while scope is not None and scope.kind == "class":
+                scope = scope.parent  # class bodies are not enclosing scopes for functions
+        return None
+
+    def function(self) -> "Scope | None":
+        scope: Scope | None = self
+        while scope is not None and scope.kind != "function":
+            scope = scope.parent
+        return scope
+
+
+def _relative_module(package: str, level: int, module: str) -> str:
+    parts = package.split(".") if package else []
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    base = ".".join(parts)
+    return ".".join(p for p in (base, module) if p)

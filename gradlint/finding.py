@@ -1,0 +1,44 @@
+"""The one record every stage passes along: a finding at a 1-based span of a file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    row: int
+    column: int
+    end_row: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two 1-based positions (end exclusive) with `content`."""
+
+    content: str
+    location: tuple[int, int]
+    end_location: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: str  # "safe" | "unsafe"
+    message: str
+    edits: tuple[Edit, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    path: str
+    span: Span
+    fix: Fix | None = None
+    # Lines on which a suppression comment silences this finding (a multi-line call: any of its lines).
+    suppress_rows: tuple[int, ...] = field(default=(), compare=False)
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.path, self.span.row, self.span.column, self.code)

@@ -1,0 +1,17 @@
+"""Reporters: one module per output format, each `render(findings, context) -> str`."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    files: tuple[str, ...]  # every linted file, in order
+    color: bool = False
+    show_source: bool = True
+
+
+def render(fmt: str, findings, context: ReportContext) -> str:
+    return importlib.import_module(f"gradlint.report.{fmt}_format").render(findings, context)
