@@ -28,6 +28,7 @@ class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
     errors: list[InternalError] = field(default_factory=list)
+    classes: dict = field(default_factory=dict)  # name → ClassSummary, for the project index
 
 
 @dataclass
@@ -104,7 +105,10 @@ def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str
     except (RecursionError, MemoryError) as exc:
         result.findings.append(_syntax_finding(path, f"cannot parse file: {type(exc).__name__}", 1, 1))
         return result
+    from gradlint.facts.traits import summarise
+
     facts = build(module, path, package)
+    result.classes = summarise(facts)
     lines = text.splitlines()
     for code in sorted(codes):
         check = checks.load(code)
@@ -145,9 +149,30 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None) -> RunRe
         chunks = [files[i : i + chunk] for i in range(0, len(files), chunk)]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             results = [r for batch in pool.map(_lint_chunk, [(c, settings, codes) for c in chunks]) for r in batch]
-    findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key)
+    findings = sorted(_resolve_cross_file(results), key=lambda f: f.sort_key)
     errors = [e for r in results for e in r.errors]
     return RunResult([r.path for r in results], findings, errors)
+
+
+def _resolve_cross_file(results: list[FileResult]):
+    """Findings that depend on classes of other files stand only if the project index proves the risk."""
+    from dataclasses import replace
+
+    from gradlint.facts.traits import ProjectIndex, module_keys
+
+    index = None
+    for result in results:
+        for found in result.findings:
+            if not found.needs:
+                yield found
+                continue
+            if index is None:
+                index = ProjectIndex()
+                for other in results:
+                    index.add(module_keys(other.path), other.classes)
+            evidence = next(filter(None, (index.evidence(ref, found.path) for ref in found.needs)), None)
+            if evidence is not None:
+                yield replace(found, message=found.message.replace("{evidence}", f"the model {evidence}"), needs=())
 
 
 def _display_path(path: Path) -> str:

@@ -38,6 +38,9 @@ class Finding:
     fix: Fix | None = None
     # Lines on which a suppression comment silences this finding (a multi-line call: any of its lines).
     suppress_rows: tuple[int, ...] = field(default=(), compare=False)
+    # Cross-file findings: project classes, one of which must prove recurrent/attention for the finding
+    # to stand; the engine fills "{evidence}" in the message from the project index.
+    needs: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def sort_key(self) -> tuple:

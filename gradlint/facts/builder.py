@@ -49,6 +49,7 @@ class _Builder:
         self.cls: ClassInfo | None = None
         self.blocks: tuple[Block, ...] = ()
         self.targets: dict[int, str] = {}
+        self.standalone: set[int] = set()
         self.handlers = {
             cst.Import: self.on_import,
             cst.ImportFrom: self.on_import,
@@ -62,6 +63,7 @@ class _Builder:
             cst.If: self.on_if,
             cst.With: self.on_with,
             cst.Call: self.on_call,
+            cst.Expr: self.on_expr,
             cst.BinaryOperation: self.on_binary,
             cst.Name: _leaf,
             cst.Integer: _leaf,
@@ -150,6 +152,16 @@ class _Builder:
     def on_assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self.assign_target(target.target, node.value)
+            if isinstance(target.target, cst.Name) and _contains_division(node.value):
+                self.function.divided.add(target.target.value)
+            if isinstance(target.target, cst.Attribute) and target.target.attr.value == "grad":
+                if isinstance(node.value, cst.Name) and node.value.value == "None":
+                    self.function.grad_resets.append((node, self.blocks, len(self.function.calls)))
+        self.visit(node.value)
+
+    def on_expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.Call):
+            self.standalone.add(id(node.value))
         self.visit(node.value)
 
     def on_ann_assign(self, node: cst.AnnAssign) -> None:
@@ -162,6 +174,8 @@ class _Builder:
     def on_aug_assign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
             self.bind(node.target.value, UNKNOWN)
+            if isinstance(node.operator, cst.DivideAssign):
+                self.function.divided.add(node.target.value)
             if isinstance(node.operator, cst.AddAssign) and isinstance(node.value, (cst.List, cst.Tuple)):
                 self.function.list_extends.append((node.target.value, node.value, self.blocks))
         if isinstance(node.operator, cst.AddAssign) and not _is_literal(node.value):
@@ -245,6 +259,7 @@ class _Builder:
             method=method,
             blocks=self.blocks,
             target=self.targets.pop(id(node), None),
+            standalone=id(node) in self.standalone,
         )
         self.function.calls.append(call)
         if method == "add_argument":
@@ -277,6 +292,16 @@ class _Builder:
             arguments[dest] = None  # no default, or defined twice: not a value we can trust
         else:
             arguments[dest] = Argument(next((f for f in flags if f.startswith("--")), flags[0]), default, self.scope)
+
+
+def _contains_division(node: cst.BaseExpression) -> bool:
+    while isinstance(node, cst.BinaryOperation):
+        if isinstance(node.operator, (cst.Divide, cst.FloorDivide)):
+            return True
+        if _contains_division(node.right):
+            return True
+        node = node.left
+    return False
 
 
 def _is_literal(node: cst.BaseExpression) -> bool:

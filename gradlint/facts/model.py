@@ -34,6 +34,7 @@ class CallInfo:
     method: str | None  # for `a.b.m(...)`: "m"
     blocks: tuple[Block, ...]  # enclosing blocks within the function, outermost first
     target: str | None  # `x = call(...)` → "x", `self.fc = call(...)` → "self.fc"
+    standalone: bool = False  # the whole expression statement: its result is discarded
 
     def kwarg(self, name: str) -> cst.BaseExpression | None:
         for arg in self.node.args:
@@ -59,6 +60,10 @@ class FunctionInfo:
     # `xs += [...]` on a name, with its enclosing blocks: lists of layers grown in loops.
     list_extends: list[tuple[str, cst.BaseExpression, tuple[Block, ...]]] = field(default_factory=list)
     tensor_adds: int = 0  # `a + b` / `a += b` on non-literals: in a forward(), a skip connection
+    # `p.grad = None`: a way to zero gradients, with its enclosing blocks.
+    # (node, blocks, number of calls recorded before it: its place in the call order)
+    grad_resets: list[tuple[cst.CSTNode, tuple[Block, ...], int]] = field(default_factory=list)
+    divided: set[str] = field(default_factory=set)  # names assigned a division (`loss = loss / k`, `loss /= k`)
 
 
 @dataclass(eq=False)
@@ -108,6 +113,19 @@ class ModuleFacts:
         from gradlint.facts.optim import find_optimizers
 
         return find_optimizers(self)
+
+    @cached_property
+    def events(self) -> dict:
+        """FunctionInfo → its training-step events, helpers inlined (see steps.py)."""
+        from gradlint.facts.steps import function_events
+
+        return function_events(self)
+
+    @cached_property
+    def training_loops(self) -> list:
+        from gradlint.facts.steps import find_training_loops
+
+        return find_training_loops(self)
 
     def resolve(self, expr: cst.BaseExpression | None, scope: Scope) -> "Value | None":
         from gradlint.facts.values import resolve

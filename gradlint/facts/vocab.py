@@ -115,3 +115,98 @@ KNOWN_MEMBERS = _members(
     SATURATING_MODULES, NORM_MODULES, WEIGHT_MODULES, RECURRENT_MODULES, ATTENTION_MODULES, CONTAINER_MODULES,
     SATURATING_FUNCTIONS, NORM_FUNCTIONS, OPTIMIZERS, SCHEDULER_FUNCTIONS, {f"{NN}.Module"},
 )
+
+# -- training steps ----------------------------------------------------------------------------------
+GRAD_SCALERS = {"torch.cuda.amp.GradScaler", "torch.amp.GradScaler", "torch.GradScaler", "torch.cpu.amp.GradScaler",
+                "torch.amp.grad_scaler.GradScaler", "torch.cuda.amp.grad_scaler.GradScaler"}
+CLIP_FUNCTIONS = {
+    "torch.nn.utils.clip_grad_norm_": "norm", "torch.nn.utils.clip_grad_norm": "norm",
+    "torch.nn.utils.clip_grad.clip_grad_norm_": "norm", "torch.nn.utils.clip_grad_value_": "value",
+    "torch.nn.utils.clip_grad.clip_grad_value_": "value", "torch.nn.utils.clip_grads_with_norm_": "norm",
+}
+# Methods of framework objects that clip (and, for Accelerate/Fabric, unscale first on their own).
+CLIP_METHODS = {"clip_grad_norm_": "norm", "clip_grad_value_": "value", "clip_gradients": "norm"}
+AUTOCAST = {"torch.autocast", "torch.cuda.amp.autocast", "torch.amp.autocast", "torch.cpu.amp.autocast"}
+FLOAT16 = {"torch.float16", "torch.half"}
+BFLOAT16 = {"torch.bfloat16"}
+# Frameworks that clip by configuration: the keyword that sets it on their constructor.
+CLIP_CONFIG = {
+    "lightning.Trainer": "gradient_clip_val", "pytorch_lightning.Trainer": "gradient_clip_val",
+    "lightning.pytorch.Trainer": "gradient_clip_val", "transformers.TrainingArguments": "max_grad_norm",
+    "transformers.Seq2SeqTrainingArguments": "max_grad_norm", "transformers.Trainer": None,
+    "transformers.Seq2SeqTrainer": None, "deepspeed.initialize": None, "trl.SFTConfig": "max_grad_norm",
+}
+HF_ATTENTION_PREFIXES = ("transformers.AutoModel", "transformers.GPT", "transformers.Bert", "transformers.T5",
+                         "transformers.Llama", "transformers.Roberta", "transformers.BertModel")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Initialisation, probabilities, losses and singular operations (GL301, GL302, GL401, GL402, GL403).
+# ---------------------------------------------------------------------------------------------------
+INIT = "torch.nn.init"
+
+# nn.init functions by what they write; the deprecated spellings without "_" do the same.
+INIT_FUNCTIONS = {
+    f"{INIT}.{name}{suffix}": name
+    for name in ("normal", "uniform", "trunc_normal", "constant", "ones", "zeros", "eye", "dirac",
+                 "xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform", "orthogonal", "sparse")
+    for suffix in ("_", "")
+    if not (name == "trunc_normal" and suffix == "")
+}
+# Tensor methods that overwrite a tensor in place with random or constant values.
+INIT_METHODS = {"normal_": "normal", "uniform_": "uniform", "fill_": "constant", "zero_": "zeros"}
+# Defaults a reader must know: nn.init.normal_ draws N(0, 1); uniform_ draws U(0, 1).
+INIT_DEFAULTS = {"normal": {"mean": 0.0, "std": 1.0}, "trunc_normal": {"mean": 0.0, "std": 1.0},
+                 "uniform": {"a": 0.0, "b": 1.0}}
+RANDOM_TENSORS = {"torch.randn": "torch.randn", "torch.rand": "torch.rand"}
+CONSTANT_TENSORS = {"torch.ones": 1.0, "torch.full": None}
+PARAMETER = f"{NN}.Parameter"
+EMBEDDING_MODULES = {f"{NN}.Embedding", f"{NN}.EmbeddingBag"}
+
+# What produces a probability: softmax over classes, sigmoid per unit.
+SOFTMAX_FUNCTIONS = {"torch.softmax", f"{F}.softmax", "torch.special.softmax"}
+LOG_SOFTMAX_FUNCTIONS = {"torch.log_softmax", f"{F}.log_softmax", "torch.special.log_softmax"}
+SIGMOID_FUNCTIONS = {"torch.sigmoid", f"{F}.sigmoid", "torch.special.expit"}
+SOFTMAX_MODULES = {f"{NN}.Softmax"}
+SIGMOID_MODULES = {f"{NN}.Sigmoid"}
+LOG_FUNCTIONS = {"torch.log": "torch.log", "torch.log2": "torch.log2", "torch.log10": "torch.log10",
+                 "torch.special.log": "torch.log"}
+LOG_METHODS = {"log", "log2", "log10"}
+
+# Non-negative quantities that are exactly zero on part of their domain.
+RELU_FUNCTIONS = {"torch.relu", f"{F}.relu", f"{F}.relu6"}
+ABS_FUNCTIONS = {"torch.abs", "torch.absolute"}
+SQUARE_FUNCTIONS = {"torch.square"}
+SUM_FUNCTIONS = {"torch.sum", "torch.mean"}
+VARIANCE_FUNCTIONS = {"torch.var": "variance", "torch.std": "standard deviation"}
+VARIANCE_METHODS = {"var": "variance", "std": "standard deviation"}
+TENSOR_NORM_FUNCTIONS = {"torch.norm", "torch.linalg.norm", "torch.linalg.vector_norm", "torch.functional.norm"}
+SQRT_FUNCTIONS = {"torch.sqrt"}
+
+# Losses by what they expect as input.
+LOSS_CLASSES = {
+    f"{NN}.BCELoss": "BCELoss", f"{NN}.BCEWithLogitsLoss": "BCEWithLogitsLoss",
+    f"{NN}.CrossEntropyLoss": "CrossEntropyLoss", f"{NN}.NLLLoss": "NLLLoss",
+}
+LOSS_FUNCTIONS = {
+    f"{F}.binary_cross_entropy": "BCELoss", f"{F}.binary_cross_entropy_with_logits": "BCEWithLogitsLoss",
+    "torch.binary_cross_entropy_with_logits": "BCEWithLogitsLoss",
+    f"{F}.cross_entropy": "CrossEntropyLoss", f"{F}.nll_loss": "NLLLoss",
+}
+
+_RULE_MEMBERS = _members(
+    INIT_FUNCTIONS, SOFTMAX_FUNCTIONS, LOG_SOFTMAX_FUNCTIONS, SIGMOID_FUNCTIONS, SOFTMAX_MODULES, LOSS_CLASSES,
+    LOSS_FUNCTIONS, EMBEDDING_MODULES, {PARAMETER},
+)
+KNOWN_MEMBERS = {
+    module: KNOWN_MEMBERS.get(module, frozenset()) | _RULE_MEMBERS.get(module, frozenset())
+    for module in {*KNOWN_MEMBERS, *_RULE_MEMBERS}
+}
+
+# Where these classes live in torch's own package tree (torch.nn.modules.loss.BCELoss is nn.BCELoss).
+_SUBMODULE_ALIASES = (
+    *_SUBMODULE_ALIASES,
+    ("torch.nn.modules.loss.", f"{NN}."),
+    ("torch.nn.modules.sparse.", f"{NN}."),
+    ("torch.nn.parameter.", f"{NN}."),
+)

@@ -1,0 +1,27 @@
+"""GL204 — clipping after optimizer.step() or before backward(): it clips nothing."""
+
+from __future__ import annotations
+
+from gradlint.checks import finding
+from gradlint.checks.ineffective_clip_threshold import never_clips
+
+
+def check(facts, settings):
+    for loop in facts.training_loops:
+        order = [e for e in loop.events if e.kind == "backward" or e.steps_optimizer or e.kind == "clip"]
+        for i, clip in enumerate(order):
+            if clip.kind != "clip" or (clip.call and never_clips(facts, clip.call, settings)):
+                continue
+            before = next((e for e in reversed(order[:i]) if e.kind != "clip"), None)
+            after = next((e for e in order[i + 1:] if e.kind != "clip"), None)
+            if before is not None and before.steps_optimizer and (after is None or after.kind == "backward"):
+                problem = f"after the optimizer step (line {facts.line(before.node)})"
+            elif before is None and after is not None and after.kind == "backward":
+                problem = f"before backward() (line {facts.line(after.node)}) has computed this step's gradients"
+            else:
+                continue
+            yield finding(
+                facts, "GL204", clip.node,
+                f"gradient clipping runs {problem}, so the update it should bound has already been applied or the "
+                "gradients are about to be replaced; clip between loss.backward() and optimizer.step()",
+            )

@@ -1,0 +1,43 @@
+"""GL205 — clipping gradients that a GradScaler has scaled, without scaler.unscale_(optimizer) first."""
+
+from __future__ import annotations
+
+from gradlint.checks import finding
+from gradlint.facts import vocab
+from gradlint.finding import Edit, Fix
+
+
+def _scaler_step(loop):
+    return next((e for e in loop.events if e.kind == "scaler_step"), None)
+
+
+def check(facts, settings):
+    for loop in facts.training_loops:
+        scaler_step = _scaler_step(loop)
+        if scaler_step is None:
+            continue
+        for i, event in enumerate(loop.events):
+            if event.kind != "clip" or event.call is None or event.call.qualname not in vocab.CLIP_FUNCTIONS:
+                continue  # Accelerate and Fabric unscale inside their own clip methods
+            if any(e.kind == "unscale" for e in loop.events[:i]):
+                continue
+            scaler = scaler_step.call.receiver
+            optimizer = scaler_step.call.node.args[0].value if scaler_step.call.node.args else None
+            optimizer_text = facts.module.code_for_node(optimizer) if optimizer is not None else "optimizer"
+            yield finding(
+                facts, "GL205", event.node,
+                f"clipping gradients that {scaler} has scaled by the loss scale (up to 65536): the threshold compares "
+                f"against scaled norms and clips nearly everything; call {scaler}.unscale_({optimizer_text}) before clipping",
+                fix=_insert_unscale(facts, event, scaler, optimizer_text),
+            )
+
+
+def _insert_unscale(facts, event, scaler, optimizer_text):
+    if not event.call.standalone or event.via is not None:
+        return None
+    span = facts.span(event.node)
+    indent = " " * (span.column - 1)
+    line = f"{scaler}.unscale_({optimizer_text})\n{indent}"
+    return Fix("safe", f"Insert `{scaler}.unscale_({optimizer_text})` before clipping",
+               (Edit(line, (span.row, span.column), (span.row, span.column)),))
+

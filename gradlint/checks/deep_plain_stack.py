@@ -1,0 +1,42 @@
+"""GL102 — a deep stack of weight layers with no normalization and no residual connection."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from gradlint.checks import finding
+
+_RESETS = {"norm", "opaque", "recurrent", "attention"}
+
+
+def plain_runs(layers):
+    runs, current = [], []
+    for layer in layers:
+        if layer.kind in _RESETS:
+            runs.append(current)
+            current = []
+        elif layer.kind == "weight":
+            current.append(layer)
+    runs.append(current)
+    return [r for r in runs if r]
+
+
+def check(facts, settings):
+    limit = settings.thresholds.plain_stack
+    for chain in facts.chains:
+        if chain.residual:
+            continue
+        for run in plain_runs(chain.layers):
+            if len(run) < limit:
+                continue
+            if chain.where != "nn.Sequential" and run[0].container is not None and len({id(l.container) for l in run}) == 1:
+                continue  # reported at the nn.Sequential itself
+            names = ", ".join(f"{label} ×{n}" if n > 1 else label for label, n in Counter(l.label for l in run).items())
+            anchor = chain.node if chain.where == "nn.Sequential" else run[0].node
+            yield finding(
+                facts, "GL102", anchor,
+                f"{len(run)} weight layers chained in {chain.where} ({names}) with no normalization and no residual "
+                "connection: gradients are multiplied by every layer's Jacobian and vanish or explode with depth; "
+                "add BatchNorm/LayerNorm between blocks or residual connections, and use Kaiming/Xavier init",
+                also=(run[0].node,),
+            )

@@ -1,0 +1,69 @@
+"""GL201 — a training loop with no gradient clipping, where the risk of a blow-up is real."""
+
+from __future__ import annotations
+
+from gradlint.checks import finding
+from gradlint.facts.precision import float16_uses, framework_clipping, uses_grad_scaler
+from gradlint.facts.traits import ProjectIndex, class_ref, risky_construction, summarise
+
+_ADVICE = (
+    "one bad batch can blow the update up; add torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0) "
+    "between backward() and step()"
+)
+
+
+def _local_evidence(facts) -> tuple[str | None, tuple[str, ...]]:
+    """Evidence that this file trains a risky model, else the imported project classes to look up."""
+    index = ProjectIndex()
+    index.add([], summarise(facts))
+    imported = []
+    for call in facts.all_calls:
+        built = risky_construction(call)
+        if built:
+            return f"the model uses {built} (line {facts.line(call.node)})", ()
+        ref = class_ref(call, facts)
+        if ref and "." not in ref:
+            found = index.evidence(ref, facts.path)
+            if found:
+                return f"the model {found}", ()
+        elif ref:
+            imported.append(ref)
+    return None, tuple(dict.fromkeys(imported))
+
+
+def _other_risk(facts, settings) -> str | None:
+    for opt in facts.optimizers:
+        limit = settings.thresholds.lr_limits.get(opt.kind)
+        value = opt.lr.value if opt.lr else None
+        if limit and isinstance(value, (int, float)) and value >= limit and not opt.scheduled and opt.lr_given:
+            return f"{opt.kind} runs at a large fixed lr={value:g}"
+    uses = float16_uses(facts)
+    if uses and uses_grad_scaler(facts):  # without a scaler GL206 names the more urgent fix
+        return f"it trains in float16 ({uses[0].how}, line {facts.line(uses[0].call.node)})"
+    return None
+
+
+def check(facts, settings):
+    loops = [loop for loop in facts.training_loops if not loop.of("clip")]
+    if not loops or framework_clipping(facts):
+        return
+    evidence, imported = _local_evidence(facts)
+    evidence = evidence or _other_risk(facts, settings)
+    if evidence is None and not imported:
+        return
+    for loop in loops:
+        step = next(e for e in loop.events if e.steps_optimizer)
+        yield _with_needs(
+            finding(
+                facts, "GL201", step.node,
+                f"optimizer step with no gradient clipping in the loop at line {facts.line(loop.loop.node)}, "
+                f"while {evidence or '{evidence}'}: {_ADVICE}",
+            ),
+            () if evidence else imported,
+        )
+
+
+def _with_needs(found, needs):
+    from dataclasses import replace
+
+    return replace(found, needs=needs) if needs else found

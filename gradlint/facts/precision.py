@@ -1,0 +1,73 @@
+"""Mixed precision and framework-level clipping, as facts of a file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from gradlint.facts import vocab
+from gradlint.facts.model import CallInfo, ModuleFacts
+
+
+@dataclass(frozen=True)
+class Float16Use:
+    call: CallInfo
+    how: str  # "float16 autocast", "model.half()"
+
+
+def float16_uses(facts: ModuleFacts) -> list[Float16Use]:
+    found = []
+    for call in facts.all_calls:
+        if call.qualname in vocab.AUTOCAST and _autocast_is_fp16(call):
+            found.append(Float16Use(call, f"{call.qualname.replace('torch.', '')}(float16)"))
+        elif call.method in ("half", "to") and _is_model_name(call.receiver):
+            if call.method == "half" and not call.node.args:
+                found.append(Float16Use(call, f"{call.receiver}.half()"))
+            elif call.method == "to" and any(
+                call.scope.qualify(a.value) in vocab.FLOAT16 for a in call.node.args if a.keyword in (None,) or a.keyword.value == "dtype"
+            ):
+                found.append(Float16Use(call, f"{call.receiver}.to(float16)"))
+    return found
+
+
+def _autocast_is_fp16(call: CallInfo) -> bool:
+    enabled = call.kwarg("enabled")
+    if isinstance(enabled, cst.Name) and enabled.value == "False":
+        return False
+    dtype = call.kwarg("dtype")
+    if dtype is not None:
+        return call.scope.qualify(dtype) in vocab.FLOAT16
+    if call.qualname == "torch.cuda.amp.autocast":
+        return True  # float16 by default
+    device = call.argument("device_type", 0)
+    return isinstance(device, cst.SimpleString) and device.evaluated_value == "cuda"
+
+
+def _is_model_name(receiver: str | None) -> bool:
+    if not receiver:
+        return False
+    name = receiver.rsplit(".", 1)[-1].lower()
+    return name in ("model", "net", "network", "module") or name.endswith(("model", "net"))
+
+
+def uses_grad_scaler(facts: ModuleFacts) -> bool:
+    """A GradScaler is constructed, or framework-managed fp16 (Accelerate, Lightning) scales the loss."""
+    for call in facts.all_calls:
+        if call.qualname in vocab.GRAD_SCALERS or call.method == "scale" and (call.receiver or "").endswith("scaler"):
+            return True
+        if call.qualname and call.qualname.endswith(("Accelerator", "Fabric", "Trainer")):
+            return True
+    return False
+
+
+def framework_clipping(facts: ModuleFacts) -> str | None:
+    """'Trainer(gradient_clip_val=...)' when a framework clips by configuration in this file."""
+    for call in facts.all_calls:
+        if call.qualname in vocab.CLIP_CONFIG:
+            keyword = vocab.CLIP_CONFIG[call.qualname]
+            if keyword is None or call.kwarg(keyword) is not None or call.qualname.startswith(("transformers.", "trl.")):
+                return f"{call.qualname.rsplit('.', 1)[-1]}({keyword or ''}…)"
+        if isinstance(call.node.func, cst.Name) and call.node.func.value == "dict" and call.kwarg("gradient_clipping"):
+            return "DeepSpeed gradient_clipping"
+    return None

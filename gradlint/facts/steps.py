@@ -1,0 +1,170 @@
+"""Training-step events: backward, zero-grad, clip, unscale, optimizer/scaler/scheduler steps, in order.
+
+Events are read from the recorded calls of each function; a helper method or function called from a
+loop contributes its own events at the call (a step split across helpers is still one step).
+A training loop is the innermost loop whose iteration runs both a backward and an optimizer step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from gradlint.facts import vocab
+from gradlint.facts.model import Block, CallInfo, FunctionInfo, ModuleFacts
+
+_INLINE_DEPTH = 3
+
+
+@dataclass(frozen=True, eq=False)
+class Event:
+    kind: str  # backward | zero_grad | clip | unscale | step | scaler_step | scaler_update | scheduler_step
+    node: cst.CSTNode
+    blocks: tuple[Block, ...]  # enclosing blocks in the function that owns the loop
+    call: CallInfo | None = None
+    via: str | None = None  # the helper it came from, e.g. "self.train_step"
+
+    @property
+    def guarded(self) -> bool:
+        """Inside an accumulation guard such as `if (i + 1) % k == 0:`."""
+        return any(b.kind == "if" and _has_modulo(b.test) for b in self.blocks)
+
+    @property
+    def steps_optimizer(self) -> bool:
+        return self.kind in ("step", "scaler_step")
+
+
+@dataclass(eq=False)
+class TrainingLoop:
+    function: FunctionInfo
+    loop: Block
+    events: list[Event] = field(default_factory=list)
+
+    def of(self, *kinds: str) -> list[Event]:
+        return [e for e in self.events if e.kind in kinds]
+
+
+def _has_modulo(node: cst.CSTNode | None) -> bool:
+    if isinstance(node, cst.BinaryOperation):
+        return isinstance(node.operator, cst.Modulo) or _has_modulo(node.left) or _has_modulo(node.right)
+    if isinstance(node, cst.Comparison):
+        return _has_modulo(node.left) or any(_has_modulo(c.comparator) for c in node.comparisons)
+    if isinstance(node, cst.BooleanOperation):
+        return _has_modulo(node.left) or _has_modulo(node.right)
+    if isinstance(node, cst.UnaryOperation):
+        return _has_modulo(node.expression)
+    return False
+
+
+class _Roles:
+    """What each object name is: optimizer, scheduler or GradScaler, from constructions, else by name."""
+
+    def __init__(self, facts: ModuleFacts):
+        self.bound: dict[str, str] = {}
+        for call in facts.all_calls:
+            if call.target is None or call.qualname is None:
+                if call.target and call.method == "optimizers" and call.receiver == "self":
+                    self.bound[call.target] = "optimizer"  # Lightning manual optimization
+                continue
+            if call.qualname in vocab.OPTIMIZERS or call.qualname.startswith("torch.optim.") and call.qualname[12:13].isupper():
+                self.bound[call.target] = "optimizer"
+            elif vocab.is_scheduler(call.qualname):
+                self.bound[call.target] = "scheduler"
+            elif call.qualname in vocab.GRAD_SCALERS:
+                self.bound[call.target] = "scaler"
+
+    def role(self, receiver: str | None) -> str | None:
+        if receiver is None:
+            return None
+        if receiver in self.bound:
+            return self.bound[receiver]
+        name = receiver.rsplit(".", 1)[-1].lower()
+        if "sched" in name:
+            return "scheduler"
+        if "scaler" in name:
+            return "scaler"
+        if "optim" in name or name in ("opt", "opt_g", "opt_d") or name.startswith("opt_") or name.endswith("_opt"):
+            return "optimizer"
+        if name in ("engine", "model_engine"):
+            return "optimizer"  # DeepSpeed's engine.step() is the optimizer step
+        return None
+
+
+def classify(call: CallInfo, roles: _Roles) -> str | None:
+    method = call.method
+    if call.qualname in vocab.CLIP_FUNCTIONS:
+        return "clip"
+    if method is None:
+        return None
+    if method in ("backward", "manual_backward") and call.qualname != "torch.autograd.grad":
+        return "backward"
+    if method == "zero_grad":
+        return "zero_grad"
+    if method == "zero_" and call.receiver and call.receiver.endswith((".grad", ".grad.data")):
+        return "zero_grad"
+    if method in vocab.CLIP_METHODS and call.receiver not in (None, "torch.nn.utils", "nn.utils"):
+        return "clip"
+    if method == "unscale_":
+        return "unscale"
+    role = roles.role(call.receiver)
+    if method == "step":
+        return {"optimizer": "step", "scaler": "scaler_step", "scheduler": "scheduler_step"}.get(role or "")
+    if method == "update" and role == "scaler":
+        return "scaler_update"
+    return None
+
+
+def function_events(facts: ModuleFacts) -> dict[FunctionInfo, list[Event]]:
+    roles = _Roles(facts)
+    module_functions = {fn.name: fn for fn in facts.functions if fn.class_name is None and fn.scope.parent is facts.scope}
+    cache: dict[FunctionInfo, list[Event]] = {}
+
+    def events(fn: FunctionInfo, depth: int, active: frozenset) -> list[Event]:
+        out: list[Event] = []
+        resets = sorted(fn.grad_resets, key=lambda r: r[2])
+        r = 0
+        for index, call in enumerate(fn.calls):
+            while r < len(resets) and resets[r][2] <= index:
+                out.append(Event("zero_grad", resets[r][0], resets[r][1]))
+                r += 1
+            kind = classify(call, roles)
+            if kind is not None:
+                out.append(Event(kind, call.node, call.blocks, call))
+                continue
+            helper = _helper(call, fn, facts, module_functions)
+            if helper is not None and depth < _INLINE_DEPTH and helper not in active:
+                label = f"{call.receiver}.{call.method}" if call.receiver else helper.name
+                for inner in events(helper, depth + 1, active | {helper}):
+                    out.append(Event(inner.kind, inner.node, call.blocks + inner.blocks, inner.call, inner.via or label))
+        out.extend(Event("zero_grad", node, blocks) for node, blocks, _ in resets[r:])
+        return out
+
+    for fn in (facts.top, *facts.functions):
+        cache[fn] = events(fn, 0, frozenset({fn}))
+    return cache
+
+
+def _helper(call: CallInfo, fn: FunctionInfo, facts: ModuleFacts, module_functions) -> FunctionInfo | None:
+    if call.receiver == "self" and fn.class_name is not None:
+        cls = facts.classes.get(fn.class_name)
+        return cls.methods.get(call.method) if cls is not None else None
+    if call.receiver is None and isinstance(call.node.func, cst.Name):
+        return module_functions.get(call.node.func.value)
+    return None
+
+
+def find_training_loops(facts: ModuleFacts) -> list[TrainingLoop]:
+    loops: dict[int, TrainingLoop] = {}
+    for fn, events in facts.events.items():
+        for event in events:
+            if event.kind != "backward":
+                continue
+            for block in reversed(event.blocks):
+                if block.kind not in ("for", "while"):
+                    continue
+                inside = [e for e in events if block in e.blocks]
+                if any(e.steps_optimizer for e in inside):
+                    loops.setdefault(id(block.node), TrainingLoop(fn, block, inside))
+                    break
+    return list(loops.values())

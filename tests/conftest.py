@@ -1,0 +1,48 @@
+"""Shared test helpers: lint a snippet or a fixture through the real engine, read `# expect:` markers."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from gradlint import config, discovery, engine
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+_EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>GL\d{3}(?:\s*,\s*GL\d{3})*)")
+
+
+def lint_paths(paths, settings: config.Settings | None = None, select=("ALL",)):
+    settings = settings or config.Settings(select=tuple(select) if select else None)
+    files = discovery.discover([str(p) for p in paths], settings)
+    return engine.run(files, settings, jobs=1)
+
+
+@pytest.fixture
+def lint(tmp_path):
+    """lint(source) → findings for one snippet written to train.py (all rules on, dedented)."""
+
+    def run(source: str, *, select=("ALL",), filename: str = "train.py", settings=None):
+        path = tmp_path / filename
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
+        return lint_paths([path], settings, select).findings
+
+    return run
+
+
+def codes_and_lines(findings) -> list[tuple[str, int]]:
+    return [(f.code, f.span.row) for f in findings]
+
+
+def expected_markers(path: Path) -> list[tuple[str, int]]:
+    """`# expect: GL101, GL202` comments in a fixture: the codes it must give on that line."""
+    expected = []
+    for row, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = _EXPECT.search(line)
+        if match:
+            expected.extend((code.strip(), row) for code in match.group("codes").split(","))
+    return sorted(expected, key=lambda item: (item[1], item[0]))
