@@ -111,10 +111,10 @@ def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str
     result.classes = summarise(facts)
     lines = text.splitlines()
     for code in sorted(codes):
-        check = checks.load(code)
-        if check is None:
-            continue
         try:
+            check = checks.load(code)
+            if check is None:
+                continue
             found = list(check(facts, settings))
         except Exception as exc:  # an isolated bug in one check must not stop the run
             result.errors.append(InternalError(path, code, f"{type(exc).__name__}: {exc}"))

@@ -32,15 +32,38 @@ def _is_normalised(expr, event, facts) -> bool | None:
     values = fn.scope.assigns.get(expr.value, [])
     if not values:
         return None
+    helpers = {f.name for f in facts.functions}
     for value in values:
-        if isinstance(value, cst.Call) and (
-            isinstance(value.func, cst.Name) and value.func.value in {f.name for f in facts.functions}
-            or isinstance(value.func, cst.Attribute) and isinstance(value.func.value, cst.Name)
-            and value.func.value.value == "self"
-        ):
+        if not isinstance(value, (cst.Call, cst.Attribute, cst.Subscript)):
+            return None  # arithmetic on the loss: it is being scaled on purpose, somehow
+        if any(_is_helper_call(c, helpers) for c in _calls_in(value)):
             return None  # computed by a helper we do not follow here
-        if isinstance(value, cst.Ellipsis):
-            return None
+    return False
+
+
+def _calls_in(expr):
+    while isinstance(expr, (cst.Attribute, cst.Subscript, cst.Call)):
+        if isinstance(expr, cst.Call):
+            yield expr
+            expr = expr.func
+        else:
+            expr = expr.value
+
+
+def _is_helper_call(call: cst.Call, helpers: set[str]) -> bool:
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value in helpers
+    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self" \
+        and func.attr.value != "model"
+
+
+def _scales_gradients(loop) -> bool:
+    """`scale_grads(model, 1 / n)` or `p.grad.div_(n)` before the step normalises the sum itself."""
+    for event_call in (c for fn in [loop.function] for c in fn.calls):
+        name = event_call.method or (event_call.qualname or "").rsplit(".", 1)[-1]
+        if "scale_grad" in name or (event_call.method in ("div_", "mul_") and ".grad" in (event_call.receiver or "")):
+            return True
     return False
 
 
@@ -48,6 +71,8 @@ def check(facts, settings):
     for loop in facts.training_loops:
         steps = [e for e in loop.events if e.steps_optimizer]
         if not steps or not all(e.guarded for e in steps):
+            continue
+        if _scales_gradients(loop):
             continue
         guard = next(b for b in steps[0].blocks if b.kind == "if")
         for backward in loop.of("backward"):

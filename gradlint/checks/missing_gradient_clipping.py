@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradlint.checks import finding
+from gradlint.facts import vocab
 from gradlint.facts.precision import float16_uses, framework_clipping, uses_grad_scaler
 from gradlint.facts.traits import ProjectIndex, class_ref, risky_construction, summarise
 
@@ -17,10 +18,8 @@ def _local_evidence(facts) -> tuple[str | None, tuple[str, ...]]:
     index = ProjectIndex()
     index.add([], summarise(facts))
     imported = []
-    for call in facts.all_calls:
-        built = risky_construction(call)
-        if built:
-            return f"the model uses {built} (line {facts.line(call.node)})", ()
+    # A project class the script builds names the model best; a bare layer anywhere is the fallback.
+    for call in _outside_models(facts):
         ref = class_ref(call, facts)
         if ref and "." not in ref:
             found = index.evidence(ref, facts.path)
@@ -28,7 +27,22 @@ def _local_evidence(facts) -> tuple[str | None, tuple[str, ...]]:
                 return f"the model {found}", ()
         elif ref:
             imported.append(ref)
+    for call in facts.all_calls:
+        built = risky_construction(call)
+        if built:
+            return f"the model uses {built} (line {facts.line(call.node)})", ()
     return None, tuple(dict.fromkeys(imported))
+
+
+def _outside_models(facts):
+    """Calls in scripts, functions and trainer classes: not inside a model's own methods."""
+    models = {
+        cls.name for cls in facts.classes.values()
+        if "forward" in cls.methods or any(base in vocab.MODULE_BASES for base in cls.bases)
+    }
+    for fn in (facts.top, *facts.functions):
+        if fn.class_name not in models:
+            yield from fn.calls
 
 
 def _other_risk(facts, settings) -> str | None:

@@ -84,12 +84,16 @@ class ProjectIndex:
         if summary is None or (summary.path, summary.name) in seen:
             return None
         if summary.evidence:
-            return f"{summary.name} ({summary.path}) builds {summary.evidence}"
+            return f"{summary.name} ({_filename(summary.path)}) builds {summary.evidence}"
         for inner in summary.refs:
             found = self.evidence(inner, summary.path, seen | {(summary.path, summary.name)})
             if found:
-                return f"{summary.name} ({summary.path}) → {found}"
+                return f"{summary.name} ({_filename(summary.path)}) → {found}"
         return None
+
+
+def _filename(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def module_keys(path: str) -> list[str]:

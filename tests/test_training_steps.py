@@ -1,0 +1,454 @@
+"""GL201, GL203-GL208: the training-step rules, read from the shared step events."""
+
+from __future__ import annotations
+
+from conftest import codes_and_lines
+
+LSTM_HEADER = """
+import torch
+import torch.nn as nn
+
+model = nn.LSTM(8, 16)
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+"""
+
+
+# -- GL203 missing-zero-grad ---------------------------------------------------------------------
+def test_loop_without_zero_grad_is_flagged_at_the_step(lint):
+    findings = lint("""
+        import torch
+        model = torch.nn.Linear(4, 2)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for x, y in loader:
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+    """)
+    assert codes_and_lines(findings) == [("GL203", 7)]
+    assert "line 6" in findings[0].message
+
+
+def test_zero_grad_after_step_set_to_none_or_grad_none_are_all_fine(lint):
+    for zeroing in ("optimizer.zero_grad(set_to_none=True)", "model.zero_grad()",
+                    "for p in model.parameters():\n        p.grad = None"):
+        findings = lint(f"""
+import torch
+model = torch.nn.Linear(4, 2)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    loss = torch.nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    optimizer.step()
+    {zeroing}
+""")
+        assert findings == [], zeroing
+
+
+def test_zeroing_once_before_the_loop_is_still_missing(lint):
+    findings = lint("""
+        import torch
+        model = torch.nn.Linear(4, 2)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        optimizer.zero_grad()
+        for x, y in loader:
+            torch.nn.functional.mse_loss(model(x), y).backward()
+            optimizer.step()
+    """)
+    assert codes_and_lines(findings) == [("GL203", 7)]
+
+
+def test_zeroing_in_a_helper_method_called_from_the_loop_counts(lint):
+    findings = lint("""
+        import torch
+
+        class Trainer:
+            def __init__(self, model):
+                self.model = model
+                self.optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
+
+            def reset(self):
+                self.optimizer.zero_grad(set_to_none=True)
+
+            def train_step(self, x, y):
+                self.reset()
+                loss = torch.nn.functional.cross_entropy(self.model(x), y)
+                loss.backward()
+                self.optimizer.step()
+
+            def fit(self, loader):
+                for x, y in loader:
+                    self.train_step(x, y)
+    """)
+    assert findings == []
+
+
+def test_step_split_across_helpers_without_zeroing_is_flagged_in_the_helper(lint):
+    findings = lint("""
+        import torch
+
+        class Trainer:
+            def __init__(self, model):
+                self.model = model
+                self.optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
+
+            def backward(self, loss):
+                loss.backward()
+
+            def fit(self, loader):
+                for x, y in loader:
+                    self.backward(torch.nn.functional.cross_entropy(self.model(x), y))
+                    self.optimizer.step()
+    """)
+    assert codes_and_lines(findings) == [("GL203", 14)]
+
+
+def test_correct_accumulation_loop_is_not_missing_zero_grad(lint):
+    findings = lint("""
+        import torch
+        model = torch.nn.Linear(4, 2)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        accum = 4
+        for i, (x, y) in enumerate(loader):
+            loss = torch.nn.functional.mse_loss(model(x), y) / accum
+            loss.backward()
+            if (i + 1) % accum == 0:
+                optimizer.step()
+                optimizer.zero_grad()
+    """)
+    assert findings == []
+
+
+# -- GL201 missing-gradient-clipping ---------------------------------------------------------------
+def test_lstm_loop_without_clipping(lint):
+    findings = lint(LSTM_HEADER + """
+for x, y in loader:
+    optimizer.zero_grad()
+    out, _ = model(x)
+    torch.nn.functional.mse_loss(out, y).backward()
+    optimizer.step()
+""")
+    assert codes_and_lines(findings) == [("GL201", 11)]
+    assert "nn.LSTM (line 4)" in findings[0].message
+
+
+def test_plain_cnn_with_adam_1e_3_needs_no_clipping(lint):
+    findings = lint("""
+        import torch
+        import torch.nn as nn
+        model = nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU(), nn.Flatten(), nn.LazyLinear(10))
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        for x, y in loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+    """)
+    assert findings == []
+
+
+def test_transformer_class_defined_in_the_file_is_risky(lint):
+    findings = lint("""
+        import torch
+        from torch import nn
+
+        class Encoder(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layer = nn.TransformerEncoderLayer(64, 4)
+
+        class Model(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.encoder = Encoder()
+
+        def train(loader):
+            model = Model()
+            opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+            for batch in loader:
+                opt.zero_grad()
+                model(batch).sum().backward()
+                opt.step()
+    """)
+    assert codes_and_lines(findings) == [("GL201", 20)]
+    assert "Model" in findings[0].message and "TransformerEncoderLayer" in findings[0].message
+
+
+def test_lightning_trainer_gradient_clip_val_counts_as_clipping(lint):
+    findings = lint(LSTM_HEADER + """
+import lightning
+trainer = lightning.Trainer(gradient_clip_val=1.0)
+for x, y in loader:
+    optimizer.zero_grad()
+    model(x)[0].sum().backward()
+    optimizer.step()
+""")
+    assert findings == []
+
+
+def test_accelerate_clip_counts_and_accelerator_backward_is_a_backward(lint):
+    findings = lint("""
+        import torch
+        from accelerate import Accelerator
+        from transformers import AutoModelForCausalLM
+
+        accelerator = Accelerator()
+        model = AutoModelForCausalLM.from_pretrained("gpt2")
+        optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5)
+        model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+        for batch in loader:
+            loss = model(**batch).loss
+            accelerator.backward(loss)
+            accelerator.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            optimizer.zero_grad()
+    """)
+    assert findings == []
+
+
+def test_hf_model_trained_by_hand_without_clipping(lint):
+    findings = lint("""
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        model = AutoModelForCausalLM.from_pretrained("gpt2")
+        optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5)
+        for batch in loader:
+            loss = model(**batch).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+    """)
+    assert codes_and_lines(findings) == [("GL201", 9)]
+
+
+def test_large_fixed_lr_is_a_risk_too(lint):
+    findings = lint("""
+        import torch
+        model = torch.nn.Linear(4, 2)
+        optimizer = torch.optim.SGD(model.parameters(), lr=2.0)
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(model(x), y).backward()
+            optimizer.step()
+    """)
+    assert codes_and_lines(findings) == [("GL202", 3), ("GL201", 7)]
+
+
+def test_model_class_from_another_file_of_the_run(tmp_path):
+    from conftest import lint_paths
+
+    (tmp_path / "model.py").write_text(
+        "import torch.nn as nn\n\n\nclass Seq2Seq(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.rnn = nn.GRU(32, 64)\n"
+    )
+    (tmp_path / "train.py").write_text(
+        "import torch\nfrom model import Seq2Seq\n\nmodel = Seq2Seq()\n"
+        "optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)\nfor x in loader:\n"
+        "    optimizer.zero_grad()\n    model(x).sum().backward()\n    optimizer.step()\n"
+    )
+    both = lint_paths([tmp_path]).findings
+    assert codes_and_lines(both) == [("GL201", 9)]
+    assert "Seq2Seq (" in both[0].message and "nn.GRU" in both[0].message
+    alone = lint_paths([tmp_path / "train.py"]).findings
+    assert alone == []  # without model.py in the run, nothing proves the risk
+
+
+# -- GL204 clip-order ----------------------------------------------------------------------------
+def test_clip_after_step(lint):
+    findings = lint(LSTM_HEADER + """
+for x, y in loader:
+    optimizer.zero_grad()
+    model(x)[0].sum().backward()
+    optimizer.step()
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+""")
+    assert codes_and_lines(findings) == [("GL204", 11)]
+
+
+def test_clip_before_backward(lint):
+    findings = lint(LSTM_HEADER + """
+for x, y in loader:
+    optimizer.zero_grad()
+    torch.nn.utils.clip_grad_value_(model.parameters(), 0.5)
+    model(x)[0].sum().backward()
+    optimizer.step()
+""")
+    assert codes_and_lines(findings) == [("GL204", 9)]
+
+
+def test_clip_in_accumulation_guard_before_step_is_fine(lint):
+    findings = lint(LSTM_HEADER + """
+for i, (x, y) in enumerate(loader):
+    (model(x)[0].sum() / 4).backward()
+    if (i + 1) % 4 == 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+""")
+    assert findings == []
+
+
+# -- GL205 clip-without-unscale -----------------------------------------------------------------
+AMP_LOOP = """
+import torch
+model = torch.nn.Linear(8, 2).cuda()
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+scaler = torch.amp.GradScaler("cuda")
+for x, y in loader:
+    optimizer.zero_grad()
+    with torch.autocast("cuda", dtype=torch.float16):
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+    scaler.scale(loss).backward()
+    {unscale}torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    scaler.step(optimizer)
+    scaler.update()
+"""
+
+
+def test_clip_of_scaled_gradients_is_flagged_with_a_safe_fix(lint):
+    findings = lint(AMP_LOOP.format(unscale=""))
+    assert codes_and_lines(findings) == [("GL205", 10)]
+    fix = findings[0].fix
+    assert fix.applicability == "safe"
+    assert fix.edits[0].content == "scaler.unscale_(optimizer)\n    "
+    assert fix.edits[0].location == (10, 5)
+
+
+def test_unscale_before_clip_is_fine(lint):
+    assert lint(AMP_LOOP.format(unscale="scaler.unscale_(optimizer)\n    ")) == []
+
+
+def test_clip_without_any_scaler_is_not_gl205(lint):
+    findings = lint(LSTM_HEADER + """
+for x, y in loader:
+    optimizer.zero_grad()
+    model(x)[0].sum().backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+""")
+    assert findings == []
+
+
+# -- GL206 fp16-without-gradscaler ----------------------------------------------------------------
+def test_half_model_trained_without_scaler(lint):
+    findings = lint("""
+        import torch
+        model = torch.nn.Linear(8, 2).cuda().half()
+        net = torch.nn.Linear(8, 2)
+        net.half()
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(net(x), y).backward()
+            optimizer.step()
+    """)
+    assert codes_and_lines(findings) == [("GL206", 4)]
+
+
+def test_bf16_autocast_and_fp16_inference_are_fine(lint):
+    assert lint("""
+        import torch
+        model = torch.nn.Linear(8, 2)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+        for x, y in loader:
+            optimizer.zero_grad()
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                loss = torch.nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+    """) == []
+    assert lint("""
+        import torch
+        model = load_model().half()
+        with torch.no_grad(), torch.autocast("cuda"):
+            predictions = model(batch)
+    """) == []
+
+
+def test_cuda_autocast_defaults_to_float16(lint):
+    findings = lint("""
+        import torch
+        model = torch.nn.Linear(8, 2)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+        for x, y in loader:
+            optimizer.zero_grad()
+            with torch.cuda.amp.autocast():
+                loss = torch.nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+    """)
+    assert codes_and_lines(findings) == [("GL206", 6)]
+
+
+# -- GL207 accumulation-without-normalization ----------------------------------------------------
+def test_accumulation_without_division(lint):
+    findings = lint("""
+        import torch
+        model = torch.nn.Linear(8, 2)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        for step, (x, y) in enumerate(loader):
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            if step % args.accum == 0:
+                optimizer.step()
+                optimizer.zero_grad()
+    """)
+    assert codes_and_lines(findings) == [("GL207", 6)]
+    assert "step % args.accum == 0" in findings[0].message
+
+
+def test_accumulation_with_division_in_any_spelling_is_fine(lint):
+    for spelling in ("loss = loss / accum\n    loss.backward()", "loss /= accum\n    loss.backward()",
+                     "(loss / accum).backward()", "scaler.scale(loss / accum).backward()"):
+        findings = lint(f"""
+import torch
+model = torch.nn.Linear(8, 2)
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+scaler = torch.amp.GradScaler()
+for step, (x, y) in enumerate(loader):
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    {spelling}
+    if (step + 1) % accum == 0:
+        scaler.step(optimizer) if False else optimizer.step()
+        optimizer.zero_grad()
+""")
+        assert [f.code for f in findings if f.code == "GL207"] == [], spelling
+
+
+def test_accelerate_backward_normalises_on_its_own(lint):
+    assert lint("""
+        import torch
+        for step, batch in enumerate(loader):
+            loss = model(**batch).loss
+            accelerator.backward(loss)
+            if (step + 1) % 8 == 0:
+                optimizer.step()
+                optimizer.zero_grad()
+    """) == []
+
+
+# -- GL208 ineffective-clip-threshold ----------------------------------------------------------------
+def test_huge_and_infinite_thresholds(lint):
+    findings = lint(LSTM_HEADER + """
+import math
+MAX_NORM = 1e4
+for x, y in loader:
+    optimizer.zero_grad()
+    model(x)[0].sum().backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), MAX_NORM)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=math.inf)
+    optimizer.step()
+""")
+    assert codes_and_lines(findings) == [("GL208", 12), ("GL208", 13)]
+    assert "constant MAX_NORM in line 8" in findings[0].message
+
+
+def test_measuring_the_norm_with_inf_is_an_idiom_not_a_bug(lint):
+    assert lint(LSTM_HEADER + """
+for x, y in loader:
+    optimizer.zero_grad()
+    model(x)[0].sum().backward()
+    total = torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    log(total)
+""") == []
