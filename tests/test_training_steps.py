@@ -452,3 +452,41 @@ for x, y in loader:
     optimizer.step()
     log(total)
 """) == []
+
+
+def test_lightning_manual_optimization_step_without_zero_grad(lint):
+    findings = lint("""
+        import lightning as L
+        import torch
+
+        class GAN(L.LightningModule):
+            def __init__(self):
+                super().__init__()
+                self.automatic_optimization = False
+
+            def training_step(self, batch, batch_idx):
+                opt = self.optimizers()
+                loss = self.compute_loss(batch)
+                self.manual_backward(loss)
+                opt.step()
+
+            def configure_optimizers(self):
+                return torch.optim.Adam(self.parameters(), lr=2e-4)
+    """)
+    assert codes_and_lines(findings) == [("GL203", 13)]
+    assert "GAN.training_step (line 9)" in findings[0].message
+
+
+def test_lightning_automatic_optimization_has_no_step_to_check(lint):
+    assert lint("""
+        import lightning as L
+        import torch
+
+        class Classifier(L.LightningModule):
+            def training_step(self, batch, batch_idx):
+                x, y = batch
+                return torch.nn.functional.cross_entropy(self(x), y)
+
+            def configure_optimizers(self):
+                return torch.optim.Adam(self.parameters(), lr=1e-3)
+    """) == []

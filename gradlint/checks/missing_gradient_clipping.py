@@ -70,7 +70,7 @@ def check(facts, settings):
         yield _with_needs(
             finding(
                 facts, "GL201", step.node,
-                f"optimizer step with no gradient clipping in the loop at line {facts.line(loop.loop.node)}, "
+                f"optimizer step with no gradient clipping in {loop.where(facts)}, "
                 f"while {evidence or '{evidence}'}: {_ADVICE}",
             ),
             () if evidence else imported,

@@ -13,7 +13,7 @@ def check(facts, settings):
         step = next(e for e in loop.events if e.steps_optimizer)
         yield finding(
             facts, "GL203", step.node,
-            f"the loop at line {facts.line(loop.loop.node)} calls backward() (line {facts.line(backward.node)}) and "
+            f"{loop.where(facts)} calls backward() (line {facts.line(backward.node)}) and "
             "step() but never zeroes the gradients, so every step adds this batch's gradients to all earlier ones "
             "and the updates grow without bound; call optimizer.zero_grad(set_to_none=True) once per step",
         )

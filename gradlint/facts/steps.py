@@ -37,9 +37,16 @@ class Event:
 
 @dataclass(eq=False)
 class TrainingLoop:
+    """One iteration of training: a loop body, or a Lightning `training_step` the Trainer loops over."""
+
     function: FunctionInfo
     loop: Block
     events: list[Event] = field(default_factory=list)
+
+    def where(self, facts: ModuleFacts) -> str:
+        if isinstance(self.loop.node, cst.FunctionDef):
+            return f"{self.function.class_name}.training_step (line {facts.line(self.loop.node)})"
+        return f"the loop at line {facts.line(self.loop.node)}"
 
     def of(self, *kinds: str) -> list[Event]:
         return [e for e in self.events if e.kind in kinds]
@@ -167,4 +174,9 @@ def find_training_loops(facts: ModuleFacts) -> list[TrainingLoop]:
                 if any(e.steps_optimizer for e in inside):
                     loops.setdefault(id(block.node), TrainingLoop(fn, block, inside))
                     break
+        if fn.name == "training_step" and fn.class_name is not None and id(fn.node) not in loops:
+            # Manual optimization: Lightning calls training_step once per batch, so its body is an iteration.
+            if any(e.kind == "backward" for e in events) and any(e.steps_optimizer for e in events):
+                outside = [e for e in events if not any(b.kind in ("for", "while") for b in e.blocks)]
+                loops[id(fn.node)] = TrainingLoop(fn, Block("for", fn.node), outside)
     return list(loops.values())
