@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gradlint.config import Settings
 from gradlint.finding import Finding, Span
+from gradlint.prefilter import may_matter
 
 # Below this many files a pool costs more to start than it saves.
 POOL_THRESHOLD = 16
@@ -123,32 +124,93 @@ def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str
     return result
 
 
-def lint_file(path: Path, settings: Settings, codes: frozenset[str]) -> FileResult:
+def _unreadable(display: str, exc: OSError) -> FileResult:
+    return FileResult(display, findings=[_syntax_finding(display, f"cannot read file: {exc.strerror}", 1, 1)])
+
+
+def lint_file(path: Path, settings: Settings, codes: frozenset[str], data: bytes | None = None,
+              prefilter: bool = True) -> FileResult:
     display = _display_path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return FileResult(display, findings=[_syntax_finding(display, f"cannot read file: {exc.strerror}", 1, 1)])
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return _unreadable(display, exc)
     ignored = settings.ignored_for(_relative_to_root(path, settings))
-    active = codes - {c for c in codes if any(c.startswith(i) for i in ignored)}
-    return lint_source(display, data, settings, frozenset(active), package_of(path))
+    active = frozenset(c for c in codes if not any(c.startswith(i) for i in ignored))
+    if prefilter and not may_matter(data):
+        return _syntax_only(display, data, active)
+    return lint_source(display, data, settings, active, package_of(path))
+
+
+def _syntax_only(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
+    """A file no rule could care about: only GL000, with CPython's parser (much cheaper than a CST)."""
+    result = FileResult(path)
+    if "GL000" not in codes:
+        return result
+    try:
+        text = decode(data)
+        compile(text, path, "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
+    except (UnicodeDecodeError, LookupError) as exc:
+        result.findings.append(_decode_error(path, data, exc))
+    except SyntaxError as exc:
+        if exc.lineno is None:  # a bad coding cookie, from detect_encoding
+            result.findings.append(_decode_error(path, data, exc))
+        elif not _skips(text):
+            result.findings.append(_syntax_finding(path, f"syntax error: {exc.msg}", exc.lineno, max(1, exc.offset or 1)))
+    except (ValueError, RecursionError, MemoryError) as exc:
+        result.findings.append(_syntax_finding(path, f"cannot parse file: {type(exc).__name__}", 1, 1))
+    return result
+
+
+def _skips(text: str) -> bool:
+    from gradlint.suppress import skips_file
+
+    return skips_file(text)
 
 
 def _lint_chunk(args) -> list[FileResult]:
-    paths, settings, codes = args
-    return [lint_file(p, settings, codes) for p in paths]
+    items, settings, codes, prefilter = args
+    return [lint_file(path, settings, codes, data, prefilter) for path, data in items]
 
 
-def run(files: list[Path], settings: Settings, jobs: int | None = None) -> RunResult:
+def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cache: bool = False,
+        cache_dir: Path | None = None, prefilter: bool = True) -> RunResult:
     codes = settings.enabled_codes()
     jobs = jobs or os.cpu_count() or 1
-    if len(files) < POOL_THRESHOLD or jobs == 1:
-        results = [lint_file(p, settings, codes) for p in files]
+    cache = None
+    if use_cache:
+        from gradlint.cache import Cache, default_dir, settings_digest
+
+        cache = Cache(cache_dir or default_dir(settings), settings_digest(settings, codes))
+    done: dict[Path, FileResult] = {}
+    todo: list[tuple[Path, bytes]] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            done[path] = _unreadable(_display_path(path), exc)
+            continue
+        hit = cache.get(path, data, _display_path(path)) if cache is not None else None
+        if hit is not None:
+            done[path] = hit
+        else:
+            todo.append((path, data))
+    if len(todo) < POOL_THRESHOLD or jobs == 1:
+        fresh = _lint_chunk((todo, settings, codes, prefilter))
     else:
-        chunk = max(1, min(64, len(files) // (jobs * 8)))
-        chunks = [files[i : i + chunk] for i in range(0, len(files), chunk)]
+        size = max(1, min(64, len(todo) // (jobs * 8)))
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = [r for batch in pool.map(_lint_chunk, [(c, settings, codes) for c in chunks]) for r in batch]
+            batches = pool.map(_lint_chunk, [(c, settings, codes, prefilter) for c in chunks])
+            fresh = [r for batch in batches for r in batch]
+    for (path, data), result in zip(todo, fresh):
+        done[path] = result
+        if cache is not None:
+            cache.put(path, data, result)
+    if cache is not None:
+        cache.save()
+    results = [done[p] for p in files]
     findings = sorted(_resolve_cross_file(results), key=lambda f: f.sort_key)
     errors = [e for r in results for e in r.errors]
     return RunResult([r.path for r in results], findings, errors)
@@ -158,7 +220,7 @@ def _resolve_cross_file(results: list[FileResult]):
     """Findings that depend on classes of other files stand only if the project index proves the risk."""
     from dataclasses import replace
 
-    from gradlint.facts.traits import ProjectIndex, module_keys
+    from gradlint.project import ProjectIndex, module_keys
 
     index = None
     for result in results:

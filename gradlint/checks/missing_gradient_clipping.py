@@ -5,7 +5,8 @@ from __future__ import annotations
 from gradlint.checks import finding
 from gradlint.facts import vocab
 from gradlint.facts.precision import float16_uses, framework_clipping, uses_grad_scaler
-from gradlint.facts.traits import ProjectIndex, class_ref, risky_construction, summarise
+from gradlint.facts.traits import class_ref, risky_construction, summarise
+from gradlint.project import ProjectIndex
 
 _ADVICE = (
     "one bad batch can blow the update up; add torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0) "

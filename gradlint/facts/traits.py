@@ -1,26 +1,17 @@
 """Which models are recurrent or attention-based: per class, per file, and across the files of a run.
 
-A file's classes are summarised as plain data (ClassSummary) so that the project index can be built
-from every file of the run, cached or not, and answer for a class defined in model.py and trained
-in train.py.
+A file's classes are summarised as plain data (gradlint.project.ClassSummary) so that the project
+index can be built from every file of the run, cached or not, and answer for a class defined in
+model.py and trained in train.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from gradlint.facts import vocab
-from gradlint.facts.model import CallInfo, ClassInfo, ModuleFacts
+from gradlint.facts.model import CallInfo, ModuleFacts
+from gradlint.project import ClassSummary
 
 RISKY = {**{q: "recurrent" for q in vocab.RECURRENT_MODULES}, **{q: "attention" for q in vocab.ATTENTION_MODULES}}
-
-
-@dataclass(frozen=True)
-class ClassSummary:
-    name: str
-    path: str
-    evidence: str | None  # "nn.LSTM" when the class itself builds a recurrent/attention layer
-    refs: tuple[str, ...]  # classes it builds or extends: qualified names, or local names
 
 
 def risky_construction(call: CallInfo) -> str | None:
@@ -62,44 +53,3 @@ def class_ref(call: CallInfo, facts: ModuleFacts) -> str | None:
         if last[:1].isupper():
             return call.qualname
     return None
-
-
-class ProjectIndex:
-    """Class summaries of every file of the run, found by any dotted suffix of their module path."""
-
-    def __init__(self):
-        self.by_key: dict[str, ClassSummary] = {}
-        self.local: dict[str, dict[str, ClassSummary]] = {}
-
-    def add(self, module_keys: list[str], summaries: dict[str, ClassSummary]) -> None:
-        for summary in summaries.values():
-            self.local.setdefault(summary.path, {})[summary.name] = summary
-            for key in module_keys:
-                self.by_key.setdefault(f"{key}.{summary.name}", summary)
-
-    def evidence(self, ref: str, path: str, seen: frozenset = frozenset()) -> str | None:
-        """'Seq2Seq (model.py) builds nn.LSTM' if the class (or one it builds or extends) is risky."""
-        summary = self.local.get(path, {}).get(ref) if "." not in ref else None
-        summary = summary or self.by_key.get(ref)
-        if summary is None or (summary.path, summary.name) in seen:
-            return None
-        if summary.evidence:
-            return f"{summary.name} ({_filename(summary.path)}) builds {summary.evidence}"
-        for inner in summary.refs:
-            found = self.evidence(inner, summary.path, seen | {(summary.path, summary.name)})
-            if found:
-                return f"{summary.name} ({_filename(summary.path)}) → {found}"
-        return None
-
-
-def _filename(path: str) -> str:
-    return path.replace("\\", "/").rsplit("/", 1)[-1]
-
-
-def module_keys(path: str) -> list[str]:
-    """model.py → ['model']; src/pkg/model.py → ['model', 'pkg.model', 'src.pkg.model']."""
-    parts = path.replace("\\", "/").removesuffix(".py").split("/")
-    parts = [p for p in parts if p not in ("", ".", "..")]
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1]
-    return [".".join(parts[i:]) for i in range(len(parts) - 1, -1, -1)] if parts else []
