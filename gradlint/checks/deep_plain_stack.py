@@ -29,10 +29,11 @@ def check(facts, settings):
         for run in plain_runs(chain.layers):
             if len(run) < limit:
                 continue
-            if chain.where != "nn.Sequential" and run[0].container is not None and len({id(l.container) for l in run}) == 1:
+            own = run[0].container is chain.node
+            if not own and run[0].container is not None and len({id(l.container) for l in run}) == 1:
                 continue  # reported at the nn.Sequential itself
             names = ", ".join(f"{label} ×{n}" if n > 1 else label for label, n in Counter(l.label for l in run).items())
-            anchor = chain.node if chain.where == "nn.Sequential" else run[0].node
+            anchor = chain.node if own else run[0].node
             yield finding(
                 facts, "GL102", anchor,
                 f"{len(run)} weight layers chained in {chain.where} ({names}) with no normalization and no residual "

@@ -24,12 +24,20 @@ class LayerUse:
     container: cst.CSTNode | None = None  # the nn.Sequential call it came from, if any
 
 
+# Layer kinds that end a run of saturating activations: a normalization re-centres activations;
+# a block gradlint cannot see into (or a recurrent/attention block) might.
+RESETTING_KINDS = frozenset({"norm", "opaque", "recurrent", "attention"})
+
+
 @dataclass(frozen=True)
 class Chain:
     layers: tuple[LayerUse, ...]
     where: str  # "nn.Sequential" or "Net.forward"
     node: cst.CSTNode
     residual: bool = False  # the forward adds tensors (skip connections)
+    # forward() only: the runs of saturating activations along the data flow (each feeding the next),
+    # so parallel gates (an LSTM cell), x * sigmoid(x) and residual blocks are not one chain.
+    runs: tuple[tuple[LayerUse, ...], ...] | None = None
 
 
 def classify_module(qualname: str | None, label: str, node: cst.CSTNode, facts: ModuleFacts) -> LayerUse:
@@ -62,8 +70,14 @@ def find_chains(facts: ModuleFacts) -> list[Chain]:
         forward = cls.methods.get("forward")
         if forward is not None:
             layers = tuple(_unroll(forward.calls, 0, cls, facts))
-            chains.append(Chain(layers, f"{cls.name}.forward", forward.node, residual=forward.tensor_adds > 0))
-    return chains
+            saturating = sum(1 for layer in layers if layer.kind == "saturating")
+            runs = _ForwardFlow(forward, cls, facts).runs() if saturating >= 2 else ()
+            chains.append(
+                Chain(layers, f"{cls.name}.forward", forward.node, residual=forward.tensor_adds > 0, runs=runs)
+            )
+    from gradlint.facts.keras import keras_chains
+
+    return chains + keras_chains(facts)
 
 
 def _function_of(call: CallInfo, facts: ModuleFacts) -> FunctionInfo:
@@ -205,7 +219,7 @@ def _applied_layers(call: CallInfo, cls: ClassInfo, facts: ModuleFacts) -> list[
     if qualname in vocab.NORM_FUNCTIONS:
         return [LayerUse("norm", _short(qualname), call.node)]
     if qualname is None and call.method in vocab.SATURATING_METHODS and not call.node.args:
-        return [LayerUse("saturating", f"{call.receiver or '…'}.{call.method}()", call.node)]
+        return [LayerUse("saturating", f"{call.receiver or 'Tensor'}.{call.method}()", call.node)]
     if call.receiver == "self" and call.method is not None:
         value = cls.attrs.get(call.method)
         if isinstance(value, cst.Call):
@@ -217,3 +231,143 @@ def _applied_layers(call: CallInfo, cls: ClassInfo, facts: ModuleFacts) -> list[
                 return []
             return [classify_module(attr_qualname, f"self.{call.method}", call.node, facts)]
     return []
+
+
+Run = tuple[LayerUse, ...]
+
+
+class _ForwardFlow:
+    """Follows activations through one forward() body: which saturating layers feed which.
+
+    Each variable carries the run of saturating activations its value has passed through since the
+    last reset. A layer call extends the longest run among its inputs; `a * b` and `a + b` keep the
+    shortest (the gradient takes the best path: a residual or a gate bypasses the activation).
+    Only forward() bodies with two or more saturating activations get here, so the walk is rare.
+    """
+
+    def __init__(self, forward: FunctionInfo, cls: ClassInfo, facts: ModuleFacts):
+        self.forward, self.cls, self.facts = forward, cls, facts
+        self.calls = {id(call.node): call for call in forward.calls}
+        self.init = cls.methods.get("__init__") or facts.top
+        self.env: dict[str, Run] = {}
+        self.modules: dict[str, cst.BaseExpression] = {}  # loop variable → the ModuleList element it holds
+        self.longest: dict[int, Run] = {}  # id of a run's first layer → the longest run from it
+
+    def runs(self) -> tuple[Run, ...]:
+        body = self.forward.node.body
+        if isinstance(body, cst.IndentedBlock):
+            self.statements(body.body)
+        return tuple(self.longest.values())
+
+    # -- statements -----------------------------------------------------------------------------
+    def statements(self, statements) -> None:
+        for statement in statements:
+            if isinstance(statement, cst.BaseSmallStatement):
+                self.small(statement)
+            elif isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    self.small(small)
+            elif isinstance(statement, cst.For):
+                self.loop(statement)
+            elif isinstance(statement, cst.If):
+                self.branches(statement)
+            elif isinstance(statement, (cst.While, cst.With, cst.Try)):
+                self.statements(_body(statement.body))
+
+    def small(self, node: cst.BaseSmallStatement) -> None:
+        if isinstance(node, cst.Assign):
+            run = self.value(node.value)
+            for target in node.targets:
+                self.bind(target.target, run)
+        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            self.bind(node.target, self.value(node.value))
+        elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+            old = self.env.get(node.target.value, ())
+            self.env[node.target.value] = min(old, self.value(node.value), key=len)
+        elif isinstance(node, (cst.Return, cst.Expr)) and node.value is not None:
+            self.value(node.value)
+
+    def bind(self, target: cst.BaseExpression, run: Run) -> None:
+        if isinstance(target, cst.Name):
+            self.env[target.value] = run
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.bind(element.value, run)
+
+    def loop(self, node: cst.For) -> None:
+        items: list[cst.BaseExpression] = []
+        if isinstance(node.iter, cst.Attribute) and dotted(node.iter.value) == "self":
+            items = _module_list_items(self.cls, node.iter.attr.value, self.facts)
+        count = loop_count(Block("for", node), self.forward.scope, self.facts, self.cls)
+        for i in range(count):
+            if items and isinstance(node.target, cst.Name):
+                self.modules[node.target.value] = items[i % len(items)]
+            self.statements(_body(node.body))
+        if isinstance(node.target, cst.Name):
+            self.modules.pop(node.target.value, None)
+
+    def branches(self, node: cst.If) -> None:
+        before = dict(self.env)
+        self.statements(_body(node.body))
+        taken = self.env
+        self.env = dict(before)
+        if isinstance(node.orelse, cst.If):
+            self.branches(node.orelse)
+        elif node.orelse is not None:
+            self.statements(_body(node.orelse.body))
+        # After the if, a variable carries the shorter of the two runs (precision first).
+        for name in set(taken) | set(self.env):
+            self.env[name] = min(taken.get(name, ()), self.env.get(name, ()), key=len)
+
+    # -- expressions ----------------------------------------------------------------------------
+    def value(self, expr: cst.BaseExpression) -> Run:
+        if isinstance(expr, cst.Name):
+            return self.env.get(expr.value, ())
+        if isinstance(expr, cst.Call):
+            return self.call(expr)
+        if isinstance(expr, cst.BinaryOperation):
+            sides = [self.value(side) for side in (expr.left, expr.right) if not _is_constant(side)]
+            return min(sides, key=len) if sides else ()
+        if isinstance(expr, cst.UnaryOperation):
+            return self.value(expr.expression)
+        if isinstance(expr, (cst.Attribute, cst.Subscript)):
+            return self.value(expr.value)
+        if isinstance(expr, (cst.Tuple, cst.List)):
+            return max((self.value(e.value) for e in expr.elements), key=len, default=())
+        if isinstance(expr, cst.IfExp):
+            return min(self.value(expr.body), self.value(expr.orelse), key=len)
+        return ()
+
+    def call(self, node: cst.Call) -> Run:
+        inputs = [self.value(arg.value) for arg in node.args]
+        func = node.func
+        if isinstance(func, cst.Attribute) and dotted(func.value) != "self":
+            inputs.append(self.value(func.value))  # x.sigmoid(), x.view(...): the receiver flows through
+        run = max(inputs, key=len, default=())
+        info = self.calls.get(id(node))
+        if isinstance(func, cst.Name) and func.value in self.modules:
+            layers = list(_layer_from_expr(self.modules[func.value], self.init.scope, self.facts, self.init, None))
+        elif info is not None:
+            layers = _applied_layers(info, self.cls, self.facts)
+        else:
+            layers = []
+        for layer in layers:
+            if layer.kind == "saturating":
+                run = (*run, layer)
+                first = id(run[0])
+                if len(run) > len(self.longest.get(first, ())):
+                    self.longest[first] = run
+            elif layer.kind in RESETTING_KINDS:
+                run = ()
+        return run
+
+
+def _body(block) -> list:
+    """The statements of an indented block, or the small statements of `if x: y = 1`."""
+    return list(block.body) if isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
+
+
+def _is_constant(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.UnaryOperation):
+        expr = expr.expression
+    return isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from gradlint.facts import vocab
 from gradlint.facts.model import CallInfo, ModuleFacts
 from gradlint.facts.names import dotted
 from gradlint.facts.values import Value
+
+# A callee named like a scheduler: StepLR from a star import, a project's WarmupScheduler, timm's
+# CosineLRScheduler. Treating it as one can only remove a finding (precision first).
+_SCHEDULER_NAME = re.compile(r"(?i:sched|warm_?up)|LR$")
 
 
 @dataclass(frozen=True)
@@ -21,7 +26,7 @@ class Optimizer:
 
 def find_optimizers(facts: ModuleFacts) -> list[Optimizer]:
     calls = facts.all_calls
-    schedulers = [c for c in calls if c.qualname and vocab.is_scheduler(c.qualname)]
+    schedulers = [c for c in calls if _is_scheduler(c)]
     # `for g in optimizer.param_groups: g["lr"] = ...` is a hand-written schedule.
     manual_lr_updates = facts.lr_item_assignments > 0
     found = []
@@ -36,7 +41,18 @@ def find_optimizers(facts: ModuleFacts) -> list[Optimizer]:
             lr = facts.resolve(lr_expr, call.scope)
         scheduled = manual_lr_updates or any(_drives(s, call) for s in schedulers)
         found.append(Optimizer(kind, call, lr, lr_expr is not None, scheduled))
-    return found
+    from gradlint.facts.keras import keras_optimizers
+
+    return found + keras_optimizers(facts, Optimizer)
+
+
+def _is_scheduler(call: CallInfo) -> bool:
+    if call.qualname and vocab.is_scheduler(call.qualname):
+        return True
+    if call.qualname in vocab.OPTIMIZERS:
+        return False
+    name = (call.qualname or dotted(call.node.func) or call.method or "").rpartition(".")[2]
+    return bool(_SCHEDULER_NAME.search(name))
 
 
 def _drives(scheduler: CallInfo, optimizer: CallInfo) -> bool:

@@ -71,6 +71,18 @@ ARGPARSE_PARSERS = {"argparse.ArgumentParser"}
 
 # Short module aliases that resolve to the same objects (torch.nn.modules.activation.Sigmoid is nn.Sigmoid).
 _SUBMODULE_ALIASES = (
+    # Keras: tf.keras, tensorflow.keras, standalone keras 2/3 and tf_keras are one vocabulary.
+    ("tensorflow.python.keras.", "keras."),
+    ("tensorflow.keras.", "keras."),
+    ("tf_keras.", "keras."),
+    ("keras.src.", "keras."),
+    ("tensorflow.optimizers.", "keras.optimizers."),
+    ("keras.optimizers.legacy.", "keras.optimizers."),
+    ("keras.optimizers.experimental.", "keras.optimizers."),
+    ("keras.layers.core.", "keras.layers."),
+    ("keras.models.Sequential", "keras.Sequential"),
+    ("keras.models.Model", "keras.Model"),
+    ("tensorflow.math.", "tensorflow."),
     ("torch.nn.modules.activation.", f"{NN}."),
     ("torch.nn.modules.linear.", f"{NN}."),
     ("torch.nn.modules.conv.", f"{NN}."),

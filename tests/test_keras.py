@@ -1,0 +1,105 @@
+"""The Keras front-end fills the same facts: GL101, GL102 and GL202 fire on Keras code unchanged."""
+
+from __future__ import annotations
+
+from conftest import codes_and_lines
+
+
+def test_sigmoid_dense_stack_in_sequential_list(lint):
+    findings = lint("""
+        import tensorflow as tf
+
+        model = tf.keras.Sequential([
+            tf.keras.layers.Dense(64, activation="sigmoid", input_shape=[10]),
+            tf.keras.layers.Dense(64, activation="sigmoid"),
+            tf.keras.layers.Dense(64, activation=tf.nn.tanh),
+            tf.keras.layers.Dense(1),
+        ])
+    """)
+    assert codes_and_lines(findings) == [("GL101", 3)]
+    assert "keras Sequential" in findings[0].message
+
+
+def test_model_add_in_a_loop_with_activation_layers(lint):
+    findings = lint("""
+        from keras import Sequential, layers
+
+        model = Sequential()
+        for _ in range(4):
+            model.add(layers.Dense(32))
+            model.add(layers.Activation("tanh"))
+        model.add(layers.Dense(1))
+    """)
+    assert codes_and_lines(findings) == [("GL101", 3)]
+
+
+def test_normalization_between_resets_the_functional_chain(lint):
+    assert lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        inputs = keras.Input(shape=(8,))
+        x = layers.Dense(16, activation="sigmoid")(inputs)
+        x = layers.Dense(16, activation="sigmoid")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Dense(16, activation="sigmoid")(x)
+        outputs = layers.Dense(1)(x)
+        model = keras.Model(inputs, outputs)
+    """) == []
+
+
+def test_functional_chain_without_normalization(lint):
+    findings = lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        def build():
+            inputs = keras.Input(shape=(8,))
+            x = layers.Dense(16, activation="tanh")(inputs)
+            x = layers.Dense(16, activation="tanh")(x)
+            x = layers.Dense(16, activation="tanh")(x)
+            return keras.Model(inputs, layers.Dense(1)(x))
+    """)
+    assert codes_and_lines(findings) == [("GL101", 6)]
+
+
+def test_subclassed_model_call(lint):
+    findings = lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        class Net(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.d1 = layers.Dense(8, activation="tanh")
+                self.d2 = layers.Dense(8, activation="tanh")
+                self.d3 = layers.Dense(8, activation="tanh")
+
+            def call(self, x):
+                return self.d3(self.d2(self.d1(x)))
+    """)
+    assert codes_and_lines(findings) == [("GL101", 12)]
+
+
+def test_keras_optimizer_learning_rate_and_schedules(lint):
+    findings = lint("""
+        import tensorflow as tf
+        from tensorflow import keras
+
+        LR = 0.5
+        fixed = tf.optimizers.SGD(learning_rate=2.0)
+        adam = keras.optimizers.Adam(learning_rate=LR)
+        decayed = keras.optimizers.Adam(learning_rate=keras.optimizers.schedules.ExponentialDecay(0.5, 100, 0.9))
+        default = keras.optimizers.SGD()
+    """)
+    assert codes_and_lines(findings) == [("GL202", 5), ("GL202", 6)]
+    assert "constant LR in line 4" in findings[1].message
+
+
+def test_lr_callback_passed_to_fit_is_a_schedule(lint):
+    assert lint("""
+        from tensorflow import keras
+
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=1.5), loss="mse")
+        model.fit(x, y, callbacks=[keras.callbacks.ReduceLROnPlateau(patience=2)])
+    """) == []
