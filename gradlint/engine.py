@@ -138,9 +138,31 @@ def lint_file(path: Path, settings: Settings, codes: frozenset[str], data: bytes
             return _unreadable(display, exc)
     ignored = settings.ignored_for(_relative_to_root(path, settings))
     active = frozenset(c for c in codes if not any(c.startswith(i) for i in ignored))
+    if path.suffix == ".ipynb":
+        return _lint_notebook(path, display, data, settings, active, prefilter)
     if prefilter and not may_matter(data):
         return _syntax_only(display, data, active)
     return lint_source(display, data, settings, active, package_of(path))
+
+
+def _lint_notebook(path: Path, display: str, data: bytes, settings: Settings, codes: frozenset[str],
+                   prefilter: bool) -> FileResult:
+    from dataclasses import replace
+
+    from gradlint import notebook
+
+    try:
+        book = notebook.load(data)
+    except notebook.NotebookError as exc:
+        return FileResult(display, findings=[_syntax_finding(display, str(exc), 1, 1)] if "GL000" in codes else [])
+    source = book.source.encode("utf-8")
+    if prefilter and not may_matter(source):
+        result = _syntax_only(display, source, codes)
+    else:
+        result = lint_source(display, source, settings, codes, package_of(path))
+    # Fix edits are positions in the joined source; applying them to cells is not supported yet.
+    result.findings = [replace(book.map_finding(f), fix=None) for f in result.findings]
+    return result
 
 
 def _syntax_only(path: str, data: bytes, codes: frozenset[str]) -> FileResult:

@@ -41,7 +41,14 @@ class Finding:
     # Cross-file findings: project classes, one of which must prove recurrent/attention for the finding
     # to stand; the engine fills "{evidence}" in the message from the project index.
     needs: tuple[str, ...] = field(default=(), compare=False)
+    cell: int | None = None  # notebooks: the 1-based cell; span rows are then relative to that cell
+
+    @property
+    def where(self) -> str:
+        """`path:row:col`, or `path:cell 3:row:col` in a notebook."""
+        cell = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{cell}{self.span.row}:{self.span.column}"
 
     @property
     def sort_key(self) -> tuple:
-        return (self.path, self.span.row, self.span.column, self.code)
+        return (self.path, self.cell or 0, self.span.row, self.span.column, self.code)

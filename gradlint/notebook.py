@@ -1,0 +1,99 @@
+"""Jupyter notebooks: code cells joined into one module, IPython syntax masked, findings mapped back.
+
+Masking keeps every line (so rows map back one to one) and its indentation: a `%magic`, `!shell`
+or `obj?` line becomes `pass`; a cell whose first line is a non-Python cell magic (`%%bash`) is
+masked whole. Suppression comments keep working because the lines' text is otherwise unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+
+# Cell magics whose body is still Python.
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "python", "python3", "pypy", "writefile"}
+_LINE_MAGIC = re.compile(r"^(\s*)(%|!|\?\??\w)")
+_HELP = re.compile(r"^(\s*)[\w.\[\]()]+\?\??\s*$")
+_ASSIGNED_MAGIC = re.compile(r"^(\s*)[\w, ]+=\s*[%!]")
+
+
+class NotebookError(ValueError):
+    """Not a notebook we can read (bad JSON, no cells)."""
+
+
+@dataclass(frozen=True)
+class CellLines:
+    cell: int  # 1-based index among all cells, as Jupyter numbers them in the file
+    first_row: int  # row of the cell's first line in the joined source
+    count: int
+
+
+@dataclass(frozen=True)
+class Notebook:
+    source: str
+    cells: tuple[CellLines, ...]
+    cell_sources: dict[int, list[str]]  # cell index → its lines as written
+
+    def locate(self, row: int) -> tuple[int, int] | None:
+        """The (cell, row within the cell) of a row of the joined source."""
+        for cell in self.cells:
+            if cell.first_row <= row < cell.first_row + cell.count:
+                return cell.cell, row - cell.first_row + 1
+        return None
+
+    def map_finding(self, finding):
+        where = self.locate(finding.span.row)
+        if where is None:
+            return finding
+        cell, row = where
+        end = self.locate(finding.span.end_row)
+        end_row = end[1] if end and end[0] == cell else row
+        span = replace(finding.span, row=row, end_row=end_row)
+        return replace(finding, span=span, cell=cell, suppress_rows=())
+
+
+def _cell_text(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def mask(lines: list[str]) -> list[str]:
+    if lines and lines[0].lstrip().startswith("%%"):
+        magic = lines[0].lstrip()[2:].split(None, 1)[0] if lines[0].strip() != "%%" else ""
+        if magic not in _PYTHON_CELL_MAGICS:
+            return ["pass" if i == 0 else "# " + line for i, line in enumerate(lines)]
+        return ["pass", *[_mask_line(line) for line in lines[1:]]]
+    return [_mask_line(line) for line in lines]
+
+
+def _mask_line(line: str) -> str:
+    for pattern in (_LINE_MAGIC, _HELP, _ASSIGNED_MAGIC):
+        match = pattern.match(line)
+        if match:
+            return f"{match.group(1)}pass"
+    return line
+
+
+def load(data: bytes) -> Notebook:
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NotebookError(f"invalid notebook: not JSON ({exc})") from None
+    cells = document.get("cells") if isinstance(document, dict) else None
+    if not isinstance(cells, list):
+        raise NotebookError("invalid notebook: no 'cells' list")
+    language = (document.get("metadata") or {}).get("language_info", {}).get("name", "python")
+    if language not in ("python", "ipython", "ipython3", ""):
+        return Notebook("", (), {})
+    out: list[str] = []
+    spans = []
+    sources = {}
+    for index, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        lines = _cell_text(cell).splitlines() or [""]
+        sources[index] = lines
+        spans.append(CellLines(index, len(out) + 1, len(lines)))
+        out.extend(mask(lines))
+    return Notebook("\n".join(out) + "\n", tuple(spans), sources)

@@ -1,0 +1,64 @@
+"""Notebooks lint like scripts: code cells joined, IPython syntax masked, findings mapped to cells."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import FIXTURES, lint_paths
+
+NOTEBOOKS = FIXTURES / "notebooks"
+
+
+def _cells_and_rows(findings):
+    return [(f.code, f.cell, f.span.row) for f in findings]
+
+
+def _expected(path):
+    """`# expect: GLxxx` comments inside the notebook's code cells, as (code, cell, row in cell)."""
+    expected = []
+    for index, cell in enumerate(json.loads(path.read_text())["cells"], start=1):
+        if cell["cell_type"] != "code":
+            continue
+        for row, line in enumerate("".join(cell["source"]).splitlines(), start=1):
+            if "# expect:" in line:
+                for code in line.split("# expect:")[1].split(","):
+                    expected.append((code.strip(), index, row))
+    return expected
+
+
+def test_findings_point_at_the_cell_and_the_row_within_it():
+    notebook = NOTEBOOKS / "bad_char_rnn.ipynb"
+    findings = lint_paths([notebook]).findings
+    assert _cells_and_rows(findings) == _expected(notebook) == [("GL202", 4, 3), ("GL201", 5, 6)]
+    assert findings[0].where.endswith("bad_char_rnn.ipynb:cell 4:3:13")
+
+
+def test_magics_shell_escapes_and_help_never_cause_gl000():
+    assert lint_paths([NOTEBOOKS / "clean_mnist_cnn.ipynb"]).findings == []
+
+
+def test_suppression_inside_a_cell(tmp_path):
+    source = json.loads((NOTEBOOKS / "bad_char_rnn.ipynb").read_text())
+    source["cells"][3]["source"][2] = "optimizer = torch.optim.SGD(model.parameters(), lr=4.0)  # noqa: GL202\n"
+    path = tmp_path / "suppressed.ipynb"
+    path.write_text(json.dumps(source))
+    assert [f.code for f in lint_paths([path]).findings] == ["GL201"]
+
+
+def test_invalid_notebooks_are_one_gl000_each(tmp_path):
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    (tmp_path / "nocells.ipynb").write_text('{"metadata": {}}')
+    findings = lint_paths([tmp_path / "broken.ipynb", tmp_path / "nocells.ipynb"]).findings
+    assert [(f.code, f.path.rsplit("/", 1)[-1]) for f in findings] == [("GL000", "broken.ipynb"), ("GL000", "nocells.ipynb")]
+    assert "not JSON" in findings[0].message and "cells" in findings[1].message
+
+
+def test_a_syntax_error_in_a_cell_is_located_in_that_cell(tmp_path):
+    source = {"cells": [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": ["import torch\n"]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": ["x = (1,\n", "y = 2\n"]},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "syntax.ipynb"
+    path.write_text(json.dumps(source))
+    findings = lint_paths([path]).findings
+    assert [(f.code, f.cell) for f in findings] == [("GL000", 2)]
