@@ -490,3 +490,18 @@ def test_lightning_automatic_optimization_has_no_step_to_check(lint):
             def configure_optimizers(self):
                 return torch.optim.Adam(self.parameters(), lr=1e-3)
     """) == []
+
+
+def test_deepspeed_engine_zeroes_and_clips_by_itself(lint):
+    assert lint("""
+        import deepspeed
+        import torch
+
+        model = torch.nn.LSTM(16, 32)
+        model_engine, optimizer, _, _ = deepspeed.initialize(model=model, model_parameters=model.parameters(),
+                                                             config="ds_config.json")
+        for x, y in loader:
+            loss = model_engine(x)[0].sum()
+            model_engine.backward(loss)
+            model_engine.step()
+    """) == []

@@ -7,8 +7,8 @@ from gradlint.checks import finding
 
 def check(facts, settings):
     for loop in facts.training_loops:
-        if loop.of("zero_grad"):
-            continue
+        if loop.of("zero_grad", "engine_step"):
+            continue  # a DeepSpeed engine's step() zeroes the gradients itself
         backward = loop.of("backward")[0]
         step = next(e for e in loop.events if e.steps_optimizer)
         yield finding(

@@ -19,7 +19,8 @@ _INLINE_DEPTH = 3
 
 @dataclass(frozen=True, eq=False)
 class Event:
-    kind: str  # backward | zero_grad | clip | unscale | step | scaler_step | scaler_update | scheduler_step
+    # backward | zero_grad | clip | unscale | step | scaler_step | engine_step | scaler_update | scheduler_step
+    kind: str
     node: cst.CSTNode
     blocks: tuple[Block, ...]  # enclosing blocks in the function that owns the loop
     call: CallInfo | None = None
@@ -32,7 +33,7 @@ class Event:
 
     @property
     def steps_optimizer(self) -> bool:
-        return self.kind in ("step", "scaler_step")
+        return self.kind in ("step", "scaler_step", "engine_step")
 
 
 @dataclass(eq=False)
@@ -93,8 +94,8 @@ class _Roles:
             return "scaler"
         if "optim" in name or name in ("opt", "opt_g", "opt_d") or name.startswith("opt_") or name.endswith("_opt"):
             return "optimizer"
-        if name in ("engine", "model_engine"):
-            return "optimizer"  # DeepSpeed's engine.step() is the optimizer step
+        if name in ("engine", "model_engine", "ds_engine"):
+            return "engine"  # DeepSpeed: engine.step() steps, clips (by config) and zeroes gradients
         return None
 
 
@@ -116,7 +117,8 @@ def classify(call: CallInfo, roles: _Roles) -> str | None:
         return "unscale"
     role = roles.role(call.receiver)
     if method == "step":
-        return {"optimizer": "step", "scaler": "scaler_step", "scheduler": "scheduler_step"}.get(role or "")
+        return {"optimizer": "step", "scaler": "scaler_step", "scheduler": "scheduler_step",
+                "engine": "engine_step"}.get(role or "")
     if method == "update" and role == "scaler":
         return "scaler_update"
     return None
