@@ -56,10 +56,19 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", help="Colour the text output.")
 @click.option("--no-respect-gitignore", is_flag=True, help="Lint files that .gitignore excludes.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Processes to use (default: all cores).")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, apply the unsafe fixes too.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if there are any).")
+@click.option("--diff-since", metavar="REV", help="Report only findings on lines added or changed since a git revision (REV... : since the merge base).")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Hide the findings recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), help="Record today's findings in this file and exit 0.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the cache lives (default: .gradlint_cache).")
 def check(paths, select, ignore, extend_select, output_format, output_file, config_file, exit_zero, quiet,
-          statistics, color, no_respect_gitignore, jobs) -> None:
+          statistics, color, no_respect_gitignore, jobs, fix, unsafe_fixes, show_diff, diff_since, baseline_file,
+          write_baseline, no_cache, cache_dir) -> None:
     """Lint PATHS (files or folders; default: the current folder)."""
-    from gradlint import config, discovery, engine
+    from gradlint import baseline, config, discovery, engine, gitdiff
     from gradlint.report import ReportContext, render
     from gradlint.report.text_format import statistics as statistics_table
     from gradlint.report.text_format import summary
@@ -85,10 +94,50 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
             respect_gitignore=False if no_respect_gitignore else None,
         )
         files = discovery.discover(list(paths), settings)
-    except (config.ConfigError, discovery.DiscoveryError) as exc:
+        known = baseline.load(baseline_file) if baseline_file is not None else None
+        changed = gitdiff.changed_lines(diff_since) if diff_since is not None else None
+    except (config.ConfigError, discovery.DiscoveryError, baseline.BaselineError, gitdiff.GitDiffError) as exc:
         fail(str(exc))
 
-    result = engine.run(files, settings, jobs=jobs)
+    def reported(findings):
+        """What the user asked to see: only changed lines (--diff-since), minus the baseline."""
+        if changed is not None:
+            findings = gitdiff.on_changed_lines(findings, changed)
+        if known is not None:
+            findings = baseline.filter_known(findings, known, baseline_file)
+        return findings
+
+    def lint():
+        return engine.run(files, settings, jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir)
+
+    result = lint()
+    findings = reported(result.findings)
+    if write_baseline is not None:
+        # Recorded before --baseline hides anything, so `--baseline F --write-baseline F` refreshes F.
+        recorded = gitdiff.on_changed_lines(result.findings, changed) if changed is not None else result.findings
+        try:
+            count = baseline.write(write_baseline, recorded)
+        except baseline.BaselineError as exc:
+            fail(str(exc))
+        click.echo(f"gradlint: wrote {count} finding{'s' * (count != 1)} to baseline {write_baseline}", err=True)
+        _exit_on_errors(result.errors)
+        sys.exit(0)
+    if show_diff:
+        count, _ = _apply_fixes(findings, settings, unsafe_fixes, write=False)
+        _exit_on_errors(result.errors)
+        sys.exit(1 if count else 0)
+    if fix:
+        count, files_fixed = _apply_fixes(findings, settings, unsafe_fixes, write=True)
+        if count:
+            from gradlint.report.text_format import source_lines
+
+            source_lines.cache_clear()  # the files changed under the cache
+            if changed is not None:
+                changed = gitdiff.changed_lines(diff_since)
+            result = lint()
+            findings = reported(result.findings)
+        click.echo(f"gradlint: fixed {count} finding{'s' * (count != 1)} in {files_fixed} "
+                   f"file{'s' * (files_fixed != 1)}, {len(findings)} remaining", err=True)
     fmt = settings.output_format
     use_color = color == "always" or (color == "auto" and output_file is None and sys.stdout.isatty()
                                       and "NO_COLOR" not in os.environ)
@@ -96,32 +145,66 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     if fmt == "text" and quiet:
         from gradlint.report.text_format import render_one
 
-        report = "".join(render_one(f, context.color, True) + "\n" for f in result.findings)
+        report = "".join(render_one(f, context.color, True) + "\n" for f in findings)
     else:
-        report = render(fmt, result.findings, context)
+        report = render(fmt, findings, context)
     if statistics and fmt == "text":
-        report = statistics_table(result.findings) + "\n" + ("" if quiet else summary(result.findings) + "\n")
+        report = statistics_table(findings) + "\n" + ("" if quiet else summary(findings) + "\n")
     if output_file is not None:
         _write_atomically(output_file, report)
     else:
-        click.echo(report, nl=False)
-    for error in result.errors:
+        click.echo(report, nl=False, color=context.color)
+    _exit_on_errors(result.errors)
+    sys.exit(0 if exit_zero or not findings else 1)
+
+
+def _apply_fixes(findings, settings, unsafe: bool, write: bool):
+    """Fix the files (write) or print the fixes as a diff; returns (findings fixed, files changed)."""
+    from gradlint.fix.files import fix_files, unified_diff
+
+    fixed = fix_files(findings, settings, unsafe=unsafe, write=write)
+    for item in fixed:
+        if item.rejected:
+            click.echo(f"gradlint: warning: {item.path}: {item.rejected}", err=True)
+    changed = [item for item in fixed if item.changed]
+    count = sum(item.fixed for item in changed)
+    if not write:
+        click.echo("".join(unified_diff(item) for item in changed), nl=False)
+        click.echo(f"Would fix {count} finding{'s' * (count != 1)}." if count else "No fixes available.", err=True)
+    return count, len(changed)
+
+
+def _exit_on_errors(errors) -> None:
+    for error in errors:
         click.echo(f"gradlint: internal error: check {error.code} failed on {error.path}: {error.message}", err=True)
-    if result.errors:
+    if errors:
         sys.exit(2)
-    sys.exit(0 if exit_zero or not result.findings else 1)
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    import tempfile
+    from gradlint.fix import write_atomically
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            tmp.write(text)
-        os.replace(tmp.name, path)
+        write_atomically(path, text.encode("utf-8"))
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror}")
+
+
+@main.command("clean")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="The cache folder to remove.")
+def clean_command(config_file, cache_dir) -> None:
+    """Remove the cache (.gradlint_cache, or the configured cache-dir)."""
+    from gradlint import cache, config
+
+    try:
+        settings = config.load(config_file if config_file is not None else config.find_config(Path(".")))
+    except config.ConfigError as exc:
+        fail(str(exc))
+    folder = cache_dir or cache.default_dir(settings)
+    removed = cache.clean(folder)
+    click.echo(f"gradlint: removed {removed} cache file{'s' * (removed != 1)} from {folder}", err=True)
 
 
 @main.command("rules")
@@ -147,3 +230,7 @@ def rule_command(code: str) -> None:
     if rule is None:
         fail(f"unknown rule code {code!r}; `gradlint rules` lists them")
     click.echo(rule.markdown, nl=False)
+
+
+from gradlint.verify.command import verify as _verify  # noqa: E402
+main.add_command(_verify)

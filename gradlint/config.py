@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,12 +33,31 @@ class ConfigError(Exception):
     """A bad configuration value; the message names the key."""
 
 
+class FrozenDict(Mapping):
+    """A read-only mapping that pickles (MappingProxyType does not): Settings cross the process pool."""
+
+    def __init__(self, data: Mapping | None = None):
+        self._data = dict(data or {})
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({self._data!r})"
+
+
 @dataclass(frozen=True)
 class Thresholds:
     activation_stack: int = 3  # GL101
     plain_stack: int = 8  # GL102
     clip_norm: float = 1000.0  # GL208
-    lr_limits: Mapping[str, float] = field(default_factory=lambda: MappingProxyType(dict(DEFAULT_LR_LIMITS)))
+    lr_limits: Mapping[str, float] = field(default_factory=lambda: FrozenDict(dict(DEFAULT_LR_LIMITS)))
 
 
 @dataclass(frozen=True)
@@ -54,7 +72,7 @@ class Settings:
     output_format: str = "text"
     respect_gitignore: bool = True
     cache_dir: str | None = None
-    verify: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    verify: Mapping[str, Any] = field(default_factory=lambda: FrozenDict({}))
     root: str = "."  # folder of the config file; relative excludes and per-file-ignores start here
 
     def enabled_codes(self) -> frozenset[str]:
@@ -91,8 +109,15 @@ def find_config(start: Path) -> Path | None:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                text = candidate.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                if "tool.gradlint" in text:
+                    # A broken file that holds our table: linting with the defaults instead would mislead.
+                    raise ConfigError(f"{candidate}: not valid TOML: {exc}") from None
                 continue
             if "gradlint" in data.get("tool", {}):
                 return candidate
@@ -160,7 +185,7 @@ def from_table(table: Mapping[str, Any], root: Path, where: str = "config") -> S
         elif key == "verify":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: {name} must be a table")
-            values["verify"] = MappingProxyType(dict(value))
+            values["verify"] = FrozenDict(dict(value))
         else:
             raise ConfigError(f"{where}: unknown key {name}")
     return Settings(**values)
@@ -193,11 +218,16 @@ def _thresholds(value: Any, name: str, where: str) -> Thresholds:
             if not isinstance(item, dict):
                 raise ConfigError(f"{where}: {name}.{key} must be a table of optimizer = lr")
             limits = dict(DEFAULT_LR_LIMITS)
+            known = _optimizer_names()
             for optimizer, limit in item.items():
+                if optimizer not in known:
+                    raise ConfigError(
+                        f"{where}: {name}.{key}.{optimizer}: unknown optimizer (known: {', '.join(sorted(known))})"
+                    )
                 if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0:
                     raise ConfigError(f"{where}: {name}.{key}.{optimizer} must be a positive number")
                 limits[optimizer] = float(limit)
-            fields["lr_limits"] = MappingProxyType(limits)
+            fields["lr_limits"] = FrozenDict(limits)
             continue
         if isinstance(item, bool) or not isinstance(item, (int, float)) or (kind is int and not isinstance(item, int)):
             raise ConfigError(f"{where}: {name}.{key} must be {'an integer' if kind is int else 'a number'}")
@@ -205,6 +235,12 @@ def _thresholds(value: Any, name: str, where: str) -> Thresholds:
             raise ConfigError(f"{where}: {name}.{key} must be greater than {1 if kind is int else 0}")
         fields[key.replace("-", "_")] = kind(item)
     return Thresholds(**fields)
+
+
+def _optimizer_names() -> frozenset[str]:
+    from gradlint.facts.vocab import OPTIMIZERS
+
+    return frozenset(OPTIMIZERS.values())
 
 
 def override(settings: Settings, **cli: Any) -> Settings:

@@ -10,7 +10,8 @@ import pathspec
 from gradlint.config import Settings
 
 SOURCE_SUFFIXES = (".py",)
-SKIPPED_DIRS = frozenset({"__pycache__", "build", "dist", "node_modules", "site-packages", "venv", "env"})
+# A folder called env/ is as often an RL package as a virtualenv: real virtualenvs have a pyvenv.cfg.
+SKIPPED_DIRS = frozenset({"__pycache__", "build", "dist", "node_modules", "site-packages", "venv"})
 
 
 class DiscoveryError(Exception):

@@ -41,7 +41,11 @@ class RunResult:
 
 def decode(data: bytes) -> str:
     """Source bytes → text, honouring a PEP 263 cookie and a UTF-8 BOM (UnicodeDecodeError/SyntaxError on failure)."""
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        data.decode("utf-8")  # no usable cookie: a UnicodeDecodeError says where the bad byte is
+        raise
     return data.decode(encoding)
 
 
@@ -136,8 +140,7 @@ def lint_file(path: Path, settings: Settings, codes: frozenset[str], data: bytes
             data = path.read_bytes()
         except OSError as exc:
             return _unreadable(display, exc)
-    ignored = settings.ignored_for(_relative_to_root(path, settings))
-    active = frozenset(c for c in codes if not any(c.startswith(i) for i in ignored))
+    active = active_codes(path, settings, codes)
     if path.suffix == ".ipynb":
         return _lint_notebook(path, display, data, settings, active, prefilter)
     if prefilter and not may_matter(data):
@@ -163,6 +166,12 @@ def _lint_notebook(path: Path, display: str, data: bytes, settings: Settings, co
     # Fix edits are positions in the joined source; applying them to cells is not supported yet.
     result.findings = [replace(book.map_finding(f), fix=None) for f in result.findings]
     return result
+
+
+def active_codes(path: Path, settings: Settings, codes: frozenset[str]) -> frozenset[str]:
+    """The enabled codes minus this file's per-file-ignores."""
+    ignored = settings.ignored_for(_relative_to_root(path, settings))
+    return frozenset(c for c in codes if not any(c.startswith(i) for i in ignored))
 
 
 def _syntax_only(path: str, data: bytes, codes: frozenset[str]) -> FileResult:

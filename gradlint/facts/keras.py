@@ -10,7 +10,7 @@ from __future__ import annotations
 import libcst as cst
 
 from gradlint.facts import vocab_keras as K
-from gradlint.facts.layers import Chain, LayerUse, _loop_at, loop_count
+from gradlint.facts.layers import Chain, LayerUse, _ForwardFlow, _loop_at, loop_count
 from gradlint.facts.model import CallInfo, FunctionInfo, ModuleFacts
 from gradlint.facts.names import Scope, dotted
 from gradlint.facts.values import Value
@@ -130,17 +130,27 @@ def _functional(fn: FunctionInfo, facts: ModuleFacts) -> Chain | None:
 
 
 def _subclassed(cls, facts: ModuleFacts) -> Chain:
-    """A subclassed keras.Model: its call() applies self.<layer> attributes in order."""
+    """A subclassed keras.Model: its call() applies self.<layer> attributes and tf activations.
+
+    Runs follow the data flow (as for a PyTorch forward): sigmoids on three slices of one tensor are
+    applied side by side, not one after another.
+    """
     method = cls.methods["call"]
-    uses: list[LayerUse] = []
-    for call in method.calls:
-        if call.receiver == "self" and isinstance(cls.attrs.get(call.method or ""), cst.Call):
-            for use in layer_uses(cls.attrs[call.method], cls.scope):
-                uses.append(LayerUse(use.kind, f"self.{call.method}" + (
-                    use.label[use.label.index("("):] if use.kind == "saturating" and "(" in use.label else ""), call.node))
-        elif K.SATURATING_FUNCTIONS.get(call.qualname or ""):
-            uses.append(LayerUse("saturating", _short(call.qualname), call.node))
-    return Chain(tuple(uses), f"{cls.name}.call", method.node, residual=method.tensor_adds > 0)
+    uses = [use for call in method.calls for use in _call_uses(call, cls)]
+    saturating = sum(1 for use in uses if use.kind == "saturating")
+    runs = _ForwardFlow(method, cls, facts, lambda call, cls, facts: _call_uses(call, cls)).runs() if saturating >= 2 else ()
+    return Chain(tuple(uses), f"{cls.name}.call", method.node, residual=method.tensor_adds > 0, runs=runs)
+
+
+def _call_uses(call: CallInfo, cls) -> list[LayerUse]:
+    """What one call in call() applies: a self.<layer> attribute or a tf/keras activation function."""
+    if call.receiver == "self" and isinstance(cls.attrs.get(call.method or ""), cst.Call):
+        return [LayerUse(use.kind, f"self.{call.method}" + (
+            use.label[use.label.index("("):] if use.kind == "saturating" and "(" in use.label else ""), call.node)
+            for use in layer_uses(cls.attrs[call.method], cls.scope)]
+    if K.SATURATING_FUNCTIONS.get(call.qualname or ""):
+        return [LayerUse("saturating", _short(call.qualname), call.node)]
+    return []
 
 
 # -- optimizers ----------------------------------------------------------------------------------

@@ -245,8 +245,9 @@ class _ForwardFlow:
     Only forward() bodies with two or more saturating activations get here, so the walk is rare.
     """
 
-    def __init__(self, forward: FunctionInfo, cls: ClassInfo, facts: ModuleFacts):
+    def __init__(self, forward: FunctionInfo, cls: ClassInfo, facts: ModuleFacts, applied=None):
         self.forward, self.cls, self.facts = forward, cls, facts
+        self.applied = applied or _applied_layers  # what one call applies (the Keras front-end passes its own)
         self.calls = {id(call.node): call for call in forward.calls}
         self.init = cls.methods.get("__init__") or facts.top
         self.env: dict[str, Run] = {}
@@ -348,7 +349,7 @@ class _ForwardFlow:
         if isinstance(func, cst.Name) and func.value in self.modules:
             layers = list(_layer_from_expr(self.modules[func.value], self.init.scope, self.facts, self.init, None))
         elif info is not None:
-            layers = _applied_layers(info, self.cls, self.facts)
+            layers = self.applied(info, self.cls, self.facts)
         else:
             layers = []
         for layer in layers:

@@ -91,11 +91,11 @@ class Scope:
         """The single value a name is bound to in the nearest scope that binds it (None if rebound)."""
         scope: Scope | None = self
         while scope is not None:
+            if name in scope.params:
+                return None  # a parameter: re-assigning it in the body makes a second binding, not the only one
             values = scope.assigns.get(name)
             if values is not None:
                 return values[0] if len(values) == 1 else None
-            if name in scope.params:
-                return None
             scope = scope.parent
             while scope is not None and scope.kind == "class":
                 scope = scope.parent  # class bodies are not enclosing scopes for functions

@@ -94,8 +94,10 @@ def _name(name: str, scope: Scope, facts: "ModuleFacts", depth: int) -> Value | 
             found = resolve(values[0], holder, facts, depth + 1)
             if found is None:
                 return None
-            origin = found.origin or (f"constant {name}" if holder.kind == "module" else f"{name} =")
-            return Value(found.value, origin, found.node if found.origin else values[0])
+            if found.origin and _is_reference(values[0]):
+                return found  # `lr = args.lr`: the value still comes from where args.lr does
+            origin = f"constant {name}" if holder.kind == "module" else f"{name} ="
+            return Value(found.value, origin, values[0])
         if name in holder.params:
             default = holder.params[name]
             found = resolve(default, holder.parent or holder, facts, depth + 1) if default is not None else None
@@ -125,7 +127,7 @@ def _attribute(expr: cst.Attribute, scope: Scope, facts: "ModuleFacts", depth: i
             if found is None:
                 return None
             return Value(found.value, found.origin or f"{cls.name}.{attr} default", found.node if found.origin else default)
-    if base is not None and not _is_parse_args(base):
+    if base is not None and not _is_parse_args(base, facts):
         return None
     option = facts.arguments.get(attr)
     if option is None:
@@ -136,14 +138,30 @@ def _attribute(expr: cst.Attribute, scope: Scope, facts: "ModuleFacts", depth: i
     return Value(found.value, f"{option.flag} default", option.default)
 
 
-def _is_parse_args(expr: cst.BaseExpression) -> bool:
+_PARSE_METHODS = ("parse_args", "parse_known_args")
+
+
+def _is_parse_args(expr: cst.BaseExpression, facts: "ModuleFacts") -> bool:
+    """`parser.parse_args()`, or a call to this file's own helper that calls it (`args = get_args()`)."""
     if isinstance(expr, cst.Subscript):
         expr = expr.value
-    return (
-        isinstance(expr, cst.Call)
-        and isinstance(expr.func, cst.Attribute)
-        and expr.func.attr.value in ("parse_args", "parse_known_args")
-    )
+    if not isinstance(expr, cst.Call):
+        return False
+    if isinstance(expr.func, cst.Attribute):
+        return expr.func.attr.value in _PARSE_METHODS
+    if isinstance(expr.func, cst.Name):
+        return any(
+            fn.name == expr.func.value and fn.class_name is None and any(c.method in _PARSE_METHODS for c in fn.calls)
+            for fn in facts.functions
+        )
+    return False
+
+
+def _is_reference(expr: cst.BaseExpression) -> bool:
+    """A binding that only names another value (`lr = args.lr`, `lr = float(cfg["lr"])`)."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("float", "int"):
+        return len(expr.args) == 1 and _is_reference(expr.args[0].value)
+    return isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript))
 
 
 def _subscript(expr: cst.Subscript, scope: Scope, facts: "ModuleFacts", depth: int) -> Value | None:

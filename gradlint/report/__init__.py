@@ -11,6 +11,7 @@ class ReportContext:
     files: tuple[str, ...]  # every linted file, in order
     color: bool = False
     show_source: bool = True
+    root: str | None = None  # SARIF's %SRCROOT%: paths are reported relative to it (default: the working directory)
 
 
 def render(fmt: str, findings, context: ReportContext) -> str:

@@ -1,0 +1,55 @@
+"""GL302 — weights set to one non-zero constant: every unit computes and learns the same thing."""
+
+from __future__ import annotations
+
+from gradlint.checks import finding
+from gradlint.facts.init import creations, init_calls
+from gradlint.facts.tensors import code_of
+
+_WHY = (
+    "every unit of the layer computes the same output and receives the same gradient, so they stay "
+    "identical forever (symmetry is never broken) and the layer's outputs scale with fan_in"
+)
+_REMEDY = "initialise weights randomly: nn.init.kaiming_normal_ (ReLU family) or nn.init.xavier_uniform_ (tanh/sigmoid)"
+
+
+def _frozen(facts) -> set[str]:
+    """Tensors frozen with `w.requires_grad_(False)`: a fixed filter (a box blur) is constant on purpose."""
+    frozen = set()
+    for call in facts.all_calls:
+        if call.method == "requires_grad_" and call.node.args:
+            flag = facts.resolve(call.node.args[0].value, call.scope)
+            if flag is not None and flag.value is False:
+                frozen.add((call.receiver or "").removesuffix(".data"))
+    return frozen
+
+
+def check(facts, settings):
+    frozen = None
+    for init in init_calls(facts):
+        if init.role != "weight":
+            continue
+        frozen = _frozen(facts) if frozen is None else frozen
+        if init.target_text in frozen:
+            continue
+        if init.kind == "constant":
+            value = init.parameter(facts, "val")
+            if value is None or value.value == 0:
+                continue  # zero init of a last layer (ReZero, Fixup) is a deliberate, different idea
+            origin = f", {value.origin} in line {facts.line(value.node)}" if value.origin and value.origin != "default" else ""
+            what = f"`{code_of(facts, init.call.node, 60)}` (value {value.value:g}{origin})"
+        elif init.kind == "ones":
+            what = f"`{code_of(facts, init.call.node, 60)}`"
+        else:
+            continue
+        yield finding(facts, "GL302", init.call.node, f"{what} sets every weight to the same value: {_WHY}; {_REMEDY}")
+    for made in creations(facts, {"torch.ones", "torch.full"}):
+        if made.maker_name == "torch.full":
+            fill = made.maker.args[1].value if len(made.maker.args) > 1 else None
+            value = facts.resolve(fill, made.call.scope)
+            if value is None or isinstance(value.value, bool) or value.value == 0:
+                continue
+        yield finding(
+            facts, "GL302", made.call.node,
+            f"{made.target_text} is created from {made.maker_name}(...), a constant weight matrix: {_WHY}; {_REMEDY}",
+        )

@@ -1,0 +1,54 @@
+"""GL301 — weights drawn with a spread of 1 or more: activations and gradients grow layer by layer."""
+
+from __future__ import annotations
+
+from gradlint.checks import finding
+from gradlint.facts.init import creations, init_calls
+from gradlint.facts.tensors import code_of
+
+_LIMIT = 1.0
+_REMEDY = (
+    "use nn.init.kaiming_normal_/kaiming_uniform_ (ReLU family) or xavier_normal_/xavier_uniform_ "
+    "(tanh/sigmoid), which scale the spread to 1/√fan_in"
+)
+
+
+def _where(facts, value) -> str:
+    if value.origin == "default":
+        return " (the default)"
+    return f" ({value.origin} in line {facts.line(value.node)})" if value.origin else ""
+
+
+def check(facts, settings):
+    for init in init_calls(facts):
+        if init.role != "weight":
+            continue
+        if init.kind in ("normal", "trunc_normal"):
+            std = init.parameter(facts, "std")
+            if std is None or abs(std.value) < _LIMIT:
+                continue
+            yield finding(
+                facts, "GL301", init.call.node,
+                f"`{code_of(facts, init.call.node, 60)}` draws weights with std={std.value:g}{_where(facts, std)}: "
+                f"weights of spread ≥ 1 multiply the activation scale by about std·√fan_in at every layer, so "
+                f"activations and gradients explode with depth; {_REMEDY}",
+            )
+        elif init.kind == "uniform":
+            low, high = init.parameter(facts, "a"), init.parameter(facts, "b")
+            if low is None or high is None or max(abs(low.value), abs(high.value)) < _LIMIT:
+                continue
+            origin = _where(facts, high) if abs(high.value) >= abs(low.value) else _where(facts, low)
+            yield finding(
+                facts, "GL301", init.call.node,
+                f"`{code_of(facts, init.call.node, 60)}` draws weights from U({low.value:g}, {high.value:g})"
+                f"{origin}: bounds of magnitude ≥ 1 make every layer amplify its input by about √fan_in, so "
+                f"activations and gradients explode with depth; {_REMEDY}",
+            )
+    for made in creations(facts, {"torch.randn", "torch.rand"}):
+        spread = "N(0, 1)" if made.maker_name == "torch.randn" else "U(0, 1)"
+        yield finding(
+            facts, "GL301", made.call.node,
+            f"{made.target_text} is created from {made.maker_name}(...) unscaled, so its weights are {spread}: each layer "
+            f"multiplies the activation scale by about √fan_in and gradients explode; scale it "
+            f"(`* (2 / fan_in) ** 0.5`) or create it empty and {_REMEDY}",
+        )

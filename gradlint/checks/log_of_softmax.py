@@ -1,0 +1,145 @@
+"""GL401 — log(softmax(x)) / log(sigmoid(x)): the probability underflows to 0 before the log sees it."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from gradlint.checks import finding
+from gradlint.facts import vocab
+from gradlint.facts.names import dotted
+from gradlint.facts.tensors import Source, source_of
+from gradlint.finding import Edit, Fix
+
+_PROBABILITIES = ("softmax", "sigmoid")
+
+
+def log_argument(call) -> tuple[str, cst.BaseExpression, bool] | None:
+    """`torch.log(p)` → ("torch.log", p, True); `p.log2()` → ("p.log2()", p, False); else None."""
+    if call.qualname in vocab.LOG_FUNCTIONS:
+        argument = call.argument("input", 0)
+        name = vocab.LOG_FUNCTIONS[call.qualname]
+        return (name, argument, name == "torch.log") if argument is not None else None
+    if call.qualname is None and call.method in vocab.LOG_METHODS and not call.node.args:
+        receiver = call.node.func.value
+        label = f"{dotted(receiver)}.{call.method}()" if dotted(receiver) else f".{call.method}()"
+        return label, receiver, call.method == "log"
+    return None
+
+
+def check(facts, settings):
+    for call in facts.all_calls:
+        found = log_argument(call)
+        if found is None:
+            continue
+        log_name, argument, natural = found
+        source = source_of(argument, call.scope, facts)
+        complement = False
+        if source is None:
+            source, complement = _one_minus_sigmoid(argument, call, facts), True
+        if source is None or source.kind not in _PROBABILITIES:
+            continue
+        yield finding(
+            facts, "GL401", call.node, _message(facts, log_name, source, complement),
+            fix=_fix(facts, call, argument, source) if natural and not complement else None,
+        )
+
+
+def _one_minus_sigmoid(argument, call, facts) -> Source | None:
+    """`torch.log(1 - torch.sigmoid(x))`: the other half of a hand-written binary cross-entropy."""
+    if isinstance(argument, cst.BinaryOperation) and isinstance(argument.operator, cst.Subtract):
+        one = facts.resolve(argument.left, call.scope)
+        if one is not None and one.value == 1:
+            inner = source_of(argument.right, call.scope, facts)
+            if inner is not None and inner.kind == "sigmoid":
+                return inner
+    return None
+
+
+def _message(facts, log_name: str, source: Source, complement: bool) -> str:
+    where = f"`{source.via}` = {source.label} in line {facts.line(source.node)}" if source.via else source.label
+    stable = _suggestion(facts, source)
+    if complement:
+        return (
+            f"{log_name} of 1 - {where}: for large logits the sigmoid rounds to 1.0, the log gives -inf and "
+            "the gradient NaN; use F.logsigmoid(-logits), or F.binary_cross_entropy_with_logits for the whole loss"
+        )
+    if source.kind == "softmax":
+        return (
+            f"{log_name} of {where}: softmax underflows to 0 for logits far below the maximum, so the log gives "
+            f"-inf and the gradient NaN; use {stable or 'F.log_softmax(logits, dim=...)'}, which computes the "
+            "same value stably via log-sum-exp"
+        )
+    return (
+        f"{log_name} of {where}: for very negative logits the sigmoid underflows to 0, the log gives -inf and the "
+        f"gradient NaN; use {stable or 'F.logsigmoid(logits)'}, which computes the same value stably"
+    )
+
+
+def _suggestion(facts, source: Source) -> str | None:
+    if not _is_function_call(facts, source):
+        return None
+    if source.kind == "softmax":
+        replacement = _softmax_replacement(facts, source.node)
+    else:
+        replacement = _sigmoid_replacement(facts, source.node, source)
+    return facts.module.code_for_node(replacement) if replacement is not None else None
+
+
+def _fix(facts, call, argument, source: Source) -> Fix | None:
+    """Only the direct nested form with the natural log: `torch.log(F.softmax(x, dim=1))`, `x.softmax(1).log()`."""
+    if source.node is not argument or not _is_function_call(facts, source):
+        return None
+    inner: cst.Call = source.node
+    replacement = _softmax_replacement(facts, inner) if source.kind == "softmax" else _sigmoid_replacement(facts, inner, source)
+    if replacement is None:
+        return None
+    span = facts.span(call.node)
+    code = facts.module.code_for_node(replacement)
+    return Fix(
+        "safe", f"Replace with `{code}`" if len(code) < 60 else "Replace with the stable log-space function",
+        edits=(Edit(code, (span.row, span.column), (span.end_row, span.end_column)),),
+    )
+
+
+def _is_function_call(facts, source: Source) -> bool:
+    """`F.softmax(x, 1)` / `x.softmax(1)` / `torch.sigmoid(x)`: a call that can be rewritten (not a module's)."""
+    node = source.node
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value == source.kind and facts.scope.qualify(func) is None:
+        return True  # the tensor method x.softmax(dim) / x.sigmoid()
+    qualified = facts.scope.qualify(func)
+    return qualified in (vocab.SOFTMAX_FUNCTIONS if source.kind == "softmax" else vocab.SIGMOID_FUNCTIONS)
+
+
+def _softmax_replacement(facts, inner: cst.Call) -> cst.Call | None:
+    func = inner.func
+    if isinstance(func, cst.Attribute):  # torch.softmax / F.softmax / x.softmax → the log_softmax beside it
+        return inner.with_changes(func=func.with_changes(attr=cst.Name("log_softmax")))
+    spelled = _spelling(facts, "log_softmax")
+    return inner.with_changes(func=cst.parse_expression(spelled)) if spelled else None
+
+
+def _sigmoid_replacement(facts, inner: cst.Call, source: Source) -> cst.Call | None:
+    if source.operand is None or any(a.keyword is not None or a.star for a in inner.args) or len(inner.args) > 1:
+        return None
+    spelled = _spelling(facts, "logsigmoid", functional_only=True)
+    if spelled is None:
+        return None
+    return cst.Call(func=cst.parse_expression(spelled), args=[cst.Arg(source.operand)])
+
+
+def _spelling(facts, name: str, functional_only: bool = False) -> str | None:
+    """How this file can write torch.nn.functional.<name>: `F.<name>` when it imports F, else via torch."""
+    imports = facts.scope.imports
+    for local, qualified in imports.items():
+        if qualified == "torch.nn.functional":
+            return f"{local}.{name}"
+    for local, qualified in imports.items():
+        if qualified == "torch.nn":
+            return f"{local}.functional.{name}"
+    for local, qualified in imports.items():
+        if qualified == "torch":
+            return f"{local}.{name}" if not functional_only else f"{local}.nn.functional.{name}"
+    return None

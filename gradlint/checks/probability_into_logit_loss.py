@@ -1,0 +1,74 @@
+"""GL402 — a sigmoid/softmax output passed to a loss that expects logits (or log-probabilities)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from gradlint.checks import finding
+from gradlint.facts import vocab
+from gradlint.facts.names import dotted
+from gradlint.facts.tensors import class_of, source_of
+
+# (loss, what produced its input) → why that is wrong and what to write instead.
+_VERDICTS = {
+    ("CrossEntropyLoss", "softmax"): (
+        "CrossEntropyLoss applies log_softmax itself, so softmax is applied twice: the inputs are squeezed into "
+        "[0, 1], the loss cannot approach 0 and its gradient shrinks; pass the logits (drop the softmax)"
+    ),
+    ("CrossEntropyLoss", "sigmoid"): (
+        "CrossEntropyLoss expects unnormalised logits and applies log_softmax itself; sigmoid outputs in [0, 1] "
+        "give nearly uniform class scores and vanishing gradients; pass the logits (drop the sigmoid)"
+    ),
+    ("NLLLoss", "softmax"): (
+        "NLLLoss expects log-probabilities; on probabilities it maximises p instead of log p, so badly wrong "
+        "classes get almost no gradient; use F.log_softmax instead of softmax, or CrossEntropyLoss on the logits"
+    ),
+    ("BCEWithLogitsLoss", "sigmoid"): (
+        "BCEWithLogitsLoss applies the sigmoid itself, so it is applied twice: predictions are confined to "
+        "[0.5, 0.73] and gradients vanish; pass the logits (drop the sigmoid)"
+    ),
+    ("BCELoss", "sigmoid"): (
+        "where the sigmoid saturates it rounds to exactly 0 or 1, its derivative is 0 and a confidently wrong "
+        "example gives no gradient; drop the sigmoid and use nn.BCEWithLogitsLoss / "
+        "F.binary_cross_entropy_with_logits on the logits (stable log-sum-exp form)"
+    ),
+}
+
+
+def loss_kind(call, facts) -> str | None:
+    """'BCELoss', 'CrossEntropyLoss', … for a loss function call or a call of a loss module."""
+    kind = vocab.LOSS_FUNCTIONS.get(call.qualname or "")
+    if kind is not None:
+        return kind
+    func = call.node.func
+    construction, scope = None, call.scope
+    if isinstance(func, cst.Call):  # nn.BCELoss()(p, y)
+        construction = func
+    elif isinstance(func, cst.Name):  # criterion = nn.BCELoss() … criterion(p, y)
+        construction = call.scope.binding(func.value)
+    else:
+        text = dotted(func) or ""
+        cls = class_of(call.scope, facts) if text.startswith("self.") and text.count(".") == 1 else None
+        if cls is not None:  # self.criterion = nn.BCELoss() in __init__
+            construction, scope = cls.attrs.get(text[5:]), cls.scope
+    if isinstance(construction, cst.Call):
+        return vocab.LOSS_CLASSES.get(scope.qualify(construction.func) or "")
+    return None
+
+
+def check(facts, settings):
+    for call in facts.all_calls:
+        kind = loss_kind(call, facts)
+        if kind is None:
+            continue
+        source = source_of(call.argument("input", 0), call.scope, facts)
+        if source is None or (kind, source.kind) not in _VERDICTS:
+            continue
+        where = source.label if source.via is None else f"`{source.via}` = {source.label}"
+        line = facts.line(source.node)
+        if line != facts.line(call.node):
+            where += f" in line {line}"
+        yield finding(
+            facts, "GL402", call.node,
+            f"{kind} receives a {source.kind} output ({where}): {_VERDICTS[(kind, source.kind)]}",
+        )

@@ -1,0 +1,97 @@
+"""GL403 — x / x.norm(), sqrt of a sum of squares, log of something that can be 0: no eps in sight."""
+
+from __future__ import annotations
+
+from gradlint.checks import finding
+from gradlint.checks.log_of_softmax import log_argument
+from gradlint.facts import vocab
+from gradlint.facts.names import dotted
+from gradlint.facts.tensors import Division, divisions, source_of, without_gradient
+
+_SQRT_OF = {"sum_of_squares": "a sum of squares", "variance": "a variance"}
+_LOG_OF = {"relu": "a ReLU output", "norm": "a norm", "variance": "a variance", "std": "a standard deviation",
+           "sum_of_squares": "a sum of squares"}
+_DIVIDE_BY = {"norm": "a norm", "std": "a standard deviation"}
+_DIVIDE_WHY = {
+    "norm": "an all-zero row (padding, a dead unit, a zero feature vector) gives 0/0 = NaN",
+    "std": "a constant input (equal returns, a batch of one) has std 0 and gives 0/0 = NaN",
+}
+_DIVIDE_FIX = {
+    "norm": "use F.normalize(x, dim=..., eps=1e-12), or divide by (norm + eps) or norm.clamp(min=eps)",
+    "std": "divide by (std + eps), e.g. (x - x.mean()) / (x.std() + 1e-8)",
+}
+
+
+def check(facts, settings):
+    calls_by_node = {id(c.node): c for c in facts.all_calls}
+    for call in facts.all_calls:
+        yield from _sqrt_or_log(facts, call)
+    for fn in (facts.top, *facts.functions):
+        found, compared = divisions(fn)
+        for division in (*found, *_division_calls(fn)):
+            yield from _division(facts, fn, division, compared, calls_by_node)
+
+
+def _where(facts, source, anchor) -> str:
+    text = f"`{source.via}` = {source.label}" if source.via else source.label
+    line = facts.line(source.node)
+    return text + (f" in line {line}" if line != facts.line(anchor) else "")
+
+
+def _sqrt_or_log(facts, call):
+    if call.qualname in vocab.SQRT_FUNCTIONS:
+        operation, argument, table = "torch.sqrt", call.argument("input", 0), _SQRT_OF
+    elif call.qualname is None and call.method == "sqrt" and not call.node.args:
+        operation, argument, table = ".sqrt()", call.node.func.value, _SQRT_OF
+    else:
+        found = log_argument(call)
+        if found is None:
+            return
+        operation, argument, _ = found
+        table = _LOG_OF
+    source = source_of(argument, call.scope, facts)
+    if source is None or source.kind not in table or _gradient_free(facts, call, source):
+        return
+    if table is _SQRT_OF:
+        why = ("its derivative 1/(2·sqrt(s)) is inf at s = 0 and the backward pass turns it into NaN; add an eps "
+               "inside (torch.sqrt(s + 1e-12)) or use torch.linalg.vector_norm, whose gradient at 0 is 0")
+    else:
+        why = (f"{table[source.kind]} is exactly 0 for ordinary inputs, where the log is -inf and its gradient "
+               "1/u is inf; add an eps (torch.log(u + 1e-8)) or clamp(min=eps) first")
+    yield finding(facts, "GL403", call.node, f"{operation} of {table[source.kind]} ({_where(facts, source, call.node)}) "
+                  f"with no eps: {why}")
+
+
+def _division_calls(fn):
+    """`x.div(n)`, `x.div_(n)`, `torch.div(x, n)`: divisions spelled as calls."""
+    for call in fn.calls:
+        if call.qualname in ("torch.div", "torch.true_divide") and len(call.node.args) >= 2:
+            yield Division(call.node, call.node.args[0].value, call.node.args[1].value)
+        elif call.qualname is None and call.method in ("div", "div_", "true_divide") and len(call.node.args) == 1:
+            yield Division(call.node, call.node.func.value, call.node.args[0].value)
+
+
+def _division(facts, fn, division, compared, calls_by_node):
+    source = source_of(division.denominator, fn.scope, facts)
+    if source is None or source.kind not in _DIVIDE_BY:
+        return
+    guards = {dotted(division.denominator), dotted(getattr(getattr(source.node, "func", None), "value", None) or source.node)}
+    if source.via:
+        guards.add(source.via)
+    if compared & (guards - {None}):
+        return  # `if n > 0`, `n[n == 0] = 1`, `torch.where(n > 0, …)`: the zero case is handled
+    producer = calls_by_node.get(id(source.node))
+    if producer is None or _gradient_free(facts, producer, source):
+        return
+    yield finding(
+        facts, "GL403", division.node,
+        f"division by {_DIVIDE_BY[source.kind]} ({_where(facts, source, division.node)}) with no eps: "
+        f"{_DIVIDE_WHY[source.kind]}, and the NaN reaches every weight in the backward pass; {_DIVIDE_FIX[source.kind]}",
+    )
+
+
+def _gradient_free(facts, call, source) -> bool:
+    """No gradient flows: torch.no_grad()/inference_mode, or the operand is a `.grad` tensor (norm logging)."""
+    operand = dotted(source.operand) if source.operand is not None else None
+    text = facts.module.code_for_node(source.operand) if source.operand is not None and operand is None else operand or ""
+    return without_gradient(call, facts) or ".grad" in text or "detach()" in text

@@ -1,0 +1,360 @@
+"""Where a tensor came from: the value flow behind an expression, as far as a reader can follow it.
+
+`source_of(expr, scope, facts)` answers "what produced this value?" for the questions GL401-GL403
+ask: a probability (softmax/sigmoid), a log-probability, or a non-negative quantity that can be
+exactly zero (relu, a norm, a variance, a sum of squares). It follows what a reader follows:
+direct calls in every spelling (`F.softmax(x, 1)`, `x.softmax(-1)`, `nn.Softmax` modules, a model
+whose forward() ends in a sigmoid), names bound once in the same function, indexing and dtype or
+shape conversions that keep the property. Anything else — an `+ eps`, a clamp, a rebound name —
+ends the trail, so a guarded expression is never traced (precision first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from gradlint.facts import vocab
+from gradlint.facts.names import Scope, dotted
+
+if TYPE_CHECKING:
+    from gradlint.facts.model import ClassInfo, FunctionInfo, ModuleFacts
+
+_MAX_DEPTH = 8
+
+# Tensor methods that keep what a value is (a probability stays a probability).
+_PASSTHROUGH_METHODS = {
+    "float", "double", "half", "bfloat16", "to", "type", "type_as", "contiguous", "view", "view_as", "reshape",
+    "reshape_as", "squeeze", "unsqueeze", "flatten", "permute", "transpose", "clone", "gather", "expand",
+    "expand_as",
+}
+# Methods that are only ever the tensor spelling when called with a dim (or nothing).
+_METHOD_KINDS = {"softmax": "softmax", "log_softmax": "log_softmax"}
+_NO_ARG_METHOD_KINDS = {"sigmoid": "sigmoid", "relu": "relu", "abs": "abs", "square": "square"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """What produced a value: `kind` as the rules name it, `label` as a reader would write it."""
+
+    kind: str  # softmax | log_softmax | sigmoid | relu | abs | square | sum_of_squares | norm | variance | std
+    label: str  # the code that produced it: "F.softmax(x, dim=1)", "model(x) → nn.Sigmoid()"
+    node: cst.CSTNode  # the producing call (or expression)
+    operand: cst.BaseExpression | None = None  # its input: the logits of a softmax
+    via: str | None = None  # the variable the value travelled through ("probs")
+
+
+def source_of(expr: cst.BaseExpression | None, scope: Scope, facts: "ModuleFacts", depth: int = 0) -> Source | None:
+    if expr is None or depth > _MAX_DEPTH:
+        return None
+    if isinstance(expr, cst.Name):
+        bound = scope.binding(expr.value)
+        if bound is None or isinstance(bound, cst.Ellipsis):
+            return None
+        found = source_of(bound, scope, facts, depth + 1)
+        if found is not None and found.via is None:
+            return Source(found.kind, found.label, found.node, found.operand, expr.value)
+        return found
+    if isinstance(expr, cst.Subscript):
+        return source_of(expr.value, scope, facts, depth + 1)  # probs[:, 1] is still a probability
+    if isinstance(expr, cst.BinaryOperation):
+        return _binary(expr, scope, facts, depth)
+    if isinstance(expr, cst.Call):
+        return _call(expr, scope, facts, depth)
+    return None
+
+
+def _binary(expr: cst.BinaryOperation, scope: Scope, facts: "ModuleFacts", depth: int) -> Source | None:
+    if isinstance(expr.operator, cst.Power):
+        exponent = facts.resolve(expr.right, scope)
+        if exponent is not None and exponent.value == 2:
+            return Source("square", "** 2", expr, expr.left)
+    if isinstance(expr.operator, cst.Multiply) and _same(expr.left, expr.right):
+        return Source("square", "x * x", expr, expr.left)
+    return None
+
+
+def _call(node: cst.Call, scope: Scope, facts: "ModuleFacts", depth: int) -> Source | None:
+    qualname = scope.qualify(node.func)
+    first = node.args[0].value if node.args and node.args[0].keyword is None else _kw(node, "input")
+    if qualname is not None:
+        return _functional(qualname, node, first, scope, facts, depth)
+    func = node.func
+    if isinstance(func, cst.Attribute):
+        found = _method(func.attr.value, func.value, node, scope, facts, depth)
+        if found is not None:
+            return found
+    return _module_output(node, scope, facts, depth)
+
+
+def _functional(qualname, node, first, scope, facts, depth) -> Source | None:
+    label = code_of(facts, node)
+    if qualname in vocab.SOFTMAX_FUNCTIONS:
+        return Source("softmax", label, node, first)
+    if qualname in vocab.LOG_SOFTMAX_FUNCTIONS:
+        return Source("log_softmax", label, node, first)
+    if qualname in vocab.SIGMOID_FUNCTIONS:
+        return Source("sigmoid", label, node, first)
+    if qualname in vocab.RELU_FUNCTIONS:
+        return Source("relu", label, node, first)
+    if qualname in vocab.ABS_FUNCTIONS:
+        return Source("abs", label, node, first)
+    if qualname in vocab.SQUARE_FUNCTIONS:
+        return Source("square", label, node, first)
+    if qualname == "torch.pow" and len(node.args) >= 2:
+        exponent = facts.resolve(node.args[1].value, scope)
+        if exponent is not None and exponent.value == 2:
+            return Source("square", label, node, first)
+    if qualname in vocab.TENSOR_NORM_FUNCTIONS:
+        return Source("norm", label, node, first)
+    if qualname in vocab.VARIANCE_FUNCTIONS:
+        return Source("std" if qualname.endswith("std") else "variance", label, node, first)
+    if qualname in vocab.SUM_FUNCTIONS:
+        inner = source_of(first, scope, facts, depth + 1)
+        if inner is not None and inner.kind == "square":
+            return Source("sum_of_squares", label, node, inner.operand)
+    return None
+
+
+def _method(name, receiver, node, scope, facts, depth) -> Source | None:
+    label = code_of(facts, node)
+    if name in _METHOD_KINDS and _dim_only(node, scope, facts):
+        return Source(_METHOD_KINDS[name], label, node, receiver)
+    if name in _NO_ARG_METHOD_KINDS and not node.args:
+        return Source(_NO_ARG_METHOD_KINDS[name], label, node, receiver)
+    if name == "pow" and len(node.args) == 1:
+        exponent = facts.resolve(node.args[0].value, scope)
+        if exponent is not None and exponent.value == 2:
+            return Source("square", label, node, receiver)
+    if name == "norm" and _dim_only(node, scope, facts, allow=("p", "dim", "keepdim", "dtype")):
+        return Source("norm", label, node, receiver)
+    if name in vocab.VARIANCE_METHODS and _dim_only(node, scope, facts, allow=("dim", "keepdim", "unbiased", "correction")):
+        return Source("std" if name == "std" else "variance", label, node, receiver)
+    if name in ("sum", "mean"):
+        inner = source_of(receiver, scope, facts, depth + 1)
+        if inner is not None and inner.kind == "square":
+            return Source("sum_of_squares", label, node, inner.operand)
+        return None
+    if name in _PASSTHROUGH_METHODS:
+        return source_of(receiver, scope, facts, depth + 1)
+    return None
+
+
+def _dim_only(node: cst.Call, scope: Scope, facts, allow=("dim", "dtype")) -> bool:
+    """`x.softmax(-1)` / `x.softmax(dim=1)`: a tensor method, not `self.softmax(x)` (a module)."""
+    for arg in node.args:
+        if arg.star:
+            return False
+        if arg.keyword is not None:
+            if arg.keyword.value not in allow:
+                return False
+            continue
+        value = facts.resolve(arg.value, scope)
+        if value is None or not isinstance(value.value, (int, float)) or isinstance(value.value, bool):
+            if not isinstance(arg.value, cst.Tuple):
+                return False
+    return True
+
+
+def _kw(node: cst.Call, name: str) -> cst.BaseExpression | None:
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+# -- modules and models -----------------------------------------------------------------------------
+def _module_output(node: cst.Call, scope: Scope, facts: "ModuleFacts", depth: int) -> Source | None:
+    """`sm(x)` with `sm = nn.Softmax(1)`, `self.act(x)`, `model(x)`, `self(x)`: what the module returns."""
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+        func = func.value  # model.forward(x) is model(x)
+    text = dotted(func)
+    if text is None:
+        return None
+    cls = class_of(scope, facts)
+    if text == "self":
+        found = _forward_output(cls, facts, depth) if cls is not None else None
+        return Source(found.kind, f"{code_of(facts, node, 32)} → {found.label}", node, found.operand) if found else None
+    if text.startswith("self.") and text.count(".") == 1:
+        if cls is None:
+            return None
+        construction, where = cls.attrs.get(text[5:]), cls.scope
+    elif "." not in text:
+        construction, where = scope.binding(text), scope
+    else:
+        return None
+    if not isinstance(construction, cst.Call):
+        return None
+    found = _constructed_output(construction, where, facts, depth)
+    if found is None:
+        return None
+    return Source(found.kind, f"{code_of(facts, node, 32)} → {found.label}", node, found.operand)
+
+
+def _constructed_output(construction: cst.Call, scope: Scope, facts, depth) -> Source | None:
+    qualname = scope.qualify(construction.func)
+    if qualname in vocab.SOFTMAX_MODULES:
+        return Source("softmax", code_of(facts, construction), construction)
+    if qualname in vocab.SIGMOID_MODULES:
+        return Source("sigmoid", code_of(facts, construction), construction)
+    if qualname == f"{vocab.NN}.Sequential":
+        layers = [a.value for a in construction.args if a.keyword is None and not a.star]
+        if layers and isinstance(layers[-1], cst.Call):
+            return _constructed_output(layers[-1], scope, facts, depth + 1)
+        return None
+    if isinstance(construction.func, cst.Name) and qualname is None:
+        cls = facts.classes.get(construction.func.value)
+        if cls is not None:
+            return _forward_output(cls, facts, depth + 1)
+    return None
+
+
+def _forward_output(cls: "ClassInfo", facts: "ModuleFacts", depth: int) -> Source | None:
+    """What forward() returns when its last statement is the only `return` (no branch returns logits)."""
+    forward = cls.methods.get("forward")
+    if forward is None or depth > _MAX_DEPTH or not isinstance(forward.node, cst.FunctionDef):
+        return None
+    body = forward.node.body
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+    returned = _return_value(statements[-1]) if statements else None
+    if returned is None or any(_returns_inside(s) for s in statements[:-1]):
+        return None
+    if isinstance(returned, cst.Name) and forward.scope.binding(returned.value) is None and len(statements) > 1:
+        returned = _assigned_to(statements[-2], returned.value)  # `x = torch.sigmoid(x)` then `return x`
+    found = source_of(returned, forward.scope, facts, depth + 1)
+    if found is None:
+        return None
+    return Source(found.kind, f"{cls.name}.forward returns {found.label}", found.node, found.operand)
+
+
+def _return_value(statement: cst.CSTNode) -> cst.BaseExpression | None:
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+        small = statement.body[0]
+        if isinstance(small, cst.Return):
+            return small.value
+    return None
+
+
+def _assigned_to(statement: cst.CSTNode, name: str) -> cst.BaseExpression | None:
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+        small = statement.body[0]
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = small.targets[0].target
+            if isinstance(target, cst.Name) and target.value == name:
+                return small.value
+    return None
+
+
+def _returns_inside(node: cst.CSTNode) -> bool:
+    """A `return` inside a compound statement (statements only: expressions cannot hold one)."""
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        return False
+    if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        return any(isinstance(s, cst.Return) for s in node.body)
+    return any(_returns_inside(child) for child in node.children if isinstance(child, _STATEMENT_PARTS))
+
+
+_STATEMENT_PARTS = (cst.BaseSuite, cst.BaseStatement, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally)
+
+
+def code_of(facts: "ModuleFacts", node: cst.CSTNode, limit: int = 48) -> str:
+    """The source text of a node for a message, shortened when long."""
+    text = " ".join(facts.module.code_for_node(node).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def class_of(scope: Scope, facts: "ModuleFacts") -> "ClassInfo | None":
+    """The class whose method a scope belongs to."""
+    function = scope.function()
+    parent = function.parent if function is not None else None
+    if parent is not None and parent.kind == "class":
+        return facts.classes.get(parent.name)
+    return None
+
+
+def function_of(scope: Scope, facts: "ModuleFacts") -> "FunctionInfo":
+    function = scope.function()
+    for fn in facts.functions:
+        if fn.scope is function:
+            return fn
+    return facts.top
+
+
+def _same(left: cst.BaseExpression, right: cst.BaseExpression) -> bool:
+    return left.deep_equals(right) and isinstance(left, (cst.Name, cst.Attribute, cst.Subscript, cst.Call))
+
+
+# -- gradient-free contexts -------------------------------------------------------------------------
+_NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"}
+
+
+def without_gradient(call, facts: "ModuleFacts") -> bool:
+    """Inside `with torch.no_grad()`/`inference_mode()`, or a function decorated with either."""
+    for block in call.blocks:
+        if block.kind == "with" and isinstance(block.node, cst.With):
+            for item in block.node.items:
+                head = item.item.func if isinstance(item.item, cst.Call) else item.item
+                if call.scope.qualify(head) in _NO_GRAD:
+                    return True
+    fn = function_of(call.scope, facts)
+    if isinstance(fn.node, cst.FunctionDef):
+        for decorator in fn.node.decorators:
+            head = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+            if fn.scope.parent is not None and fn.scope.parent.qualify(head) in _NO_GRAD:
+                return True
+    return False
+
+
+# -- divisions --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Division:
+    node: cst.CSTNode  # `a / b` or `a /= b`
+    numerator: cst.BaseExpression
+    denominator: cst.BaseExpression
+
+
+_DIVISOR_METHODS = {"norm", "std"}
+_DIVISOR_FUNCTIONS = vocab.TENSOR_NORM_FUNCTIONS | set(vocab.VARIANCE_FUNCTIONS)
+
+
+def divisions(fn: "FunctionInfo") -> tuple[list[Division], frozenset[str]]:
+    """The divisions in one function's own body, and every name a comparison in it mentions.
+
+    The facts pass does not record divisions, so this reads the function body itself — only for
+    functions that call a norm or std at all (a handful per code base), never the whole file.
+    A name compared anywhere in the function (`if n > 0`, `n[n == 0] = 1`, `torch.where(n > 0, …)`)
+    counts as guarded.
+    """
+    if not any(c.method in _DIVISOR_METHODS or c.qualname in _DIVISOR_FUNCTIONS for c in fn.calls):
+        return [], frozenset()
+    found: list[Division] = []
+    compared: set[str] = set()
+    stack: list[cst.CSTNode] = list(fn.node.body.children if isinstance(fn.node, cst.FunctionDef) else fn.node.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+            found.append(Division(node, node.left, node.right))
+        elif isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.DivideAssign):
+            found.append(Division(node, node.target, node.value))
+        elif isinstance(node, cst.Comparison):
+            compared.update(_mentioned(node))
+        stack.extend(node.children)
+    return found, frozenset(compared)
+
+
+def _mentioned(expr: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            text = dotted(node)
+            if text:
+                names.add(text)
+        stack.extend(node.children)
+    return names

@@ -1,0 +1,74 @@
+"""`--fix` / `--diff` on real files: read, fix in memory (re-linting with the same settings), write or diff."""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+import tokenize
+from pathlib import Path
+
+from gradlint.config import Settings
+from gradlint.finding import Finding
+from gradlint.fix import FileFix, fix_text, wanted, write_atomically
+
+
+def fix_file(path: str, chosen: list[Finding], settings: Settings, unsafe: bool) -> tuple[FileFix, str]:
+    """Fix one file in memory; returns the result and the file's encoding (for writing it back)."""
+    from gradlint import engine
+
+    file = Path(path)
+    data = file.read_bytes()
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    text = engine.decode(data)
+    codes = engine.active_codes(file, settings, settings.enabled_codes())
+    package = engine.package_of(file)
+
+    def relint(new_text: str) -> list[Finding]:
+        found = engine.lint_source(path, new_text.encode(encoding), settings, codes, package).findings
+        # Cross-file findings wait for the project index (engine.run); only the chosen ones get fixed anyway.
+        return [f for f in found if not getattr(f, "needs", ())]
+
+    result = fix_text(path, text, chosen, relint, unsafe)
+    if result.changed:
+        try:
+            result.after.encode(encoding)
+        except UnicodeEncodeError:
+            result = FileFix(path, text, text, 0, rejected=f"the fixed code cannot be encoded as {encoding}")
+    return result, encoding
+
+
+def fix_files(findings: list[Finding], settings: Settings, unsafe: bool, write: bool) -> list[FileFix]:
+    """Fix every file that has a wanted fix; write the changed ones when `write` (atomically, mode kept)."""
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if wanted(finding.fix, unsafe):
+            by_path.setdefault(finding.path, []).append(finding)
+    results = []
+    for path, chosen in by_path.items():
+        try:
+            result, encoding = fix_file(path, chosen, settings, unsafe)
+        except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as exc:
+            results.append(FileFix(path, "", "", 0, rejected=f"cannot read the file: {exc}"))
+            continue
+        if write and result.changed:
+            try:
+                write_atomically(Path(path), result.after.encode(encoding))
+            except OSError as exc:
+                result = FileFix(path, result.before, result.before, 0, rejected=f"cannot write: {exc.strerror or exc}")
+        results.append(result)
+    return results
+
+
+def unified_diff(result: FileFix) -> str:
+    """A unified diff like git's (a/ and b/ prefixes), marking a last line with no newline."""
+    before = _diff_lines(result.before)
+    after = _diff_lines(result.after)
+    return "".join(difflib.unified_diff(before, after, f"a/{result.path}", f"b/{result.path}"))
+
+
+def _diff_lines(text: str) -> list[str]:
+    lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)  # the breaks Python counts, not \f or \x1c
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += "\n\\ No newline at end of file\n"
+    return lines

@@ -1,0 +1,51 @@
+"""GitHub Actions workflow commands: one `::error`/`::warning` annotation per finding.
+
+`::error file=train.py,line=4,col=13,endLine=4,endColumn=40,title=GL202 (large-fixed-learning-rate)::message`
+Values are escaped as the Actions runner expects: in the message `%`, `\\r`, `\\n`; in properties also
+`:` and `,`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from gradlint import catalog
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def relative_path(path: str) -> str:
+    """The finding's path relative to the working directory, the repository root in a workflow."""
+    if not os.path.isabs(path):
+        return path.replace(os.sep, "/")
+    try:
+        return os.path.relpath(path).replace(os.sep, "/")
+    except ValueError:  # another drive on Windows
+        return path
+
+
+def annotation(finding) -> str:
+    rule = catalog.get(finding.code)
+    command = "warning" if rule is not None and rule.severity == "warning" else "error"
+    title = f"{finding.code} ({rule.name})" if rule is not None else finding.code
+    span = finding.span
+    properties = {
+        "file": relative_path(finding.path),
+        "line": span.row,
+        "col": span.column,
+        "endLine": span.end_row,
+        "endColumn": span.end_column,
+        "title": title,
+    }
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
+    return f"::{command} {props}::{escape_data(finding.message)}"
+
+
+def render(findings, context) -> str:
+    return "".join(annotation(f) + "\n" for f in findings)

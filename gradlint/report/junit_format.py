@@ -1,0 +1,42 @@
+"""JUnit XML: one testcase per linted file, one failure per finding, for CI test-report viewers."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from gradlint import catalog
+
+# Characters XML 1.0 cannot carry at all, even escaped (a message quoting a NUL byte would break the file).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def render(findings, context) -> str:
+    by_file: dict[str, list] = {path: [] for path in context.files}
+    for finding in findings:
+        by_file.setdefault(finding.path, []).append(finding)
+    suite = ET.Element(
+        "testsuite",
+        name="gradlint",
+        tests=str(len(by_file)),
+        failures=str(sum(1 for found in by_file.values() if found)),
+        errors="0",
+        skipped="0",
+    )
+    for path, found in by_file.items():
+        case = ET.SubElement(suite, "testcase", name=_xml_text(path), classname="gradlint", file=_xml_text(path))
+        for finding in found:
+            rule = catalog.get(finding.code)
+            span = finding.span
+            failure = ET.SubElement(
+                case, "failure", message=_xml_text(f"{finding.code} {finding.message}"), type=rule.name if rule else finding.code,
+            )
+            failure.text = _xml_text(f"{path}:{span.row}:{span.column}: {finding.code} {finding.message}")
+    root = ET.Element("testsuites", name="gradlint", tests=suite.get("tests"), failures=suite.get("failures"), errors="0")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,0 +1,108 @@
+"""`gradlint verify PATH...`: the click command. Imports nothing heavy until it runs (no torch, no libcst)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+NO_TORCH = "verify needs PyTorch: pip install 'gradlint[verify]'"
+FAILING = ("exploding", "vanishing", "non-finite", "error")
+
+
+def _fail(message: str):
+    click.echo(f"gradlint: error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command("verify")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default=None,
+              help="Where to run the models (default cpu; auto: the GPU when there is one).")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Training steps to track (default 20).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Batch size of the synthetic input (default 16).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds each model may take, torch's import included (default 60).")
+@click.option("--model", "names", multiple=True, help="Verify only the models with this class or variable name.")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", help="How results are printed.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file.")
+def verify(paths, device, steps, batch_size, timeout, names, output_format, config_file) -> None:
+    """Build the models PATHS define and measure their real gradients (needs PyTorch).
+
+    Only definitions are imported: the scripts' training code never runs. Each model runs in its
+    own process with a time limit and a memory cap. Exit 1 when a model explodes, vanishes, turns
+    non-finite or fails; 0 when all are healthy or skipped.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        _fail(NO_TORCH)
+    from gradlint import config, discovery
+    from gradlint.verify import settings as verify_settings
+
+    paths = paths or (".",)
+    try:
+        where = config_file if config_file is not None else config.find_config(Path(paths[0]))
+        if config_file is not None and not config_file.is_file():
+            raise config.ConfigError(f"config file {config_file}: no such file")
+        settings = config.load(where)
+        options = verify_settings.parse(settings.verify, str(where or "config"))
+        options = options.with_cli(device=device, steps=steps, batch_size=batch_size, timeout=timeout)
+        files = discovery.discover(list(paths), settings)
+    except (config.ConfigError, discovery.DiscoveryError) as exc:
+        _fail(str(exc))
+    outcomes = _run(files, options, names)
+    if output_format == "json":
+        from gradlint.verify.report import render_json
+
+        click.echo(render_json(outcomes), nl=False)
+    else:
+        from gradlint.verify.report import render_text
+
+        encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+        click.echo(render_text(outcomes, unicode=encoding.lower().replace("-", "") in ("utf8", "utf16")), nl=False)
+    sys.exit(1 if any(o.verdict in FAILING for o in outcomes) else 0)
+
+
+def _run(files: list[Path], options, names: tuple[str, ...]):
+    from gradlint.verify.discover import find_models
+    from gradlint.verify.runner import run_all
+
+    parsed = _parse(files)
+    specs = find_models([(facts, path, facts.path) for path, facts in parsed.items()], options)
+    if names:
+        unknown = sorted(set(names) - {s.model for s in specs})
+        if unknown:
+            found = ", ".join(sorted({s.model for s in specs})) or "none"
+            _fail(f"--model {unknown[0]}: no such model in the given paths (found: {found})")
+        specs = [s for s in specs if s.model in names]
+    show = sys.stderr.isatty() and sum(s.skipped is None for s in specs) > 1
+    outcomes = run_all(specs, parsed, options, progress=_progress if show else None)
+    if show:
+        click.echo("\r" + " " * 64 + "\r", err=True, nl=False)
+    return outcomes
+
+
+def _progress(done: int, total: int, spec) -> None:
+    filled = round(20 * done / total)
+    click.echo(f"\r[{'#' * filled}{'.' * (20 - filled)}] {done}/{total} {spec.model[:30]:<30}", err=True, nl=False)
+
+
+def _parse(files: list[Path]) -> dict:
+    """path → facts for every file that parses; the others are named on stderr and left out."""
+    import libcst as cst
+
+    from gradlint.engine import _display_path, decode, package_of
+    from gradlint.facts.builder import build
+
+    parsed = {}
+    for path in files:
+        try:
+            module = cst.parse_module(decode(path.read_bytes()))
+        except (OSError, UnicodeDecodeError, SyntaxError, LookupError, cst.ParserSyntaxError, RecursionError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            click.echo(f"gradlint: warning: {_display_path(path)}: cannot parse ({reason}); no models from it", err=True)
+            continue
+        parsed[path.resolve()] = build(module, _display_path(path), package_of(path))
+    return parsed

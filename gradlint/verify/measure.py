@@ -1,0 +1,124 @@
+"""Forward/backward and N training steps on one model, child side (imports torch).
+
+The loss is cross-entropy against random labels when the output is a 2-D batch of class logits,
+else mean squared error against a random normal target. Every step reuses the same batch, so a
+healthy model's loss goes down; the numbers are deterministic for a fixed seed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class MeasureError(Exception):
+    """The model could not be measured; the message says why in one line."""
+
+
+def forward(model: nn.Module, x):
+    if isinstance(x, dict):
+        out = model(**x)
+    elif isinstance(x, tuple):
+        out = model(*x)
+    else:
+        out = model(x)
+    tensor = _first_tensor(out)
+    if tensor is None:
+        raise MeasureError(f"forward returned {type(out).__name__}, not a tensor")
+    return tensor
+
+
+def _first_tensor(out):
+    if isinstance(out, torch.Tensor):
+        return out
+    values = out.values() if isinstance(out, dict) else out if isinstance(out, (tuple, list)) else ()
+    for value in values:
+        found = _first_tensor(value)
+        if found is not None:
+            return found
+    return None
+
+
+def make_loss(out: torch.Tensor):
+    """(loss function of the output, its name), with a fixed random target."""
+    if not out.is_floating_point():
+        raise MeasureError(f"the output has dtype {out.dtype}: no gradient flows through it")
+    if not out.requires_grad:
+        raise MeasureError("the output does not depend on any trainable parameter")
+    if out.dim() == 2 and out.shape[1] > 1:
+        labels = torch.randint(0, out.shape[1], (out.shape[0],), device=out.device)
+        return (lambda o: F.cross_entropy(o.float(), labels)), "cross_entropy"
+    target = torch.randn(out.shape, device=out.device)
+    return (lambda o: F.mse_loss(o.float(), target)), "mse"
+
+
+def make_optimizer(kind: str, params, lr: float, kwargs: dict):
+    cls = getattr(torch.optim, kind, None)
+    if cls is None:
+        raise MeasureError(f"torch.optim has no optimizer {kind}")
+    try:
+        return cls(params, lr=lr, **kwargs)
+    except (TypeError, ValueError) as exc:
+        raise MeasureError(f"cannot build {kind}(lr={lr:g}, {kwargs}): {exc}") from None
+
+
+def _norm(t: torch.Tensor) -> float:
+    return float(torch.linalg.vector_norm(t.detach().float()))
+
+
+def _combine(norms) -> float:
+    return math.sqrt(sum(n * n for n in norms))
+
+
+def measure(model: nn.Module, x, steps: int, optimizer: str, lr: float, optimizer_kwargs: dict) -> dict:
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    if not named:
+        raise MeasureError("the model has no trainable parameters")
+    loss_fn, loss_name = make_loss(forward(model, x))
+    params = [p for _, p in named]
+    opt = make_optimizer(optimizer, params, lr, optimizer_kwargs)
+    result: dict = {"loss_function": loss_name, "parameter_count": sum(p.numel() for p in params), "steps": []}
+    for step in range(1, steps + 1):
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(forward(model, x))
+        loss.backward()
+        grads = [(n, p.grad) for n, p in named]
+        norms = {n: _norm(g) for n, g in grads if g is not None}
+        if step == 1:
+            result.update(_first_backward(named, norms))
+        global_norm = _combine(norms.values())
+        before = [p.detach().clone() for p in params]
+        finite = math.isfinite(float(loss)) and math.isfinite(global_norm)
+        if finite:
+            opt.step(lambda: loss_fn(forward(model, x))) if optimizer == "LBFGS" else opt.step()
+            update = _combine(_norm(p - b) for p, b in zip(params, before))
+            weight = _combine(_norm(b) for b in before)
+            ratio = update / weight if weight > 0 else float("inf")
+        else:
+            ratio = float("nan")
+        result["steps"].append({"step": step, "loss": float(loss), "grad_norm": global_norm, "update_ratio": ratio})
+        if not finite:
+            break  # nothing after a NaN is informative
+    result["non_finite"] = any(not (math.isfinite(s["loss"]) and math.isfinite(s["grad_norm"]))
+                               for s in result["steps"]) or not all(math.isfinite(v) for v in result["parameters"].values())
+    return result
+
+
+def _first_backward(named, norms: dict) -> dict:
+    """Per-parameter and per-layer norms of the first backward pass, layers in registration order."""
+    layers: dict[str, list[float]] = {}
+    for name, _ in named:
+        if name in norms:
+            layers.setdefault(name.rpartition(".")[0] or "(model)", []).append(norms[name])
+    per_layer = [{"name": layer, "grad_norm": _combine(values)} for layer, values in layers.items()]
+    first, last = per_layer[0]["grad_norm"] if per_layer else 0.0, per_layer[-1]["grad_norm"] if per_layer else 0.0
+    ratio = first / last if last > 0 and math.isfinite(last) else None
+    return {
+        "parameters": norms,
+        "layers": per_layer,
+        "unused_parameters": [n for n, _ in named if n not in norms],
+        "layer_ratio": ratio if len(per_layer) > 1 else None,
+    }

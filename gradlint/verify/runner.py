@@ -1,0 +1,155 @@
+"""One child process per model: time limit (kill the process group), memory cap, one-line reasons.
+
+User code can raise, hang, eat memory or call os._exit; whatever happens the parent gets a result
+for every model and the other models still run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from gradlint.verify.discover import ModelSpec
+from gradlint.verify.settings import VerifyConfig
+
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # so `-m gradlint.verify.child` always imports
+
+
+@dataclass
+class Outcome:
+    spec: ModelSpec
+    verdict: str  # exploding | vanishing | non-finite | healthy | skipped | error
+    reason: str
+    device: str | None = None
+    numbers: dict = field(default_factory=dict)
+
+
+def config_key(name: str) -> str:
+    return f"[tool.gradlint.verify.models.{name}]"
+
+
+def run_model(spec: ModelSpec, slice_path: Path, root: str, config: VerifyConfig, workdir: Path) -> Outcome:
+    from gradlint.verify.verdict import judge
+
+    override = config.models.get(spec.model)
+    job = {
+        "model": spec.model,
+        "build": spec.build,
+        "slice_path": str(slice_path),
+        "slice_dir": str(slice_path.parent),
+        "module": f"{spec.package}.{spec.path.stem}" if spec.package else spec.path.stem,
+        "package": spec.package,
+        "root": root,
+        "device": config.device,
+        "steps": config.steps,
+        "batch_size": config.batch_size,
+        "seed": config.seed,
+        "memory_limit_mb": config.memory_limit_mb,
+        "optimizer": spec.optimizer,
+        "lr": spec.lr,
+        "optimizer_kwargs": {k: _literal(v) for k, v in spec.optimizer_kwargs.items()},
+        "input": asdict(override) if override is not None else {},
+        "config_key": config_key(spec.model),
+    }
+    stem = f"{abs(hash((spec.filename, spec.model))):x}"
+    job_path, result_path, log_path = (workdir / f"{stem}.{ext}" for ext in ("job.json", "result.json", "log"))
+    job_path.write_text(json.dumps(job), encoding="utf-8")
+    status, detail = _spawn([str(job_path), str(result_path)], log_path, config.timeout)
+    if status != "done":
+        return Outcome(spec, "error", detail)
+    try:
+        result = json.loads(result_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Outcome(spec, "error", f"the model's process exited without a result{_last_line(log_path)}")
+    if result.get("status") == "no-torch":
+        return Outcome(spec, "error", "verify needs PyTorch: pip install 'gradlint[verify]'")
+    if result.get("status") != "ok":
+        return Outcome(spec, "error", result.get("reason", "unknown failure"), result.get("device"))
+    verdict, reason = judge(result, config.thresholds)
+    return Outcome(spec, verdict, reason, result.get("device"), result)
+
+
+def _spawn(args: list[str], log_path: Path, timeout: float) -> tuple[str, str]:
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "gradlint.verify.child", *args], stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log, env=env, start_new_session=True)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            return "timeout", f"timed out after {timeout:g} s (raise --timeout or [tool.gradlint.verify] timeout)"
+    _kill_group(proc)  # anything user code left behind in the background
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        hint = " (out of memory?)" if name == "SIGKILL" else ""
+        return "crash", f"the model's process was killed by {name}{hint}"
+    if code != 0:
+        return "crash", f"the model's process exited with code {code}{_last_line(log_path)}"
+    return "done", ""
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _last_line(log_path: Path) -> str:
+    try:
+        lines = [line.strip() for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines()]
+    except OSError:
+        return ""
+    lines = [line for line in lines if line]
+    return f": {lines[-1][:200]}" if lines else ""
+
+
+def _literal(source: str):
+    import ast
+
+    return ast.literal_eval(source)
+
+
+def write_slices(facts_by_path: dict, folder: Path) -> dict[Path, tuple[Path, str]]:
+    """Each file's slice, in one folder per source folder (siblings then import each other's slices).
+    Returns source path → (slice path, the folder to put on sys.path)."""
+    from gradlint.verify.slice import slice_module
+
+    slices = {}
+    folders: dict[Path, Path] = {}
+    for path, facts in facts_by_path.items():
+        target = folders.setdefault(path.parent, folder / f"slice{len(folders)}")
+        target.mkdir(exist_ok=True)
+        sliced = target / path.name
+        sliced.write_text(slice_module(facts), encoding="utf-8")
+        root = path.parent
+        for _ in facts.scope.package.split(".") if facts.scope.package else ():
+            root = root.parent
+        slices[path] = (sliced, str(root))
+    return slices
+
+
+def run_all(specs: list[ModelSpec], facts_by_path: dict, config: VerifyConfig, progress=None) -> list[Outcome]:
+    """Outcomes in the order of `specs`; `progress(done, total, spec)` is told before each model runs."""
+    outcomes = []
+    runnable = [s for s in specs if s.skipped is None]
+    with tempfile.TemporaryDirectory(prefix="gradlint-verify-") as tmp:
+        slices = write_slices(facts_by_path, Path(tmp)) if runnable else {}
+        for spec in specs:
+            if spec.skipped is not None:
+                outcomes.append(Outcome(spec, "skipped", spec.skipped))
+                continue
+            if progress is not None:
+                progress(len(outcomes), len(specs), spec)
+            slice_path, root = slices[spec.path]
+            outcomes.append(run_model(spec, slice_path, root, config, Path(tmp)))
+    return outcomes

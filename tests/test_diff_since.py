@@ -1,0 +1,131 @@
+"""--diff-since REV: only findings on lines added or changed since a git revision (pull-request annotations)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from gradlint.cli import main
+
+TRAIN = """\
+import torch
+from torch import nn
+
+model = nn.Sequential(
+    nn.Linear(32, 64),
+    nn.Sigmoid(),
+    nn.Sigmoid(),
+    nn.Sigmoid(),
+)
+optimizer = torch.optim.SGD(model.parameters(), lr=10.0)
+"""
+
+
+def git(cwd, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    """A git repo whose first commit has src/train.py with GL101 (lines 4-9) and GL202 (line 10)."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    for key, value in {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+                       "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}.items():
+        monkeypatch.setenv(key, value)
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "train.py").write_text(TRAIN, encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "first")
+    monkeypatch.chdir(root)
+    return root
+
+
+def findings(*args: str) -> list[tuple[str, str, int]]:
+    result = CliRunner().invoke(main, ["--select", "GL101,GL202", "--output-format", "json", *args])
+    assert result.exit_code in (0, 1), result.output
+    return [(f["code"], f["filename"].rsplit("/", 1)[-1], f["location"]["row"]) for f in json.loads(result.stdout)]
+
+
+def test_nothing_changed_nothing_reported(repo):
+    assert findings(".") == [("GL101", "train.py", 4), ("GL202", "train.py", 10)]
+    assert findings("--diff-since", "HEAD", ".") == []
+
+
+def test_only_the_added_line_is_reported(repo):
+    train = repo / "src" / "train.py"
+    train.write_text(train.read_text() + "fast = torch.optim.Adam(model.parameters(), lr=0.5)\n", encoding="utf-8")
+    assert findings("--diff-since", "HEAD", ".") == [("GL202", "train.py", 11)]
+
+
+def test_a_changed_line_inside_a_multi_line_finding_reports_it(repo):
+    train = repo / "src" / "train.py"
+    train.write_text(train.read_text().replace("nn.Linear(32, 64)", "nn.Linear(32, 128)"), encoding="utf-8")
+    assert findings("--diff-since", "HEAD", ".") == [("GL101", "train.py", 4)]
+
+
+def test_committed_and_staged_changes_since_an_older_revision_count(repo):
+    train = repo / "src" / "train.py"
+    train.write_text(train.read_text().replace("lr=10.0", "lr=20.0"), encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "raise lr")
+    assert findings("--diff-since", "HEAD", ".") == []
+    assert findings("--diff-since", "HEAD~1", ".") == [("GL202", "train.py", 10)]
+
+
+def test_an_untracked_file_is_new_from_top_to_bottom(repo):
+    (repo / "src" / "new.py").write_text(TRAIN, encoding="utf-8")
+    assert findings("--diff-since", "HEAD", ".") == [("GL101", "new.py", 4), ("GL202", "new.py", 10)]
+
+
+def test_works_from_a_subfolder(repo, monkeypatch):
+    train = repo / "src" / "train.py"
+    train.write_text(train.read_text() + "fast = torch.optim.Adam(model.parameters(), lr=0.5)\n", encoding="utf-8")
+    monkeypatch.chdir(repo / "src")
+    assert findings("--diff-since", "HEAD", ".") == [("GL202", "train.py", 11)]
+    assert findings("--diff-since", "HEAD", "train.py") == [("GL202", "train.py", 11)]
+
+
+def test_a_renamed_file_reports_only_its_changed_lines(repo):
+    git(repo, "mv", "src/train.py", "src/trainer.py")
+    trainer = repo / "src" / "trainer.py"
+    trainer.write_text(trainer.read_text().replace("lr=10.0", "lr=20.0"), encoding="utf-8")
+    assert findings("--diff-since", "HEAD", ".") == [("GL202", "trainer.py", 10)]
+    git(repo, "commit", "-q", "-m", "rename")
+    assert findings("--diff-since", "HEAD~1", ".") == [("GL202", "trainer.py", 10)]
+
+
+def test_rev_with_three_dots_diffs_against_the_merge_base(repo):
+    git(repo, "checkout", "-q", "-b", "feature")
+    train = repo / "src" / "train.py"
+    train.write_text(train.read_text() + "fast = torch.optim.Adam(model.parameters(), lr=0.5)\n", encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "feature work")
+    git(repo, "checkout", "-q", "main")
+    train.write_text(train.read_text().replace("lr=10.0", "lr=0.1"), encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "main moved on")
+    git(repo, "checkout", "-q", "feature")
+    # Against main itself, the line main changed looks changed too; against the merge base it does not.
+    assert findings("--diff-since", "main", ".") == [("GL202", "train.py", 10), ("GL202", "train.py", 11)]
+    assert findings("--diff-since", "main...", ".") == [("GL202", "train.py", 11)]
+
+
+def _error(*args: str):
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("gradlint: error: ") and result.stderr.count("\n") == 1
+    return result.stderr
+
+
+def test_an_unknown_revision_is_a_one_line_error(repo):
+    assert "unknown git revision 'no-such-branch'" in _error("--diff-since", "no-such-branch", ".")
+    assert "unknown git revision '--output=x'" in _error("--diff-since=--output=x", ".")
+
+
+def test_outside_a_git_repository_is_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    (tmp_path / "train.py").write_text(TRAIN, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert "needs a git repository" in _error("--diff-since", "HEAD", "train.py")

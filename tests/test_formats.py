@@ -1,0 +1,224 @@
+"""The CI output formats, produced by the real CLI: github annotations, SARIF 2.1.0, GitLab Code Quality, JUnit."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from conftest import FIXTURES
+from gradlint import catalog
+from gradlint.catalog import Rule
+from gradlint.cli import main
+from gradlint.finding import Finding, Span
+from gradlint.report import ReportContext, render
+
+SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
+
+TRAIN = """\
+import torch
+from torch import nn
+
+LR = 5.0
+
+model = nn.Sequential(
+    nn.Linear(32, 64),
+    nn.Tanh(),
+    nn.Tanh(),
+    nn.Tanh(),
+    nn.Linear(64, 1),
+)
+optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+loss_fn = nn.MSELoss()
+
+for inputs, targets in loader:
+    optimizer.zero_grad()
+    loss = loss_fn(model(inputs), targets)
+    loss.backward()
+    optimizer.step()
+"""
+
+CLEAN = """\
+import torch
+from torch import nn
+
+model = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 1))
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A folder with src/train.py (GL101 on lines 6-12, GL202 on line 13) and src/clean.py; cwd is the folder."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(TRAIN, encoding="utf-8")
+    (tmp_path / "src" / "clean.py").write_text(CLEAN, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def gradlint(*args: str):
+    return CliRunner().invoke(main, ["--select", "GL101,GL202", *args])
+
+
+def sarif_errors(document) -> list[str]:
+    """Every violation of the official SARIF 2.1.0 schema (draft-04 as declared, and Draft-07)."""
+    errors = []
+    for validator in (jsonschema.Draft4Validator, jsonschema.Draft7Validator):
+        validator.check_schema(SARIF_SCHEMA)
+        errors += [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(SARIF_SCHEMA).iter_errors(document)]
+    return errors
+
+
+# --- github ----------------------------------------------------------------------------------------
+
+def test_github_annotations_on_a_training_script(project):
+    result = gradlint("--output-format", "github", str(project / "src"))
+    messages = [f["message"] for f in json.loads(gradlint("--output-format", "json", "src").output)]
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "::error file=src/train.py,line=6,col=9,endLine=12,endColumn=2,"
+        f"title=GL101 (saturating-activation-stack)::{messages[0]}",
+        "::error file=src/train.py,line=13,col=13,endLine=13,endColumn=55,"
+        f"title=GL202 (large-fixed-learning-rate)::{messages[1]}",
+    ]
+    assert messages[1].startswith("SGD lr=5 (constant LR in line 4)")
+
+
+def test_github_escapes_message_and_properties_as_the_runner_expects():
+    finding = Finding("GL202", "lr=100% too high\r\nsee: a,b", "dir,1/a:b%.py", Span(2, 3, 2, 9))
+    assert render("github", [finding], ReportContext(files=())) == (
+        "::error file=dir%2C1/a%3Ab%25.py,line=2,col=3,endLine=2,endColumn=9,"
+        "title=GL202 (large-fixed-learning-rate)::lr=100%25 too high%0D%0Asee: a,b\n"
+    )
+
+
+def test_github_uses_warning_for_warning_severity_rules(monkeypatch):
+    warning_rule = Rule("GL999", "some-warning", "warning", False, True, "", "")
+    monkeypatch.setattr(catalog, "get", lambda code: warning_rule)
+    finding = Finding("GL999", "careful", "train.py", Span(1, 1, 1, 5))
+    assert render("github", [finding], ReportContext(files=())) == (
+        "::warning file=train.py,line=1,col=1,endLine=1,endColumn=5,title=GL999 (some-warning)::careful\n"
+    )
+
+
+def test_output_format_from_config_is_honoured(project):
+    (project / "pyproject.toml").write_text('[tool.gradlint]\noutput-format = "github"\n', encoding="utf-8")
+    result = gradlint("src/train.py")
+    assert result.output.startswith("::error file=src/train.py,line=6,")
+    assert gradlint("--output-format", "text", "src/train.py").output.startswith("src/train.py:6:9: GL101")
+
+
+# --- sarif -----------------------------------------------------------------------------------------
+
+def test_sarif_validates_and_carries_rules_results_and_locations(project):
+    result = gradlint("--output-format", "sarif", "src")
+    document = json.loads(result.output)
+    assert sarif_errors(document) == []
+    run = document["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "gradlint" and driver["informationUri"].startswith("https://")
+    rules = {rule["id"]: rule for rule in driver["rules"]}
+    gl202 = rules["GL202"]
+    assert gl202["name"] == "large-fixed-learning-rate"
+    assert gl202["shortDescription"]["text"] == catalog.get("GL202").summary
+    assert gl202["fullDescription"]["text"].startswith("Finds optimizers constructed with a learning rate")
+    assert "## Why it breaks gradients" in gl202["help"]["markdown"]
+    assert gl202["helpUri"] == catalog.get("GL202").url
+    assert gl202["defaultConfiguration"]["level"] == "error"
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == project.resolve().as_uri() + "/"
+    assert [(r["ruleId"], r["level"]) for r in run["results"]] == [("GL101", "error"), ("GL202", "error")]
+    gl202_result = run["results"][1]
+    assert driver["rules"][gl202_result["ruleIndex"]]["id"] == "GL202"
+    location = gl202_result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": "src/train.py", "uriBaseId": "%SRCROOT%"}
+    assert location["region"] == {"startLine": 13, "startColumn": 13, "endLine": 13, "endColumn": 55}
+    assert gl202_result["message"]["text"].startswith("SGD lr=5")
+
+
+def _fingerprints(output: str) -> list[str]:
+    return [r["partialFingerprints"]["gradlint/v1"] for r in json.loads(output)["runs"][0]["results"]]
+
+
+def test_sarif_fingerprints_survive_line_shifts_and_tell_twins_apart(project):
+    before = _fingerprints(gradlint("--output-format", "sarif", "src/train.py").output)
+    shifted = TRAIN.replace("LR = 5.0\n", "# Learning rate, tuned by hand.\n\n\nLR = 5.0\n")
+    (project / "src" / "train.py").write_text(shifted, encoding="utf-8")
+    assert _fingerprints(gradlint("--output-format", "sarif", "src/train.py").output) == before
+    twin = shifted + "optimizer = torch.optim.SGD(model.parameters(), lr=LR)\n"
+    (project / "src" / "train.py").write_text(twin, encoding="utf-8")
+    prints = _fingerprints(gradlint("--output-format", "sarif", "src/train.py").output)
+    assert prints[:2] == before and len(set(prints)) == 3
+
+
+def test_sarif_of_no_findings_and_of_every_fixture_validates(monkeypatch):
+    monkeypatch.chdir(FIXTURES.parent)
+    for args in (["--select", "ALL", "fixtures"], ["--select", "ALL", "gradlint/__init__.py"]):
+        result = CliRunner().invoke(main, ["--output-format", "sarif", *args])
+        assert result.exit_code in (0, 1), result.output
+        assert sarif_errors(json.loads(result.output)) == []
+
+
+def test_sarif_of_a_syntax_error_and_an_odd_file_name_validates(project):
+    (project / "src" / "broken file.py").write_text("def train(:\n", encoding="utf-8")
+    document = json.loads(CliRunner().invoke(main, ["--output-format", "sarif", "src/broken file.py"]).output)
+    assert sarif_errors(document) == []
+    [result] = document["runs"][0]["results"]
+    assert result["ruleId"] == "GL000"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/broken%20file.py"
+
+
+# --- gitlab ----------------------------------------------------------------------------------------
+
+def test_gitlab_code_quality_report(project):
+    issues = json.loads(gradlint("--output-format", "gitlab", "src").output)
+    assert [(i["check_name"], i["severity"], i["location"]) for i in issues] == [
+        ("GL101 (saturating-activation-stack)", "major", {"path": "src/train.py", "lines": {"begin": 6}}),
+        ("GL202 (large-fixed-learning-rate)", "major", {"path": "src/train.py", "lines": {"begin": 13}}),
+    ]
+    assert issues[1]["description"].startswith("GL202 SGD lr=5")
+    assert len({i["fingerprint"] for i in issues}) == 2
+
+
+def test_gitlab_reports_warning_rules_as_minor(monkeypatch):
+    monkeypatch.setattr(catalog, "get", lambda code: Rule("GL999", "some-warning", "warning", False, True, "", ""))
+    [issue] = json.loads(render("gitlab", [Finding("GL999", "m", "a.py", Span(1, 1, 1, 2))], ReportContext(files=())))
+    assert issue["severity"] == "minor"
+
+
+# --- junit -----------------------------------------------------------------------------------------
+
+def test_junit_has_a_testcase_per_file_and_a_failure_per_finding(project):
+    result = gradlint("--output-format", "junit", "src")
+    root = ET.fromstring(result.output)
+    [suite] = root.findall("testsuite")
+    cases = {case.get("name"): case for case in suite.findall("testcase")}
+    assert sorted(cases) == ["src/clean.py", "src/train.py"]
+    assert cases["src/clean.py"].findall("failure") == []
+    failures = cases["src/train.py"].findall("failure")
+    assert [f.get("message").split()[0] for f in failures] == ["GL101", "GL202"]
+    assert failures[1].text.startswith("src/train.py:13:13: GL202 SGD lr=5")
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+
+
+def test_junit_stays_well_formed_with_control_characters_in_a_message():
+    finding = Finding("GL000", "cannot decode byte \x00 <here> & there", "a.py", Span(1, 1, 1, 1))
+    root = ET.fromstring(render("junit", [finding], ReportContext(files=("a.py",))))
+    assert root.find("testsuite/testcase/failure").get("message") == "GL000 cannot decode byte \ufffd <here> & there"
+
+
+@pytest.mark.parametrize("fmt", ["github", "sarif", "gitlab", "junit"])
+def test_every_format_writes_to_an_output_file(project, fmt):
+    result = gradlint("--output-format", fmt, "-o", "report.out", "src")
+    assert result.exit_code == 1 and result.output == ""
+    assert "GL202" in (project / "report.out").read_text(encoding="utf-8")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((project / "report.out").stat().st_mode) == 0o666 & ~umask  # not a temp file's 0600

@@ -1,0 +1,80 @@
+"""GL402 probability-into-logit-loss: a provable sigmoid/softmax output fed to a logit (or log-prob) loss."""
+
+from conftest import codes_and_lines
+
+
+def test_bce_on_a_sequential_ending_in_sigmoid_through_a_criterion_variable(lint):
+    findings = lint('''
+        import torch.nn as nn
+        model = nn.Sequential(nn.Linear(8, 1), nn.Sigmoid())
+        criterion = nn.BCELoss()
+        for x, y in loader:
+            out = model(x)
+            loss = criterion(out, y)
+    ''')
+    assert codes_and_lines(findings) == [("GL402", 6)]
+    assert "BCEWithLogitsLoss" in findings[0].message and "line 5" in findings[0].message
+
+
+def test_cross_entropy_nll_and_logits_losses_on_probabilities(lint):
+    findings = lint('''
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        def step(logits, y):
+            probs = torch.softmax(logits, dim=1)
+            a = F.cross_entropy(probs, y)
+            b = nn.CrossEntropyLoss()(logits.softmax(-1), y)
+            c = F.nll_loss(F.softmax(logits, dim=1), y)
+            d = F.binary_cross_entropy_with_logits(torch.sigmoid(logits), y)
+            return a + b + c + d
+    ''')
+    assert codes_and_lines(findings) == [("GL402", 6), ("GL402", 7), ("GL402", 8), ("GL402", 9)]
+    assert "softmax is applied twice" in findings[0].message
+    assert "log-probabilities" in findings[2].message
+
+
+def test_model_class_whose_forward_returns_sigmoid_and_lightning_self_call(lint):
+    findings = lint('''
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(8, 1)
+                self.loss_fn = nn.BCELoss()
+            def forward(self, x):
+                x = self.fc(x)
+                x = torch.sigmoid(x)
+                return x
+            def training_step(self, batch, batch_idx):
+                x, y = batch
+                return self.loss_fn(self(x), y)
+        net = Net()
+        loss = F.binary_cross_entropy(net(x), y)
+    ''')
+    assert codes_and_lines(findings) == [("GL402", 15), ("GL402", 17)]
+
+
+def test_logits_log_softmax_and_untraceable_inputs_are_not_reported(lint):
+    assert lint('''
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        from models import Net
+        class Clf(nn.Module):
+            def forward(self, x):
+                logits = self.fc(x)
+                if self.training:
+                    return logits
+                return torch.softmax(logits, dim=-1)
+        def step(model, x, y):
+            logits = model(x)
+            a = F.cross_entropy(logits, y)
+            b = F.nll_loss(F.log_softmax(logits, dim=1), y)
+            c = nn.BCELoss()(Net()(x), y)
+            d = F.cross_entropy(Clf()(x), y)
+            e = F.binary_cross_entropy(F.softmax(logits, dim=1)[:, 1], y)
+            return a + b + c + d + e
+    ''') == []

@@ -1,0 +1,95 @@
+"""GL403 unguarded-singularity: division by a norm/std, sqrt of a sum of squares, log of a possible zero."""
+
+from conftest import codes_and_lines
+
+
+def test_division_by_a_norm_directly_and_through_a_variable(lint):
+    findings = lint('''
+        import torch
+        def normalize(x, y):
+            a = x / x.norm(dim=-1, keepdim=True)
+            n = torch.linalg.norm(y, dim=1, keepdim=True)
+            y = y / n
+            y /= torch.norm(y)
+            return a, y
+    ''')
+    assert codes_and_lines(findings) == [("GL403", 3), ("GL403", 5), ("GL403", 6)]
+    assert "`n` = torch.linalg.norm(y, dim=1, keepdim=True) in line 4" in findings[1].message
+
+
+def test_sqrt_of_sums_of_squares_in_every_spelling(lint):
+    findings = lint('''
+        import torch
+        def distances(a, b, x):
+            d1 = torch.sqrt(((a - b) ** 2).sum(dim=1))
+            d2 = torch.sqrt(torch.sum(x * x))
+            d3 = x.pow(2).sum().sqrt()
+            var = x.var(dim=0)
+            d4 = torch.sqrt(var)
+            return d1, d2, d3, d4
+    ''')
+    assert codes_and_lines(findings) == [("GL403", 3), ("GL403", 4), ("GL403", 5), ("GL403", 7)]
+
+
+def test_log_of_relu_variance_and_division_by_std(lint):
+    findings = lint('''
+        import torch
+        import torch.nn.functional as F
+        def f(x, r):
+            a = torch.log(F.relu(x))
+            b = x.std(dim=0).log()
+            adv = (r - r.mean()) / r.std()
+            return a, b, adv
+    ''')
+    assert codes_and_lines(findings) == [("GL403", 4), ("GL403", 5), ("GL403", 6)]
+
+
+def test_guards_are_recognised(lint):
+    assert lint('''
+        import torch
+        import torch.nn.functional as F
+        def f(x, r, eps=1e-8):
+            a = x / (x.norm(dim=-1, keepdim=True) + eps)
+            b = x / x.norm(dim=-1, keepdim=True).clamp(min=eps)
+            c = F.normalize(x, dim=-1)
+            d = torch.sqrt((x ** 2).sum() + eps)
+            e = torch.linalg.vector_norm(x)
+            f = (r - r.mean()) / (r.std() + eps)
+            g = torch.log(F.relu(x) + eps)
+            n = x.norm()
+            if n > 0:
+                x = x / n
+            m = r.norm(dim=1)
+            m[m == 0] = 1.0
+            r = r / m
+            h = torch.log(torch.exp(x))
+            return a, b, c, d, e, f, g, h
+    ''') == []
+
+
+def test_gradient_free_computations_are_skipped(lint):
+    assert lint('''
+        import torch
+        def logging(model, x):
+            total = torch.sqrt(sum(p.grad.pow(2).sum() for p in model.parameters()))
+            g = torch.sqrt((model.weight.grad ** 2).sum())
+            with torch.no_grad():
+                z = x / x.norm()
+                d = torch.sqrt((x ** 2).sum())
+            return total, g, z, d
+        @torch.no_grad()
+        def evaluate(x):
+            return x / x.norm(dim=-1, keepdim=True)
+    ''') == []
+
+
+def test_divisions_spelled_as_calls(lint):
+    findings = lint('''
+        import torch
+        def f(x, y):
+            a = x.div(x.norm(p=2, dim=1, keepdim=True))
+            b = torch.div(y, y.norm())
+            c = x.div(x.norm(p=2, dim=1, keepdim=True).clamp(min=1e-12))
+            return a, b, c
+    ''')
+    assert codes_and_lines(findings) == [("GL403", 3), ("GL403", 4)]

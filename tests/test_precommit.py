@@ -1,0 +1,106 @@
+"""The pre-commit hook, run for real: `pre-commit try-repo <this project> gradlint --all-files`.
+
+pre-commit installs the hook from a commit of the hook repository (untracked files never reach it), so
+the test commits a copy of this project's package, rules and hook file into a temporary repository.
+It needs the package registry to build the hook's environment and is skipped only when that cannot
+be reached.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BAD = """\
+import torch
+from torch import nn
+
+model = nn.Linear(128, 10)
+optimizer = torch.optim.SGD(model.parameters(), lr=10.0)
+
+for inputs, targets in loader:
+    optimizer.zero_grad()
+    loss = nn.functional.cross_entropy(model(inputs), targets)
+    loss.backward()
+    optimizer.step()
+"""
+
+CLEAN = """\
+import torch
+from torch import nn
+
+model = nn.Linear(128, 10)
+optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
+"""
+
+
+def registry_reachable(tmp: Path) -> bool:
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", str(tmp), "click"],
+        capture_output=True, timeout=120,
+    )
+    return done.returncode == 0
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    if not registry_reachable(tmp_path_factory.mktemp("pip-probe")):
+        pytest.skip("the package registry cannot be reached, so pre-commit cannot build the hook's environment")
+    return {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path_factory.mktemp("pre-commit-home")),
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_CEILING_DIRECTORIES": str(tmp_path_factory.getbasetemp()),
+    }
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory, env):
+    """This project as pre-commit sees a hook repository: one commit with the package and .pre-commit-hooks.yaml."""
+    repo = tmp_path_factory.mktemp("hook-repo")
+    for folder in ("gradlint", "rules"):
+        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
+        shutil.copy2(ROOT / name, repo / name)
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "hook"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+    return repo
+
+
+def try_repo(tmp_path: Path, env, hook_repo: Path, script: str):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "train.py").write_text(script, encoding="utf-8")
+    for args in (["init", "-q"], ["add", "train.py"]):
+        subprocess.run(["git", *args], cwd=project, check=True, capture_output=True, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "gradlint", "--all-files", "--color", "never"],
+        cwd=project, capture_output=True, text=True, env=env, timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_hook_fails_on_a_bad_training_script_and_shows_the_codes(tmp_path, env, hook_repo):
+    done = try_repo(tmp_path, env, hook_repo, BAD)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "gradlint" in done.stdout and "Failed" in done.stdout
+    assert "train.py:5:13: GL202" in done.stdout
+
+
+@pytest.mark.slow
+def test_hook_passes_on_a_clean_training_script(tmp_path, env, hook_repo):
+    done = try_repo(tmp_path, env, hook_repo, CLEAN)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Passed" in done.stdout

@@ -1,0 +1,120 @@
+"""Suppression comments: given this script, expect these findings to remain."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import codes_and_lines
+
+HEADER = '''
+    import torch
+    import torch.nn as nn
+    params = torch.nn.Linear(2, 2).parameters()
+'''
+
+
+def remaining(lint, body: str):
+    return codes_and_lines(lint(HEADER + body))
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# noqa: GL202",
+        "# noqa: GL202,GL101",
+        "# noqa: GL101, GL202",
+        "# noqa",
+        "# NOQA:GL202",
+        "#noqa:GL202",
+        "# gradlint: ignore[GL202]",
+        "# gradlint: ignore[GL101, GL202]",
+        "# gradlint: ignore",
+        "# type: ignore  # noqa: GL202",
+    ],
+)
+def test_comment_silences_the_finding(lint, comment):
+    assert remaining(lint, f'''
+    optimizer = torch.optim.SGD(params, lr=5.0)  {comment}
+    ''') == []
+
+
+@pytest.mark.parametrize("comment", ["# noqa: GL101", "# gradlint: ignore[GL101]", "# noqa: E501", "# a note"])
+def test_a_comment_for_another_code_does_not_silence(lint, comment):
+    assert remaining(lint, f'''
+    optimizer = torch.optim.SGD(params, lr=5.0)  {comment}
+    ''') == [("GL202", 5)]
+
+
+def test_only_the_named_code_is_silenced_on_a_line(lint):
+    assert remaining(lint, '''
+    model = nn.Sequential(nn.Sigmoid(), nn.Sigmoid(), nn.Sigmoid()); opt = torch.optim.SGD(params, lr=5.0)  # noqa: GL101
+    ''') == [("GL202", 5)]
+
+
+def test_a_comment_on_another_line_does_not_silence(lint):
+    assert remaining(lint, '''
+    # noqa: GL202
+    optimizer = torch.optim.SGD(params, lr=5.0)
+    ''') == [("GL202", 6)]
+
+
+@pytest.mark.parametrize("where", [5, 6, 7, 8])
+def test_any_line_of_a_multi_line_call(lint, where):
+    lines = [
+        "optimizer = torch.optim.SGD(",
+        "    params,",
+        "    lr=5.0,",
+        ")",
+    ]
+    lines[where - 5] += "  # noqa: GL202"
+    assert remaining(lint, "\n    ".join([""] + lines) + "\n") == []
+
+
+def test_any_line_of_a_multi_line_sequential(lint):
+    assert remaining(lint, '''
+    model = nn.Sequential(
+        nn.Linear(4, 4),
+        nn.Sigmoid(),
+        nn.Sigmoid(),  # gradlint: ignore[GL101]
+        nn.Sigmoid(),
+    )
+    ''') == []
+
+
+def test_forward_chain_silenced_on_one_of_its_activations(lint):
+    assert remaining(lint, '''
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.c = nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 2)
+
+        def forward(self, x):
+            x = torch.sigmoid(self.a(x))
+            x = torch.sigmoid(self.b(x))
+            return torch.sigmoid(self.c(x))  # noqa: GL101
+    ''') == []
+
+
+@pytest.mark.parametrize("line", ["# gradlint: skip-file", "#gradlint:skip-file", "    # gradlint: skip-file"])
+def test_skip_file(lint, line):
+    assert lint(f'''
+    {line}
+    import torch
+
+    optimizer = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=5.0)
+    ''') == []
+
+
+def test_skip_file_inside_a_string_does_not_skip(lint):
+    assert codes_and_lines(lint('''
+    import torch
+
+    NOTE = "# gradlint: skip-file"
+    optimizer = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=5.0)
+    ''')) == [("GL202", 4)]
+
+
+def test_skip_file_also_skips_syntax_errors(lint):
+    assert lint('''
+    # gradlint: skip-file
+    def broken(:
+    ''') == []
