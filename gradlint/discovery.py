@@ -9,7 +9,7 @@ import pathspec
 
 from gradlint.config import Settings
 
-SOURCE_SUFFIXES = (".py",)
+SOURCE_SUFFIXES = (".py", ".ipynb")
 # A folder called env/ is as often an RL package as a virtualenv: real virtualenvs have a pyvenv.cfg.
 SKIPPED_DIRS = frozenset({"__pycache__", "build", "dist", "node_modules", "site-packages", "venv"})
 

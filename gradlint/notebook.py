@@ -16,6 +16,7 @@ _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "python", "
 _LINE_MAGIC = re.compile(r"^(\s*)(%|!|\?\??\w)")
 _HELP = re.compile(r"^(\s*)[\w.\[\]()]+\?\??\s*$")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*)[\w, ]+=\s*[%!]")
+_LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
 
 
 class NotebookError(ValueError):
@@ -50,7 +51,13 @@ class Notebook:
         end = self.locate(finding.span.end_row)
         end_row = end[1] if end and end[0] == cell else row
         span = replace(finding.span, row=row, end_row=end_row)
-        return replace(finding, span=span, cell=cell, suppress_rows=())
+        message = _LINE_REFERENCE.sub(lambda m: self._describe(int(m.group(1))), finding.message)
+        return replace(finding, span=span, cell=cell, message=message, suppress_rows=())
+
+    def _describe(self, row: int) -> str:
+        """'line 19' of the joined source, as a reader of the notebook finds it: 'cell 5, line 2'."""
+        where = self.locate(row)
+        return f"cell {where[0]}, line {where[1]}" if where else f"line {row}"
 
 
 def _cell_text(cell: dict) -> str:

@@ -29,7 +29,8 @@ import torch
 model = torch.nn.Linear(4, 4)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 '''
-RUFF_FIELDS = {"code", "name", "severity", "message", "filename", "location", "end_location", "fix", "url", "noqa_row"}
+RUFF_FIELDS = {"code", "name", "severity", "message", "filename", "location", "end_location", "fix", "url", "noqa_row",
+               "cell"}
 
 
 @pytest.fixture

@@ -62,3 +62,21 @@ def test_a_syntax_error_in_a_cell_is_located_in_that_cell(tmp_path):
     path.write_text(json.dumps(source))
     findings = lint_paths([path]).findings
     assert [(f.code, f.cell) for f in findings] == [("GL000", 2)]
+
+
+def test_folders_discover_notebooks_and_the_cli_names_the_cell(tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from gradlint.cli import main
+
+    shutil.copy(NOTEBOOKS / "bad_char_rnn.ipynb", tmp_path / "train.ipynb")
+    runner = CliRunner()
+    text = runner.invoke(main, ["--no-cache", str(tmp_path)])
+    assert text.exit_code == 1
+    assert f"{tmp_path}/train.ipynb:cell 4:3:13: GL202" in text.output
+    assert "in the loop at cell 5, line 2" in text.output
+    assert " 3 | optimizer = torch.optim.SGD(model.parameters(), lr=4.0)" in text.output
+    listed = json.loads(runner.invoke(main, ["--no-cache", "--output-format", "json", str(tmp_path)]).output)
+    assert [(item["code"], item["cell"], item["location"]["row"]) for item in listed] == [("GL202", 4, 3), ("GL201", 5, 6)]

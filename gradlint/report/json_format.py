@@ -38,6 +38,7 @@ def as_object(finding) -> dict:
         "fix": fix_object(finding.fix),
         "url": rule.url if rule else None,
         "noqa_row": finding.span.row,
+        "cell": finding.cell,  # notebooks: the 1-based cell the rows count in (null for .py files)
     }
 
 

@@ -24,17 +24,34 @@ def source_lines(path: str) -> tuple[str, ...]:
         return tuple(data.decode("utf-8", "replace").splitlines())
 
 
+@lru_cache(maxsize=64)
+def cell_lines(path: str, cell: int) -> tuple[str, ...]:
+    from gradlint import notebook
+
+    try:
+        book = notebook.load(open(path, "rb").read())
+    except (OSError, notebook.NotebookError):
+        return ()
+    return tuple(book.cell_sources.get(cell, ()))
+
+
 def _style(text: str, color: bool, **style) -> str:
     return click.style(text, **style) if color else text
 
 
 def render_one(finding, color: bool, show_source: bool) -> str:
     span = finding.span
+    where = finding.where[len(finding.path):]
     head = (
-        f"{_style(finding.path, color, bold=True)}:{span.row}:{span.column}: "
+        f"{_style(finding.path, color, bold=True)}{where}: "
         f"{_style(finding.code, color, fg='red', bold=True)} {finding.message}"
     )
-    lines = source_lines(finding.path) if show_source else ()
+    if not show_source:
+        lines = ()
+    elif finding.cell is not None:
+        lines = cell_lines(finding.path, finding.cell)
+    else:
+        lines = source_lines(finding.path)
     if not lines or not 1 <= span.row <= len(lines):
         return head
     line = lines[span.row - 1].expandtabs(1)
