@@ -340,3 +340,17 @@ def test_report_text_and_json(tmp_path):
         "filename": "train.py", "model": "Net", "device": "cpu", "verdict": "non-finite"}
     assert records[1]["verdict"] == "skipped" and records[1]["device"] is None
     assert math.isclose(records[0]["layer_ratio"], 1e-4)
+
+
+def test_namesake_classes_in_two_files_keep_their_own_call_sites_and_optimizers():
+    found = find_models([
+        (facts_of("import torch\nfrom torch import nn\nclass Net(nn.Module):\n    pass\n"
+                  "net = Net()\nopt = torch.optim.SGD(net.parameters(), lr=0.5)\n", "a.py"), Path("/p/a.py"), "a.py"),
+        (facts_of("import torch\nfrom torch import nn\nclass Net(nn.Module):\n    pass\n"
+                  "net = Net()\nopt = torch.optim.Adam(net.parameters(), lr=1e-4)\n", "b.py"), Path("/p/b.py"), "b.py"),
+    ], verify_settings.VerifyConfig())
+    assert [(s.filename, s.optimizer, s.lr) for s in found] == [("a.py", "SGD", 0.5), ("b.py", "Adam", 1e-4)]
+
+
+def test_slice_keeps_tuple_constant_assignments():
+    assert slice_module(facts_of("nz, ndf = 100, 64\nx, y = load()\nSIZE = ndf * 2\n")) == "nz, ndf = 100, 64\nSIZE = ndf * 2\n"

@@ -65,6 +65,7 @@ class _Builder:
             cst.Call: self.on_call,
             cst.Expr: self.on_expr,
             cst.BinaryOperation: self.on_binary,
+            cst.Comparison: self.on_comparison,
             cst.Name: _leaf,
             cst.Integer: _leaf,
             cst.Float: _leaf,
@@ -158,6 +159,9 @@ class _Builder:
                 if isinstance(node.value, cst.Name) and node.value.value == "None":
                     self.function.grad_resets.append((node, self.blocks, len(self.function.calls)))
         self.visit(node.value)
+        for target in node.targets:
+            if isinstance(target.target, cst.Subscript):
+                self.visit(target.target)  # `m[m == 0] = 1`: the index is evaluated code too
 
     def on_expr(self, node: cst.Expr) -> None:
         if isinstance(node.value, cst.Call):
@@ -182,6 +186,8 @@ class _Builder:
             self.function.tensor_adds += 1
         if isinstance(node.target, cst.Subscript):
             self.note_item_assignment(node.target)
+        if isinstance(node.operator, cst.DivideAssign):
+            self.function.divisions.append((node, node.target, node.value))
         self.visit(node.target)
         self.visit(node.value)
 
@@ -268,8 +274,15 @@ class _Builder:
     def on_binary(self, node: cst.BinaryOperation) -> None:
         if isinstance(node.operator, cst.Add) and not (_is_literal(node.left) or _is_literal(node.right)):
             self.function.tensor_adds += 1
+        elif isinstance(node.operator, cst.Divide):
+            self.function.divisions.append((node, node.left, node.right))
         self.visit(node.left)
         self.visit(node.right)
+
+    def on_comparison(self, node: cst.Comparison) -> None:
+        for operand in (node.left, *(c.comparator for c in node.comparisons)):
+            self.function.compared.update(_mentioned(operand))
+            self.visit(operand)
 
     def record_argument(self, call: CallInfo) -> None:
         flags = [
@@ -292,6 +305,32 @@ class _Builder:
             arguments[dest] = None  # no default, or defined twice: not a value we can trust
         else:
             arguments[dest] = Argument(next((f for f in flags if f.startswith("--")), flags[0]), default, self.scope)
+
+
+def _mentioned(expr: cst.BaseExpression) -> set[str]:
+    """Dotted names inside a comparison operand: `n`, `x.norm` in `x.norm(dim=1) > 0`."""
+    names: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        text = dotted(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if text:
+            names.add(text)
+            if isinstance(node, cst.Name):
+                continue
+        if isinstance(node, cst.Attribute):
+            stack.append(node.value)
+        elif isinstance(node, cst.Call):
+            stack.append(node.func)
+            stack.extend(a.value for a in node.args)
+        elif isinstance(node, cst.Subscript):
+            stack.append(node.value)
+            stack.extend(e.slice.value for e in node.slice if isinstance(e.slice, cst.Index))
+        elif isinstance(node, cst.BinaryOperation):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, cst.UnaryOperation):
+            stack.append(node.expression)
+    return names
 
 
 def _contains_division(node: cst.BaseExpression) -> bool:

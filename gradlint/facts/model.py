@@ -64,6 +64,9 @@ class FunctionInfo:
     # (node, blocks, number of calls recorded before it: its place in the call order)
     grad_resets: list[tuple[cst.CSTNode, tuple[Block, ...], int]] = field(default_factory=list)
     divided: set[str] = field(default_factory=set)  # names assigned a division (`loss = loss / k`, `loss /= k`)
+    # (node, numerator, denominator) of every `a / b` and `a /= b`, in source order
+    divisions: list[tuple[cst.CSTNode, cst.BaseExpression, cst.BaseExpression]] = field(default_factory=list)
+    compared: set[str] = field(default_factory=set)  # dotted names a comparison mentions (`if n > 0`)
 
 
 @dataclass(eq=False)

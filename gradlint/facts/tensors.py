@@ -323,38 +323,11 @@ _DIVISOR_FUNCTIONS = vocab.TENSOR_NORM_FUNCTIONS | set(vocab.VARIANCE_FUNCTIONS)
 def divisions(fn: "FunctionInfo") -> tuple[list[Division], frozenset[str]]:
     """The divisions in one function's own body, and every name a comparison in it mentions.
 
-    The facts pass does not record divisions, so this reads the function body itself — only for
-    functions that call a norm or std at all (a handful per code base), never the whole file.
-    A name compared anywhere in the function (`if n > 0`, `n[n == 0] = 1`, `torch.where(n > 0, …)`)
-    counts as guarded.
+    Both are recorded by the facts pass; a name compared anywhere in the function (`if n > 0`,
+    `n[n == 0] = 1`, `torch.where(n > 0, …)`) counts as guarded.
     """
     if not any(c.method in _DIVISOR_METHODS or c.qualname in _DIVISOR_FUNCTIONS for c in fn.calls):
         return [], frozenset()
-    found: list[Division] = []
-    compared: set[str] = set()
-    stack: list[cst.CSTNode] = list(fn.node.body.children if isinstance(fn.node, cst.FunctionDef) else fn.node.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
-            found.append(Division(node, node.left, node.right))
-        elif isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.DivideAssign):
-            found.append(Division(node, node.target, node.value))
-        elif isinstance(node, cst.Comparison):
-            compared.update(_mentioned(node))
-        stack.extend(node.children)
-    return found, frozenset(compared)
+    return [Division(*d) for d in fn.divisions], frozenset(fn.compared)
 
 
-def _mentioned(expr: cst.CSTNode) -> set[str]:
-    names: set[str] = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.Name, cst.Attribute)):
-            text = dotted(node)
-            if text:
-                names.add(text)
-        stack.extend(node.children)
-    return names

@@ -46,32 +46,34 @@ def find_models(files: list[tuple[ModuleFacts, Path, str]], config: VerifyConfig
     specs = []
     for facts, path, display in files:
         for name, cls in facts.classes.items():
-            if classes.get(name) is cls:
+            if classes.get((path, name)) is cls:
                 specs.append(_class_spec(cls, facts, path, display, classes, files, config))
         specs.extend(_sequential_specs(facts, path, display, config))
     return specs
 
 
-def _model_classes(files) -> dict[str, ClassInfo]:
+def _model_classes(files) -> dict[tuple[Path, str], ClassInfo]:
     """Top-level classes whose bases reach nn.Module or LightningModule, also through other model classes."""
     candidates = {
-        name: cls for facts, _, _ in files for name, cls in facts.classes.items()
+        (path, name): cls for facts, path, _ in files for name, cls in facts.classes.items()
         if cls.scope.parent is not None and cls.scope.parent.kind == "module"
     }
-    found: dict[str, ClassInfo] = {}
+    found: dict[tuple[Path, str], ClassInfo] = {}
+    names: set[str] = set()
     changed = True
     while changed:
         changed = False
-        for name, cls in candidates.items():
-            if name not in found and any(b in vocab.MODULE_BASES or b.rsplit(".", 1)[-1] in found for b in cls.bases):
-                found[name] = cls
+        for key, cls in candidates.items():
+            if key not in found and any(b in vocab.MODULE_BASES or b.rsplit(".", 1)[-1] in names for b in cls.bases):
+                found[key] = cls
+                names.add(key[1])
                 changed = True
     return found
 
 
 def _class_spec(cls, facts, path, display, classes, files, config) -> ModelSpec:
     spec = ModelSpec(display, cls.name, path, facts.scope.package)
-    sites, owners = _call_sites(cls.name, classes, files)
+    sites, owners = _call_sites(cls.name, path, facts.scope.package, classes, files)
     override = config.models.get(cls.name)
     site_facts, site = sites[0] if sites else (facts, None)
     if override is not None and (override.args is not None or override.kwargs is not None):
@@ -84,7 +86,7 @@ def _class_spec(cls, facts, path, display, classes, files, config) -> ModelSpec:
         spec.skipped = "a base class of other models, never built by the script"
         return spec
     else:
-        sig = _init_params(cls, classes)
+        sig = _init_params(cls, path, classes)
         attempts = [(f, s, _arguments(s, f, sig)) for f, s in sites] or [(facts, None, _arguments(None, facts, sig))]
         site_facts, site, (build, missing, notes) = next((a for a in attempts if not a[2][1]), attempts[0])
         if missing:
@@ -97,18 +99,26 @@ def _class_spec(cls, facts, path, display, classes, files, config) -> ModelSpec:
     return spec
 
 
-def _call_sites(name: str, classes, files) -> tuple[list[tuple[ModuleFacts, CallInfo]], set[str]]:
-    """Where the script builds the class; and the model classes that build it inside themselves."""
+def _call_sites(name: str, path: Path, package: str, classes, files):
+    """Where the script builds this class (its own file, or a file that imports it from there);
+    and the model classes that build it inside themselves."""
+    module = f"{package}.{path.stem}" if package else path.stem
     sites, owners = [], set()
-    for facts, _, _ in files:
+    for facts, call_path, _ in files:
         for call in facts.all_calls:
             text = dotted(call.node.func)
             if text is None or text.rsplit(".", 1)[-1] != name:
                 continue
-            if call.qualname is not None and call.qualname.rsplit(".", 1)[-1] != name:
-                continue
+            if call_path == path:
+                if call.qualname is not None:
+                    continue  # an imported namesake, not this file's class
+            else:
+                source = (call.qualname or "").rpartition(".")[0]
+                if call.qualname is None or call.qualname.rsplit(".", 1)[-1] != name or not source or not (
+                        source == module or module.endswith("." + source) or source.endswith("." + module)):
+                    continue
             owner = _enclosing_class(call)
-            if owner in classes:
+            if owner is not None and (call_path, owner) in classes:
                 owners.add(owner)
             else:
                 sites.append((facts, call))
@@ -134,7 +144,7 @@ class _Signature:
     star_kwargs: bool
 
 
-def _init_params(cls: ClassInfo, classes: dict[str, ClassInfo], depth: int = 0) -> _Signature:
+def _init_params(cls: ClassInfo, path: Path, classes: dict, depth: int = 0) -> _Signature:
     """The constructor's parameters after self, from the class or its nearest model base in the run."""
     init = cls.methods.get("__init__")
     if init is not None:
@@ -144,9 +154,12 @@ def _init_params(cls: ClassInfo, classes: dict[str, ClassInfo], depth: int = 0) 
         return _Signature([*p.posonly_params, *p.params][1:], posonly, star, list(p.kwonly_params),
                           p.star_kwarg is not None)
     for base in cls.bases:
-        parent = classes.get(base.rsplit(".", 1)[-1])
+        short = base.rsplit(".", 1)[-1]
+        same_file = classes.get((path, short))
+        parent_path, parent = (path, same_file) if same_file is not None else next(
+            ((p, c) for (p, n), c in classes.items() if n == short), (path, None))
         if parent is not None and parent is not cls and depth < 8:
-            return _init_params(parent, classes, depth + 1)
+            return _init_params(parent, parent_path, classes, depth + 1)
     return _Signature([], 0, None, [], False)
 
 

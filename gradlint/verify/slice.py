@@ -83,19 +83,30 @@ def _slice_small(small, facts: ModuleFacts, defined: set[str]):
         return small  # docstring
     if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
         targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
-        if not all(isinstance(t, cst.Name) for t in targets):
-            return None
+        names = [_target_names(t) for t in targets]
+        if any(n is None for n in names):
+            return None  # attributes, subscripts: run-time state
         value = small.value
         if not _is_pure(value, facts.scope, defined):
-            resolved = facts.resolve(value, facts.scope) if len(targets) == 1 else None
+            single = len(targets) == 1 and isinstance(targets[0], cst.Name)
+            resolved = facts.resolve(value, facts.scope) if single else None
             literal = literal_expression(resolved.value) if resolved is not None else None
             if literal is None:
                 return None
             value = literal  # e.g. HIDDEN = args.hidden → its argparse default
-        defined.update(t.value for t in targets)
+        defined.update(name for group in names for name in group)
         return small.with_changes(value=value)
     if isinstance(small, (cst.Pass, cst.Global)):
         return small
+    return None
+
+
+def _target_names(target: cst.BaseExpression) -> list[str] | None:
+    """`a` or `a, b = ...`: the names bound; None for any other target."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)) and all(isinstance(e.value, cst.Name) for e in target.elements):
+        return [e.value.value for e in target.elements]
     return None
 
 
