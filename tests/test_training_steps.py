@@ -505,3 +505,61 @@ def test_deepspeed_engine_zeroes_and_clips_by_itself(lint):
             model_engine.backward(loss)
             model_engine.step()
     """) == []
+
+
+# -- fixes (unsafe: they change what the loop computes) ------------------------------------------------
+def _fixed(lint, source, tmp_path):
+    from click.testing import CliRunner
+
+    from gradlint.cli import main
+
+    import textwrap
+    path = tmp_path / "fixme.py"
+    path.write_text(textwrap.dedent(source).lstrip("\n"))
+    CliRunner().invoke(main, ["--no-cache", "--fix", "--unsafe-fixes", "--select", "GL2", str(path)])
+    return path.read_text()
+
+
+def test_gl203_fix_zeroes_at_the_start_of_the_loop(lint, tmp_path):
+    assert _fixed(lint, """
+        import torch
+        model = torch.nn.Linear(4, 2)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for x, y in loader:
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+    """, tmp_path) == (
+        "import torch\nmodel = torch.nn.Linear(4, 2)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "for x, y in loader:\n    optimizer.zero_grad()\n    loss = torch.nn.functional.mse_loss(model(x), y)\n"
+        "    loss.backward()\n    optimizer.step()\n"
+    )
+
+
+def test_gl204_fix_moves_the_clip_before_the_step(lint, tmp_path):
+    fixed = _fixed(lint, LSTM_HEADER + """
+for x, y in loader:
+    optimizer.zero_grad()
+    model(x)[0].sum().backward()
+    optimizer.step()
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+""", tmp_path)
+    assert fixed.endswith(
+        "    model(x)[0].sum().backward()\n    nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n    optimizer.step()\n"
+    )
+
+
+def test_gl201_fix_clips_the_optimizers_parameters_before_the_step(lint, tmp_path):
+    fixed = _fixed(lint, LSTM_HEADER + """
+for x, y in loader:
+    optimizer.zero_grad()
+    model(x)[0].sum().backward()
+    optimizer.step()
+""", tmp_path)
+    assert fixed.endswith(
+        "    model(x)[0].sum().backward()\n"
+        "    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)\n    optimizer.step()\n"
+    )
+    from conftest import lint_paths
+
+    assert lint_paths([tmp_path / "fixme.py"]).findings == []

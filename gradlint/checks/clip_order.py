@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from gradlint.checks import finding
 from gradlint.checks.ineffective_clip_threshold import never_clips
+from gradlint.finding import Fix
+from gradlint.fix.edits import delete_line, insert_before, source
 
 
 def check(facts, settings):
@@ -20,8 +22,22 @@ def check(facts, settings):
                 problem = f"before backward() (line {facts.line(after.node)}) has computed this step's gradients"
             else:
                 continue
+            step = before if before is not None and before.steps_optimizer else next(
+                (e for e in order[i + 1:] if e.steps_optimizer), None)
             yield finding(
                 facts, "GL204", clip.node,
                 f"gradient clipping runs {problem}, so the update it should bound has already been applied or the "
                 "gradients are about to be replaced; clip between loss.backward() and optimizer.step()",
+                fix=_move_before_step(facts, clip, step),
             )
+
+
+def _move_before_step(facts, clip, step):
+    """Unsafe: move the clip statement to just before the optimizer step."""
+    movable = (clip.call is not None and clip.call.standalone and clip.via is None and step is not None
+               and step.call is not None and step.call.standalone and step.via is None)
+    deletion = delete_line(facts, clip.node) if movable else None
+    if deletion is None:
+        return None
+    return Fix("unsafe", "Move the clipping between backward() and the optimizer step",
+               (deletion, insert_before(facts, step.node, source(facts, clip.node))))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import libcst as cst
+
 from gradlint.checks import finding
 from gradlint.facts import vocab
 from gradlint.facts.precision import float16_uses, framework_clipping, uses_grad_scaler
 from gradlint.facts.traits import class_ref, risky_construction, summarise
+from gradlint.facts.steps import optimizer_name
+from gradlint.finding import Fix
+from gradlint.fix.edits import insert_before, source, torch_spelling
 from gradlint.project import ProjectIndex
 
 _ADVICE = (
@@ -73,9 +78,27 @@ def check(facts, settings):
                 facts, "GL201", step.node,
                 f"optimizer step with no gradient clipping in {loop.where(facts)}, "
                 f"while {evidence or '{evidence}'}: {_ADVICE}",
+                fix=_clip_before_step(facts, step),
             ),
             () if evidence else imported,
         )
+
+
+def _clip_before_step(facts, step):
+    """Unsafe: clip the parameters the stepped optimizer was built with, just before the step."""
+    clip = torch_spelling(facts, "clip_grad_norm_")
+    name = optimizer_name(step)
+    if clip is None or name is None or step.via is not None or step.call is None or not step.call.standalone:
+        return None
+    built = next((o for o in facts.optimizers if o.call.target == name), None)
+    params = built.call.argument("params", 0) if built is not None else None
+    if params is None or not isinstance(params, cst.Call):  # a generator or list variable may be spent
+        return None
+    statements = [f"{clip}({source(facts, params)}, max_norm=1.0)"]
+    if step.kind == "scaler_step":
+        statements.insert(0, f"{step.call.receiver}.unscale_({name})")
+    return Fix("unsafe", "Clip the gradient norm to 1.0 before the optimizer step",
+               tuple(insert_before(facts, step.node, s) for s in statements))
 
 
 def _with_needs(found, needs):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import libcst as cst
+
 from gradlint.checks import finding
+from gradlint.facts.steps import optimizer_name
+from gradlint.finding import Fix
+from gradlint.fix.edits import insert_before
 
 
 def check(facts, settings):
@@ -16,4 +21,16 @@ def check(facts, settings):
             f"{loop.where(facts)} calls backward() (line {facts.line(backward.node)}) and "
             "step() but never zeroes the gradients, so every step adds this batch's gradients to all earlier ones "
             "and the updates grow without bound; call optimizer.zero_grad(set_to_none=True) once per step",
+            fix=_zero_at_loop_start(facts, loop, step),
         )
+
+
+def _zero_at_loop_start(facts, loop, step):
+    """Unsafe: `optimizer.zero_grad()` as the loop body's first statement (changes what the loop computes)."""
+    name = optimizer_name(step)
+    body = getattr(loop.loop.node, "body", None)
+    if name is None or step.via is not None or not isinstance(body, cst.IndentedBlock) or not body.body:
+        return None
+    statement = f"{name}.zero_grad()"
+    return Fix("unsafe", f"Insert `{statement}` at the start of the loop body",
+               (insert_before(facts, body.body[0], statement),))

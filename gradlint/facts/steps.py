@@ -13,6 +13,7 @@ import libcst as cst
 
 from gradlint.facts import vocab
 from gradlint.facts.model import Block, CallInfo, FunctionInfo, ModuleFacts
+from gradlint.facts.names import dotted
 
 _INLINE_DEPTH = 3
 
@@ -182,3 +183,14 @@ def find_training_loops(facts: ModuleFacts) -> list[TrainingLoop]:
                 outside = [e for e in events if not any(b.kind in ("for", "while") for b in e.blocks)]
                 loops[id(fn.node)] = TrainingLoop(fn, Block("for", fn.node), outside)
     return list(loops.values())
+
+
+def optimizer_name(event: Event) -> str | None:
+    """The optimizer a step event steps: `optimizer` for optimizer.step() and scaler.step(optimizer)."""
+    call = event.call
+    if call is None:
+        return None
+    if event.kind == "scaler_step":
+        first = call.node.args[0].value if call.node.args else None
+        return dotted(first) if first is not None else None
+    return call.receiver if event.kind == "step" else None
