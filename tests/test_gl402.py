@@ -78,3 +78,25 @@ def test_logits_log_softmax_and_untraceable_inputs_are_not_reported(lint):
             e = F.binary_cross_entropy(F.softmax(logits, dim=1)[:, 1], y)
             return a + b + c + d + e
     ''') == []
+
+
+def test_unsafe_fix_passes_the_logits(tmp_path):
+    from click.testing import CliRunner
+
+    from gradlint.cli import main
+
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\nimport torch.nn.functional as F\n\n"
+        "def step(model, x, y):\n"
+        "    a = F.cross_entropy(F.softmax(model(x), dim=1), y)\n"
+        "    b = F.binary_cross_entropy(torch.sigmoid(model(x)), y)\n"
+        "    c = torch.nn.CrossEntropyLoss()(model(x).softmax(-1), y)\n"
+        "    return a + b + c\n"
+    )
+    CliRunner().invoke(main, ["--no-cache", "--fix", "--unsafe-fixes", str(path)])
+    assert path.read_text().splitlines()[4:7] == [
+        "    a = F.cross_entropy(model(x), y)",
+        "    b = F.binary_cross_entropy_with_logits(model(x), y)",
+        "    c = torch.nn.CrossEntropyLoss()(model(x), y)",
+    ]

@@ -8,6 +8,8 @@ from gradlint.checks import finding
 from gradlint.facts import vocab
 from gradlint.facts.names import dotted
 from gradlint.facts.tensors import class_of, source_of
+from gradlint.finding import Edit, Fix
+from gradlint.fix.edits import source as source_text
 
 # (loss, what produced its input) → why that is wrong and what to write instead.
 _VERDICTS = {
@@ -71,4 +73,42 @@ def check(facts, settings):
         yield finding(
             facts, "GL402", call.node,
             f"{kind} receives a {source.kind} output ({where}): {_VERDICTS[(kind, source.kind)]}",
+            fix=_drop_activation(facts, call, kind, source.kind),
         )
+
+
+# Where dropping the activation (and, for BCE, switching to the logits form) is the whole fix.
+_DROPPABLE = {("CrossEntropyLoss", "softmax"), ("CrossEntropyLoss", "sigmoid"), ("BCEWithLogitsLoss", "sigmoid"),
+              ("BCELoss", "sigmoid")}
+
+
+def _logits_of(expr, scope) -> cst.BaseExpression | None:
+    """`z` in F.softmax(z, dim=1), torch.sigmoid(z) (functions) and z.softmax(-1), z.sigmoid() (methods)."""
+    if not isinstance(expr, cst.Call):
+        return None
+    if scope.qualify(expr.func) is None and isinstance(expr.func, cst.Attribute):
+        return expr.func.value  # a tensor method: the tensor is the logits
+    positional = [a.value for a in expr.args if a.keyword is None and not a.star]
+    return positional[0] if positional else None
+
+
+def _drop_activation(facts, call, kind, produced):
+    """Unsafe: pass the logits instead of the probabilities (the nested form only: nothing else uses them)."""
+    if (kind, produced) not in _DROPPABLE:
+        return None
+    arg = call.argument("input", 0)
+    logits = _logits_of(arg, call.scope)
+    if logits is None:
+        return None
+    edits = []
+    if kind == "BCELoss":
+        func = call.node.func
+        if vocab.LOSS_FUNCTIONS.get(call.qualname or "") != "BCELoss" or not isinstance(func, (cst.Name, cst.Attribute)):
+            return None  # a BCELoss module object: its construction would have to change too
+        span = facts.span(func)
+        edits.append(Edit(source_text(facts, func) + "_with_logits", (span.row, span.column),
+                          (span.end_row, span.end_column)))
+    span = facts.span(arg)
+    edits.append(Edit(source_text(facts, logits), (span.row, span.column), (span.end_row, span.end_column)))
+    return Fix("unsafe", f"Pass the logits to {kind if kind != 'BCELoss' else 'the with-logits loss'} "
+               f"instead of the {produced} output", tuple(edits))
