@@ -62,11 +62,13 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--diff-since", metavar="REV", help="Report only findings on lines added or changed since a git revision (REV... : since the merge base).")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Hide the findings recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), help="Record today's findings in this file and exit 0.")
+@click.option("--verify", "verify_models", is_flag=True,
+              help="Also build the models of files with findings and attach measured gradient evidence (needs torch).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the cache lives (default: .gradlint_cache).")
 def check(paths, select, ignore, extend_select, output_format, output_file, config_file, exit_zero, quiet,
           statistics, color, no_respect_gitignore, jobs, fix, unsafe_fixes, show_diff, diff_since, baseline_file,
-          write_baseline, no_cache, cache_dir) -> None:
+          write_baseline, no_cache, cache_dir, verify_models) -> None:
     """Lint PATHS (files or folders; default: the current folder)."""
     from gradlint import baseline, config, discovery, engine, gitdiff
     from gradlint.report import ReportContext, render
@@ -95,6 +97,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
         )
         files = discovery.discover(list(paths), settings)
         known = baseline.load(baseline_file) if baseline_file is not None else None
+        verify_options = _verify_options(settings) if verify_models else None
         changed = gitdiff.changed_lines(diff_since) if diff_since is not None else None
     except (config.ConfigError, discovery.DiscoveryError, baseline.BaselineError, gitdiff.GitDiffError) as exc:
         fail(str(exc))
@@ -138,6 +141,10 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
             findings = reported(result.findings)
         click.echo(f"gradlint: fixed {count} finding{'s' * (count != 1)} in {files_fixed} "
                    f"file{'s' * (files_fixed != 1)}, {len(findings)} remaining", err=True)
+    if verify_options is not None:
+        from gradlint.verify.evidence import attach
+
+        findings = attach(findings, files, verify_options)
     fmt = settings.output_format
     use_color = color == "always" or (color == "auto" and output_file is None and sys.stdout.isatty()
                                       and "NO_COLOR" not in os.environ)
@@ -156,6 +163,18 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
         click.echo(report, nl=False, color=context.color)
     _exit_on_errors(result.errors)
     sys.exit(0 if exit_zero or not findings else 1)
+
+
+def _verify_options(settings):
+    import importlib.util
+
+    from gradlint.verify.command import NO_TORCH
+
+    if importlib.util.find_spec("torch") is None:
+        fail(NO_TORCH)
+    from gradlint.verify import settings as verify_settings
+
+    return verify_settings.parse(settings.verify, "config")
 
 
 def _apply_fixes(findings, settings, unsafe: bool, write: bool):
