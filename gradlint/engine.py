@@ -150,8 +150,6 @@ def lint_file(path: Path, settings: Settings, codes: frozenset[str], data: bytes
 
 def _lint_notebook(path: Path, display: str, data: bytes, settings: Settings, codes: frozenset[str],
                    prefilter: bool) -> FileResult:
-    from dataclasses import replace
-
     from gradlint import notebook
 
     try:
@@ -163,8 +161,7 @@ def _lint_notebook(path: Path, display: str, data: bytes, settings: Settings, co
         result = _syntax_only(display, source, codes)
     else:
         result = lint_source(display, source, settings, codes, package_of(path))
-    # Fix edits are positions in the joined source; applying them to cells is not supported yet.
-    result.findings = [replace(book.map_finding(f), fix=None) for f in result.findings]
+    result.findings = [book.map_finding(f) for f in result.findings]
     return result
 
 

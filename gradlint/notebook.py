@@ -52,7 +52,20 @@ class Notebook:
         end_row = end[1] if end and end[0] == cell else row
         span = replace(finding.span, row=row, end_row=end_row)
         message = _LINE_REFERENCE.sub(lambda m: self._describe(int(m.group(1))), finding.message)
-        return replace(finding, span=span, cell=cell, message=message, suppress_rows=())
+        return replace(finding, span=span, cell=cell, message=message, suppress_rows=(),
+                       fix=self._map_fix(finding.fix, cell))
+
+    def _map_fix(self, fix, cell: int):
+        """Edits in cell coordinates; a fix that would reach outside its cell is dropped."""
+        if fix is None:
+            return None
+        edits = []
+        for edit in fix.edits:
+            start, end = self.locate(edit.location[0]), self.locate(edit.end_location[0])
+            if start is None or end is None or start[0] != cell or end[0] != cell:
+                return None
+            edits.append(replace(edit, location=(start[1], edit.location[1]), end_location=(end[1], edit.end_location[1])))
+        return replace(fix, edits=tuple(edits))
 
     def _describe(self, row: int) -> str:
         """'line 19' of the joined source, as a reader of the notebook finds it: 'cell 5, line 2'."""

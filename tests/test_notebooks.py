@@ -80,3 +80,51 @@ def test_folders_discover_notebooks_and_the_cli_names_the_cell(tmp_path):
     assert " 3 | optimizer = torch.optim.SGD(model.parameters(), lr=4.0)" in text.output
     listed = json.loads(runner.invoke(main, ["--no-cache", "--output-format", "json", str(tmp_path)]).output)
     assert [(item["code"], item["cell"], item["location"]["row"]) for item in listed] == [("GL202", 4, 3), ("GL201", 5, 6)]
+
+
+def _notebook(cells):
+    return {"cells": [
+        {"cell_type": "code", "execution_count": 1, "metadata": {"tags": ["keep"]},
+         "outputs": [{"name": "stdout", "output_type": "stream", "text": ["loss 0.1\n"]}],
+         "source": source} for source in cells],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_fix_rewrites_only_the_changed_cell_source(tmp_path):
+    from click.testing import CliRunner
+
+    from gradlint.cli import main
+
+    cells = [["import torch\n", "import torch.nn.functional as F\n"],
+             ["%time\n", "logp = torch.log(F.softmax(logits, dim=-1))\n"],
+             ["print('untouched')"]]
+    path = tmp_path / "nb.ipynb"
+    before = json.dumps(_notebook(cells), indent=1, ensure_ascii=False) + "\n"
+    path.write_text(before, encoding="utf-8")
+    result = CliRunner().invoke(main, ["--no-cache", "--fix", str(path)])
+    assert result.exit_code == 0, result.output
+    after = path.read_text(encoding="utf-8")
+    fixed = json.loads(after)
+    assert fixed["cells"][1]["source"] == ["%time\n", "logp = F.log_softmax(logits, dim=-1)\n"]
+    expected = json.loads(before)
+    expected["cells"][1]["source"] = fixed["cells"][1]["source"]
+    assert after == json.dumps(expected, indent=1, ensure_ascii=False) + "\n"  # every other byte as it was
+    old_line = '    "logp = torch.log(F.softmax(logits, dim=-1))\\n"'
+    new_line = '    "logp = F.log_softmax(logits, dim=-1)\\n"'
+    assert before.replace(old_line, new_line) == after
+    assert CliRunner().invoke(main, ["--no-cache", "--fix", str(path)]).exit_code == 0
+    assert path.read_text(encoding="utf-8") == after  # idempotent
+
+
+def test_fix_leaves_a_notebook_in_another_json_layout_alone(tmp_path):
+    from click.testing import CliRunner
+
+    from gradlint.cli import main
+
+    path = tmp_path / "nb.ipynb"
+    compact = json.dumps(_notebook([["import torch\n", "y = torch.log(torch.softmax(x, -1))\n"]]))
+    path.write_text(compact, encoding="utf-8")
+    result = CliRunner().invoke(main, ["--no-cache", "--fix", str(path)])
+    assert path.read_text(encoding="utf-8") == compact
+    assert "not in Jupyter's JSON layout" in result.stderr

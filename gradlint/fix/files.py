@@ -47,8 +47,13 @@ def fix_files(findings: list[Finding], settings: Settings, unsafe: bool, write: 
     results = []
     for path, chosen in by_path.items():
         try:
-            result, encoding = fix_file(path, chosen, settings, unsafe)
-        except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as exc:
+            if path.endswith(".ipynb"):
+                from gradlint.fix.notebooks import fix_notebook
+
+                result, encoding = fix_notebook(path, chosen, unsafe), "utf-8"
+            else:
+                result, encoding = fix_file(path, chosen, settings, unsafe)
+        except (OSError, UnicodeDecodeError, SyntaxError, LookupError, ValueError) as exc:
             results.append(FileFix(path, "", "", 0, rejected=f"cannot read the file: {exc}"))
             continue
         if write and result.changed:
