@@ -15,28 +15,14 @@ from collections import Counter
 from pathlib import Path
 
 from gradlint.finding import Finding
-from gradlint.fix import LINE_BREAK, write_atomically
+from gradlint.engine import read_lines
+from gradlint.fix import write_atomically
 
 FORMAT_VERSION = 1
 
 
 class BaselineError(Exception):
     """A baseline file that cannot be read or is not one; the message names the file."""
-
-
-def _read_lines(path: str) -> tuple[str, ...]:
-    """The file's lines as the engine decoded them (undecodable bytes replaced); () if unreadable."""
-    from gradlint.engine import decode
-
-    try:
-        data = open(path, "rb").read()
-    except OSError:
-        return ()
-    try:
-        text = decode(data)
-    except (UnicodeDecodeError, SyntaxError, LookupError):
-        text = data.decode("utf-8", "replace")
-    return tuple(LINE_BREAK.split(text))  # rows as the parser counts them
 
 
 def line_hash(lines: tuple[str, ...] | list[str], row: int, neighbours: int) -> str:
@@ -55,7 +41,7 @@ def keys(findings: list[Finding], neighbours: int, path_of=lambda f: f.path) -> 
     files: dict[str, tuple[str, ...]] = {}  # read once per call: fresh after --fix rewrote a file
     for finding in findings:
         if finding.path not in files:
-            files[finding.path] = _read_lines(finding.path)
+            files[finding.path] = read_lines(finding.path)
         base = (finding.code, path_of(finding), line_hash(files[finding.path], finding.span.row, neighbours))
         result.append((*base, seen[base]))
         seen[base] += 1

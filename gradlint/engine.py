@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -47,6 +48,22 @@ def decode(data: bytes) -> str:
         data.decode("utf-8")  # no usable cookie: a UnicodeDecodeError says where the bad byte is
         raise
     return data.decode(encoding)
+
+
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line breaks libcst counts rows by (not \f or \x1c)
+
+
+def read_lines(path: str) -> tuple[str, ...]:
+    """A file's lines as the engine decodes them and the parser counts them; () if unreadable."""
+    try:
+        data = open(path, "rb").read()
+    except OSError:
+        return ()
+    try:
+        text = decode(data)
+    except (UnicodeDecodeError, SyntaxError, LookupError):
+        text = data.decode("utf-8", "replace")
+    return tuple(LINE_BREAK.split(text))
 
 
 def _syntax_finding(path: str, message: str, row: int, column: int) -> Finding:

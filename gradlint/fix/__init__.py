@@ -8,17 +8,16 @@ text must still parse (libcst) or the file is left as it was. Writing is atomic 
 from __future__ import annotations
 
 import os
-import re
 import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradlint.engine import LINE_BREAK  # rows as the parser counts them
 from gradlint.finding import Edit, Finding, Fix
 
 # Round limit: each round lints the file again; fixes that overlap wait for the next round.
 MAX_ROUNDS = 10
-LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line breaks libcst counts rows by (not \f or \x1c)
 
 
 @dataclass

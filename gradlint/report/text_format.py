@@ -12,16 +12,9 @@ from gradlint import catalog
 
 @lru_cache(maxsize=256)
 def source_lines(path: str) -> tuple[str, ...]:
-    from gradlint.engine import decode
+    from gradlint.engine import read_lines
 
-    try:
-        data = open(path, "rb").read()
-    except OSError:
-        return ()
-    try:
-        return tuple(decode(data).splitlines())
-    except (UnicodeDecodeError, SyntaxError, LookupError):
-        return tuple(data.decode("utf-8", "replace").splitlines())
+    return read_lines(path)
 
 
 @lru_cache(maxsize=64)
