@@ -64,12 +64,13 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), help="Record today's findings in this file and exit 0.")
 @click.option("--verify", "verify_models", is_flag=True,
               help="Also build the models of files with findings and attach measured gradient evidence (needs torch).")
+@click.option("--stdin-filename", metavar="PATH", help="With `-` as the path: the name to report stdin's code under.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the cache lives (default: .gradlint_cache).")
 def check(paths, select, ignore, extend_select, output_format, output_file, config_file, exit_zero, quiet,
           statistics, color, no_respect_gitignore, jobs, fix, unsafe_fixes, show_diff, diff_since, baseline_file,
-          write_baseline, no_cache, cache_dir, verify_models) -> None:
-    """Lint PATHS (files or folders; default: the current folder)."""
+          write_baseline, no_cache, cache_dir, verify_models, stdin_filename) -> None:
+    """Lint PATHS (files or folders; default: the current folder; `-` reads code from stdin)."""
     from gradlint import baseline, config, discovery, engine, gitdiff
     from gradlint.report import ReportContext, render
     from gradlint.report.text_format import statistics as statistics_table
@@ -95,7 +96,10 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
             output_format=output_format,
             respect_gitignore=False if no_respect_gitignore else None,
         )
-        files = discovery.discover(list(paths), settings)
+        from_stdin = paths == ("-",)
+        if from_stdin and (fix or show_diff):
+            raise config.ConfigError("--fix and --diff need files, not stdin")
+        files = [] if from_stdin else discovery.discover(list(paths), settings)
         known = baseline.load(baseline_file) if baseline_file is not None else None
         verify_options = _verify_options(settings) if verify_models else None
         changed = gitdiff.changed_lines(diff_since) if diff_since is not None else None
@@ -111,6 +115,8 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
         return findings
 
     def lint():
+        if from_stdin:
+            return engine.run_source(sys.stdin.buffer.read(), stdin_filename or "-", settings)
         return engine.run(files, settings, jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir)
 
     result = lint()

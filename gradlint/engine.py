@@ -261,6 +261,16 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
     return RunResult([r.path for r in results], findings, errors)
 
 
+def run_source(data: bytes, display: str, settings: Settings) -> RunResult:
+    """Lint code that is not a file on disk (stdin, an editor buffer) under the name `display`."""
+    codes = active_codes(Path(display), settings, settings.enabled_codes())
+    if display.endswith(".ipynb"):
+        result = _lint_notebook(Path(display), display, data, settings, codes, prefilter=False)
+    else:
+        result = lint_source(display, data, settings, codes)
+    return RunResult([display], sorted(_resolve_cross_file([result]), key=lambda f: f.sort_key), result.errors)
+
+
 def _resolve_cross_file(results: list[FileResult]):
     """Findings that depend on classes of other files stand only if the project index proves the risk."""
     from dataclasses import replace

@@ -270,3 +270,10 @@ def test_python_dash_m_gradlint(project):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stdout.startswith("bad.py:5:13: GL202 ")
+
+
+def test_stdin_is_linted_under_the_given_name():
+    result = CliRunner().invoke(main, ["-", "--stdin-filename", "src/train.py"],
+                                input="import torch\nopt = torch.optim.Adam(params, lr=1.0)\n")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("src/train.py:2:7: GL202 Adam lr=1")

@@ -21,9 +21,11 @@ def check(facts, settings):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < limit:
             continue
         origin = origin_text(facts, opt.lr)
+        keras = (opt.call.qualname or "").startswith("keras.")
+        schedules = "a keras.optimizers.schedules object or callback" if keras else "torch.optim.lr_scheduler"
         yield finding(
             facts, "GL202", opt.call.node,
             f"{opt.kind} lr={value:g}{f' ({origin})' if origin else ''} with no scheduler or warm-up: "
             f"at or above {limit:g}, the safe ceiling for {opt.kind}, the first updates overshoot and the loss "
-            "diverges; lower it, or attach warm-up/decay (torch.optim.lr_scheduler)",
+            f"diverges; lower it, or attach warm-up/decay ({schedules})",
         )
