@@ -563,3 +563,40 @@ for x, y in loader:
     from conftest import lint_paths
 
     assert lint_paths([tmp_path / "fixme.py"]).findings == []
+
+
+def test_half_for_export_after_training_and_fp16_evaluation_are_not_training(lint):
+    assert lint("""
+        import torch
+
+        def evaluate(model, loader):
+            with torch.autocast("cuda", dtype=torch.float16):
+                return [model(x) for x in loader]
+
+        def main(model, loader):
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+            for x, y in loader:
+                optimizer.zero_grad()
+                torch.nn.functional.mse_loss(model(x), y).backward()
+                optimizer.step()
+            model.half()
+            torch.save(model.state_dict(), "model_fp16.pt")
+    """) == []
+
+
+def test_half_at_module_level_before_a_training_function_is_float16_training(lint):
+    findings = lint("""
+        import torch
+
+        def train(model, loader):
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+            for x, y in loader:
+                optimizer.zero_grad()
+                torch.nn.functional.mse_loss(model(x), y).backward()
+                optimizer.step()
+
+        model = torch.nn.Linear(8, 2).cuda()
+        model.half()
+        train(model, loader)
+    """)
+    assert codes_and_lines(findings) == [("GL206", 11)]

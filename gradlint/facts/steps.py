@@ -26,6 +26,7 @@ class Event:
     blocks: tuple[Block, ...]  # enclosing blocks in the function that owns the loop
     call: CallInfo | None = None
     via: str | None = None  # the helper it came from, e.g. "self.train_step"
+    at: cst.CSTNode | None = None  # where it happens in the owning function: the helper call, if inlined
 
     @property
     def guarded(self) -> bool:
@@ -146,7 +147,8 @@ def function_events(facts: ModuleFacts) -> dict[FunctionInfo, list[Event]]:
             if helper is not None and depth < _INLINE_DEPTH and helper not in active:
                 label = f"{call.receiver}.{call.method}" if call.receiver else helper.name
                 for inner in events(helper, depth + 1, active | {helper}):
-                    out.append(Event(inner.kind, inner.node, call.blocks + inner.blocks, inner.call, inner.via or label))
+                    out.append(Event(inner.kind, inner.node, call.blocks + inner.blocks, inner.call, inner.via or label,
+                                     at=call.node))
         out.extend(Event("zero_grad", node, blocks) for node, blocks, _ in resets[r:])
         return out
 
