@@ -600,3 +600,56 @@ def test_half_at_module_level_before_a_training_function_is_float16_training(lin
         train(model, loader)
     """)
     assert codes_and_lines(findings) == [("GL206", 11)]
+
+
+def test_amp_switch_clip_in_the_fp32_branch_is_not_gl205(lint):
+    assert lint(LSTM_HEADER + """
+scaler = torch.amp.GradScaler()
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = model(x)[0].sum()
+    if use_amp:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+""") == []
+
+
+def test_clip_after_scaler_step_is_clip_order_not_unscale(lint):
+    findings = lint(AMP_LOOP.format(unscale="").replace(
+        "    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n    scaler.step(optimizer)\n",
+        "    scaler.step(optimizer)\n    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n"))
+    assert [f.code for f in findings] == ["GL204"]
+
+
+def test_distributed_autograd_is_not_a_local_backward(lint):
+    assert lint("""
+        import torch.distributed.autograd as dist_autograd
+        from torch.distributed.optim import DistributedOptimizer
+
+        for x, y in loader:
+            with dist_autograd.context() as context_id:
+                loss = model(x).sum()
+                dist_autograd.backward(context_id, [loss])
+                opt.step(context_id)
+    """) == []
+
+
+def test_deepspeed_plugin_clipping_counts(lint):
+    assert lint("""
+        import torch
+        from accelerate import Accelerator, DeepSpeedPlugin
+        from transformers import AutoModelForCausalLM
+
+        accelerator = Accelerator(deepspeed_plugin=DeepSpeedPlugin(gradient_clipping=1.0))
+        model = AutoModelForCausalLM.from_pretrained("gpt2")
+        optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5)
+        for batch in loader:
+            accelerator.backward(model(**batch).loss)
+            optimizer.step()
+            optimizer.zero_grad()
+    """) == []

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from gradlint.checks import finding
 from gradlint.checks.ineffective_clip_threshold import never_clips
+from gradlint.facts.steps import exclusive
 from gradlint.finding import Fix
 from gradlint.fix.edits import delete_line, insert_before, source
 
 
 def check(facts, settings):
     for loop in facts.training_loops:
-        order = [e for e in loop.events if e.kind == "backward" or e.steps_optimizer or e.kind == "clip"]
-        for i, clip in enumerate(order):
+        relevant = [e for e in loop.events if e.kind == "backward" or e.steps_optimizer or e.kind == "clip"]
+        for clip in relevant:
             if clip.kind != "clip" or (clip.call and never_clips(facts, clip.call, settings)):
                 continue
+            order = [e for e in relevant if not exclusive(e, clip)]  # what runs in the same iteration as the clip
+            i = order.index(clip)
             before = next((e for e in reversed(order[:i]) if e.kind != "clip"), None)
             after = next((e for e in order[i + 1:] if e.kind != "clip"), None)
             if before is not None and before.steps_optimizer and (after is None or after.kind == "backward"):

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from gradlint.checks import finding
 from gradlint.facts import vocab
+from gradlint.facts.steps import exclusive
 from gradlint.finding import Edit, Fix
-
-
-def _scaler_step(loop):
-    return next((e for e in loop.events if e.kind == "scaler_step"), None)
 
 
 def check(facts, settings):
     for loop in facts.training_loops:
-        scaler_step = _scaler_step(loop)
-        if scaler_step is None:
-            continue
         for i, event in enumerate(loop.events):
             if event.kind != "clip" or event.call is None or event.call.qualname not in vocab.CLIP_FUNCTIONS:
                 continue  # Accelerate and Fabric unscale inside their own clip methods
-            if any(e.kind == "unscale" for e in loop.events[:i]):
+            # The scaler step this clip precedes, on the same path (not the fp32 `else` branch of an AMP switch);
+            # a clip after scaler.step() sees unscaled gradients: that is GL204's business.
+            scaler_step = next((e for e in loop.events[i + 1:] if e.kind == "scaler_step" and not exclusive(e, event)),
+                               None)
+            if scaler_step is None or any(e.kind == "unscale" and not exclusive(e, event) for e in loop.events[:i]):
                 continue
             scaler = scaler_step.call.receiver
             optimizer = scaler_step.call.node.args[0].value if scaler_step.call.node.args else None

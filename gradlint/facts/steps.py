@@ -16,6 +16,8 @@ from gradlint.facts.model import Block, CallInfo, FunctionInfo, ModuleFacts
 from gradlint.facts.names import dotted
 
 _INLINE_DEPTH = 3
+# Backward passes that do not fill .grad for a local optimizer step (distributed autograd keeps its own).
+_NOT_BACKWARD = {"torch.autograd.grad", "torch.distributed.autograd.backward"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +38,13 @@ class Event:
     @property
     def steps_optimizer(self) -> bool:
         return self.kind in ("step", "scaler_step", "engine_step")
+
+
+def exclusive(a: Event, b: Event) -> bool:
+    """The two events sit in the `if` and the `else` of one statement: never in the same iteration."""
+    tests_a = {(id(blk.test), blk.kind) for blk in a.blocks if blk.kind in ("if", "else") and blk.test is not None}
+    return any((id(blk.test), "else" if blk.kind == "if" else "if") in tests_a
+               for blk in b.blocks if blk.kind in ("if", "else") and blk.test is not None)
 
 
 @dataclass(eq=False)
@@ -107,7 +116,7 @@ def classify(call: CallInfo, roles: _Roles) -> str | None:
         return "clip"
     if method is None:
         return None
-    if method in ("backward", "manual_backward") and call.qualname != "torch.autograd.grad":
+    if method in ("backward", "manual_backward") and call.qualname not in _NOT_BACKWARD:
         return "backward"
     if method == "zero_grad":
         return "zero_grad"

@@ -147,6 +147,10 @@ CLIP_CONFIG = {
     "lightning.pytorch.Trainer": "gradient_clip_val", "transformers.TrainingArguments": "max_grad_norm",
     "transformers.Seq2SeqTrainingArguments": "max_grad_norm", "transformers.Trainer": None,
     "transformers.Seq2SeqTrainer": None, "deepspeed.initialize": None, "trl.SFTConfig": "max_grad_norm",
+    "accelerate.DeepSpeedPlugin": "gradient_clipping", "accelerate.utils.DeepSpeedPlugin": "gradient_clipping",
+    "accelerate.utils.dataclasses.DeepSpeedPlugin": "gradient_clipping",
+    # A config file owns optimizer and clipping (Megatron-LM's --clip-grad defaults to 1.0).
+    "accelerate.utils.DummyOptim": None, "accelerate.utils.MegatronLMDummyScheduler": None,
 }
 HF_ATTENTION_PREFIXES = ("transformers.AutoModel", "transformers.GPT", "transformers.Bert", "transformers.T5",
                          "transformers.Llama", "transformers.Roberta", "transformers.BertModel")
