@@ -20,19 +20,26 @@ class ProjectIndex:
     """Class summaries of every file of the run, found by any dotted suffix of their module path."""
 
     def __init__(self):
-        self.by_key: dict[str, ClassSummary] = {}
+        self.by_key: dict[str, list[ClassSummary]] = {}
         self.local: dict[str, dict[str, ClassSummary]] = {}
 
     def add(self, module_keys: list[str], summaries: dict[str, ClassSummary]) -> None:
         for summary in summaries.values():
             self.local.setdefault(summary.path, {})[summary.name] = summary
             for key in module_keys:
-                self.by_key.setdefault(f"{key}.{summary.name}", summary)
+                self.by_key.setdefault(f"{key}.{summary.name}", []).append(summary)
+
+    def lookup(self, ref: str, importer: str) -> ClassSummary | None:
+        """The class `ref` names from `importer`: its own file's class, else among same-named modules of the
+        run (a monorepo has many model.py) the one nearest to the importer."""
+        if "." not in ref:
+            return self.local.get(importer, {}).get(ref)
+        candidates = self.by_key.get(ref, [])
+        return max(candidates, key=lambda c: _shared_folders(c.path, importer), default=None)
 
     def evidence(self, ref: str, path: str, seen: frozenset = frozenset()) -> str | None:
         """'Seq2Seq (model.py) builds nn.LSTM' if the class (or one it builds or extends) is risky."""
-        summary = self.local.get(path, {}).get(ref) if "." not in ref else None
-        summary = summary or self.by_key.get(ref)
+        summary = self.lookup(ref, path)
         if summary is None or (summary.path, summary.name) in seen:
             return None
         if summary.evidence:
@@ -42,6 +49,17 @@ class ProjectIndex:
             if found:
                 return f"{summary.name} ({_filename(summary.path)}) → {found}"
         return None
+
+
+def _shared_folders(a: str, b: str) -> int:
+    """How many leading folders two paths share (the nearer module wins an ambiguous import)."""
+    left, right = a.replace("\\", "/").split("/")[:-1], b.replace("\\", "/").split("/")[:-1]
+    shared = 0
+    for x, y in zip(left, right):
+        if x != y:
+            break
+        shared += 1
+    return shared
 
 
 def _filename(path: str) -> str:

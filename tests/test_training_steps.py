@@ -653,3 +653,64 @@ def test_deepspeed_plugin_clipping_counts(lint):
             optimizer.step()
             optimizer.zero_grad()
     """) == []
+
+
+def test_same_named_modules_in_two_folders_resolve_to_the_nearest(tmp_path):
+    from conftest import lint_paths
+
+    for folder, layer in (("a", "nn.LSTM(8, 8)"), ("b", "nn.Linear(8, 8)")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "model.py").write_text(
+            f"import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+            f"        super().__init__()\n        self.layer = {layer}\n"
+        )
+    (tmp_path / "b" / "train.py").write_text(
+        "import torch\nfrom model import Net\n\nmodel = Net()\n"
+        "optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)\nfor x in loader:\n"
+        "    optimizer.zero_grad()\n    model(x).sum().backward()\n    optimizer.step()\n"
+    )
+    assert lint_paths([tmp_path]).findings == []
+    (tmp_path / "a" / "train.py").write_text((tmp_path / "b" / "train.py").read_text())
+    assert [(f.code, f.path.rsplit("/", 2)[-2]) for f in lint_paths([tmp_path]).findings] == [("GL201", "a")]
+
+
+def test_concatenated_skip_connections_are_residual_paths(lint):
+    assert lint("""
+        import torch
+        from torch import nn
+
+        class UNet(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.d1, self.d2, self.d3, self.d4 = (nn.Conv2d(3, 8, 3), nn.Conv2d(8, 8, 3), nn.Conv2d(8, 8, 3),
+                                                      nn.Conv2d(8, 8, 3))
+                self.u1, self.u2, self.u3, self.u4 = (nn.Conv2d(16, 8, 3), nn.Conv2d(16, 8, 3), nn.Conv2d(16, 8, 3),
+                                                      nn.Conv2d(11, 1, 3))
+
+            def forward(self, x):
+                a = self.d1(x)
+                b = self.d2(a)
+                c = self.d3(b)
+                d = self.d4(c)
+                y = self.u1(torch.cat([d, c], 1))
+                y = self.u2(torch.cat([y, b], 1))
+                y = self.u3(torch.cat([y, a], 1))
+                return self.u4(torch.cat([y, x], 1))
+    """) == []
+
+
+def test_micro_batch_loop_accumulation_without_division(lint):
+    findings = lint("""
+        import torch
+        model = torch.nn.Linear(8, 2)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        for it in range(max_iters):
+            for micro_step in range(grad_accum):
+                x, y = get_batch()
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+    """)
+    assert codes_and_lines(findings) == [("GL207", 8)]
+    assert "micro-batch loop at line 5" in findings[0].message

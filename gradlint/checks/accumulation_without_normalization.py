@@ -67,23 +67,33 @@ def _scales_gradients(loop) -> bool:
     return False
 
 
+def _accumulation(facts, loop, backward) -> str | None:
+    """How this backward accumulates: the step's `%` guard, or an inner micro-batch loop with no step in it."""
+    steps = [e for e in loop.events if e.steps_optimizer]
+    if steps and all(e.guarded for e in steps) and not backward.guarded:
+        guard = next(b for b in steps[0].blocks if b.kind == "if")
+        return f"step guarded by `{facts.module.code_for_node(guard.test)}` at line {facts.line(guard.node)}"
+    inner = backward.blocks[backward.blocks.index(loop.loop) + 1:] if loop.loop in backward.blocks else ()
+    for block in inner:
+        if block.kind in ("for", "while") and not any(block in e.blocks for e in steps):
+            return f"backward() runs in the micro-batch loop at line {facts.line(block.node)}, the step after it"
+    return None
+
+
 def check(facts, settings):
     for loop in facts.training_loops:
-        steps = [e for e in loop.events if e.steps_optimizer]
-        if not steps or not all(e.guarded for e in steps):
-            continue
         if _scales_gradients(loop):
             continue
-        guard = next(b for b in steps[0].blocks if b.kind == "if")
         for backward in loop.of("backward"):
-            if backward.guarded:
+            how = _accumulation(facts, loop, backward)
+            if how is None:
                 continue
             loss = _loss_expression(backward)
             if loss is None or _is_normalised(loss, backward, facts) is not False:
                 continue
             yield finding(
                 facts, "GL207", backward.node,
-                f"gradients accumulate over micro-batches (step guarded by `{facts.module.code_for_node(guard.test)}` "
-                f"at line {facts.line(guard.node)}) but the loss is not divided by the number of micro-batches, so "
-                "each update is that many times too large; divide the loss by the accumulation steps before backward()",
+                f"gradients accumulate over micro-batches ({how}) but the loss is not divided by the number of "
+                "micro-batches, so each update is that many times too large; divide the loss by the accumulation "
+                "steps before backward()",
             )

@@ -16,11 +16,14 @@ def check(facts, settings):
             continue  # a DeepSpeed engine's step() zeroes the gradients itself
         backward = loop.of("backward")[0]
         step = next(e for e in loop.events if e.steps_optimizer)
+        outside = next((e for e in facts.events.get(loop.function, []) if e.kind == "zero_grad"), None)
+        zeroing = (f"zeroes the gradients only outside it (line {facts.line(outside.at or outside.node)})"
+                   if outside is not None else "never zeroes the gradients")
         yield finding(
             facts, "GL203", step.node,
-            f"{loop.where(facts)} calls backward() (line {facts.line(backward.node)}) and "
-            "step() but never zeroes the gradients, so every step adds this batch's gradients to all earlier ones "
-            "and the updates grow without bound; call optimizer.zero_grad(set_to_none=True) once per step",
+            f"{loop.where(facts)} calls backward() (line {facts.line(backward.node)}) and step() but {zeroing}, "
+            "so every step adds this batch's gradients to all earlier ones and the updates grow without bound; "
+            "call optimizer.zero_grad(set_to_none=True) once per step",
             fix=_zero_at_loop_start(facts, loop, step),
         )
 

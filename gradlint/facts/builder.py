@@ -196,8 +196,11 @@ class _Builder:
         if isinstance(target, cst.Name):
             self.bind(target.value, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self.assign_target(element.value, UNKNOWN)
+            values = value.elements if isinstance(value, (cst.Tuple, cst.List)) else ()
+            pairwise = len(values) == len(target.elements) and not any(
+                isinstance(e, cst.StarredElement) for e in (*values, *target.elements))
+            for index, element in enumerate(target.elements):
+                self.assign_target(element.value, values[index].value if pairwise else UNKNOWN)
             return
         elif isinstance(target, cst.Subscript):
             self.note_item_assignment(target)

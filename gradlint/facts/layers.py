@@ -73,11 +73,19 @@ def find_chains(facts: ModuleFacts) -> list[Chain]:
             saturating = sum(1 for layer in layers if layer.kind == "saturating")
             runs = _ForwardFlow(forward, cls, facts).runs() if saturating >= 2 else ()
             chains.append(
-                Chain(layers, f"{cls.name}.forward", forward.node, residual=forward.tensor_adds > 0, runs=runs)
+                Chain(layers, f"{cls.name}.forward", forward.node, residual=_has_skips(forward), runs=runs)
             )
     from gradlint.facts.keras import keras_chains
 
     return chains + keras_chains(facts)
+
+
+_CONCATENATIONS = {"torch.cat", "torch.concat", "torch.concatenate"}
+
+
+def _has_skips(forward: FunctionInfo) -> bool:
+    """Skip connections: added (`x + block(x)`, ResNet) or concatenated (`torch.cat([x, up])`, U-Net, DenseNet)."""
+    return forward.tensor_adds > 0 or any(call.qualname in _CONCATENATIONS for call in forward.calls)
 
 
 def _function_of(call: CallInfo, facts: ModuleFacts) -> FunctionInfo:
