@@ -13,7 +13,7 @@ from functools import lru_cache
 METHOD_TOKENS = (
     "backward", "zero_grad", "clip_grad", "unscale_", "GradScaler", "autocast", "optimizer",
     "softmax", "sigmoid", "tanh", "log(", "sqrt(", "norm(", "normal_", "uniform_", "fill_", "constant_",
-    "ones_", "Parameter", "half(", "Sequential", "Module", "Dense", "keras",
+    "ones_", "Parameter", "half(", "Sequential", "Module", "Dense", "keras", "tensorflow",
 )
 
 

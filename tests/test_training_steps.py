@@ -714,3 +714,44 @@ def test_micro_batch_loop_accumulation_without_division(lint):
     """)
     assert codes_and_lines(findings) == [("GL207", 8)]
     assert "micro-batch loop at line 5" in findings[0].message
+
+
+def test_risk_evidence_comes_from_the_loops_own_reach_not_the_whole_file(lint):
+    assert lint("""
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        def test_loading():
+            model = AutoModelForCausalLM.from_pretrained("gpt2")
+            assert model is not None
+
+        def test_training_a_linear_model(loader):
+            model = torch.nn.Linear(4, 2)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            for x, y in loader:
+                optimizer.zero_grad()
+                torch.nn.functional.mse_loss(model(x), y).backward()
+                optimizer.step()
+    """) == []
+
+
+def test_model_built_by_the_caller_of_the_training_function_is_in_reach(lint):
+    findings = lint("""
+        import torch
+
+        def train(model, loader):
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            for x, y in loader:
+                optimizer.zero_grad()
+                model(x)[0].sum().backward()
+                optimizer.step()
+
+        def main():
+            train(torch.nn.GRU(8, 16), loader=[])
+    """)
+    assert codes_and_lines(findings) == [("GL201", 8)]
+
+
+def test_standard_amp_recipe_without_clipping_is_not_a_clipping_risk(lint):
+    assert lint(AMP_LOOP.format(unscale="").replace(
+        "    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n", "")) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradlint.checks import finding
+from gradlint.facts import vocab_keras as K
 from gradlint.facts.init import creations, init_calls
 from gradlint.facts.tensors import code_of
 
@@ -11,6 +12,8 @@ _WHY = (
     "identical forever (symmetry is never broken) and the layer's outputs scale with fan_in"
 )
 _REMEDY = "initialise weights randomly: nn.init.kaiming_normal_ (ReLU family) or nn.init.xavier_uniform_ (tanh/sigmoid)"
+_KERAS_REMEDY = ("initialise weights randomly: keep Keras's default glorot_uniform, or use \"he_normal\" (ReLU family) / "
+                 "\"glorot_uniform\" (tanh/sigmoid)")
 
 
 def _frozen(facts) -> set[str]:
@@ -42,14 +45,21 @@ def check(facts, settings):
             what = f"`{code_of(facts, init.call.node, 60)}`"
         else:
             continue
-        yield finding(facts, "GL302", init.call.node, f"{what} sets every weight to the same value: {_WHY}; {_REMEDY}")
-    for made in creations(facts, {"torch.ones", "torch.full"}):
-        if made.maker_name == "torch.full":
+        if init.keras:
+            what += f" as the initializer of `{code_of(facts, init.target, 60)}`" if init.anchor is None else ""
+        remedy = _KERAS_REMEDY if init.keras else _REMEDY
+        yield finding(facts, "GL302", init.node, f"{what} sets every weight to the same value: {_WHY}; {remedy}")
+    for made in creations(facts, {"torch.ones", "torch.full", *K.CONSTANT_TENSORS}):
+        if made.maker_name in ("torch.full", "tensorflow.fill"):
             fill = made.maker.args[1].value if len(made.maker.args) > 1 else None
             value = facts.resolve(fill, made.call.scope)
             if value is None or isinstance(value.value, bool) or value.value == 0:
                 continue
+        tf = made.maker_name.startswith("tensorflow.")
+        remedy = ("create it random: tf.Variable(tf.keras.initializers.GlorotUniform()(shape)) or HeNormal()"
+                  if tf else _REMEDY)
+        maker = made.maker_name.replace("tensorflow.", "tf.")
         yield finding(
             facts, "GL302", made.call.node,
-            f"{made.target_text} is created from {made.maker_name}(...), a constant weight matrix: {_WHY}; {_REMEDY}",
+            f"{made.target_text} is created from {maker}(...), a constant weight matrix: {_WHY}; {remedy}",
         )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-import libcst as cst
-
 from gradlint.checks import finding
 from gradlint.facts import vocab
+from gradlint.facts import vocab_keras as K
+from gradlint.facts.keras_steps import gradient_clips, optimizer_clips
 
 _INFINITIES = {"math.inf", "torch.inf", "numpy.inf", "np.inf", "float.inf"}
 
@@ -22,9 +22,14 @@ def threshold(facts, call) -> tuple[float, object] | None:
         expr = call.kwarg("gradient_clip_val") or call.kwarg("max_norm") or call.kwarg("clip_val")
     if expr is None:
         return None
-    if call.scope.qualify(expr) in _INFINITIES:
+    return number(facts, expr, call.scope)
+
+
+def number(facts, expr, scope) -> tuple[float, object] | None:
+    """A threshold as a float (inf included) with the Value it came from."""
+    if scope.qualify(expr) in _INFINITIES:
         return math.inf, None
-    value = facts.resolve(expr, call.scope)
+    value = facts.resolve(expr, scope)
     if value is None:
         return None
     raw = value.value
@@ -44,6 +49,7 @@ def never_clips(facts, call, settings) -> bool:
 
 
 def check(facts, settings):
+    yield from _keras(facts, settings)
     for call in facts.all_calls:
         found = threshold(facts, call)
         if found is None or found[0] < settings.thresholds.clip_norm:
@@ -58,3 +64,28 @@ def check(facts, settings):
             f"clip threshold {shown}{origin} is so large that it never clips: healthy gradient norms are around "
             f"1–10, and an exploding step passes through untouched; use max_norm=1.0 (or measure typical norms first)",
         )
+
+
+def _message(facts, what: str, limit: float, value, remedy: str) -> str:
+    origin = f" ({value.origin} in line {facts.line(value.node)})" if value is not None and value.origin else ""
+    shown = "inf" if math.isinf(limit) else f"{limit:g}"
+    return (f"{what}={shown}{origin} is so large that it never clips: healthy gradient norms are around 1–10, and "
+            f"an exploding step passes through untouched; {remedy} (or measure typical norms first)")
+
+
+def _keras(facts, settings):
+    """clipnorm/clipvalue/global_clipnorm on a Keras optimizer; tf.clip_by_* on the gradients of a tape."""
+    for call, keyword in optimizer_clips(facts):
+        found = number(facts, call.kwarg(keyword), call.scope)
+        if found is not None and found[0] >= settings.thresholds.clip_norm:
+            yield finding(facts, "GL208", call.kwarg(keyword), _message(facts, keyword, *found, f"use {keyword}=1.0"),
+                          also=(call.node,))
+    for call in gradient_clips(facts):
+        thresholds = [number(facts, call.argument(k, i), call.scope) for k, i in K.TF_CLIPS[call.qualname]]
+        if not thresholds or any(t is None for t in thresholds):
+            continue
+        limit, value = min(((abs(t[0]), t[1]) for t in thresholds), key=lambda t: t[0])
+        if limit >= settings.thresholds.clip_norm:
+            name = call.qualname.replace("tensorflow.", "tf.")
+            yield finding(facts, "GL208", call.node, _message(facts, f"{name}(…) threshold", limit, value,
+                                                              "clip to a norm of about 1.0"))

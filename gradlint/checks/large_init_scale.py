@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradlint.checks import finding
+from gradlint.facts import vocab_keras as K
 from gradlint.facts.init import creations, init_calls
 from gradlint.facts.tensors import code_of
 
@@ -10,6 +11,10 @@ _LIMIT = 1.0
 _REMEDY = (
     "use nn.init.kaiming_normal_/kaiming_uniform_ (ReLU family) or xavier_normal_/xavier_uniform_ "
     "(tanh/sigmoid), which scale the spread to 1/√fan_in"
+)
+_KERAS_REMEDY = (
+    "keep Keras's default glorot_uniform, or use kernel_initializer=\"he_normal\" (ReLU family) / "
+    "\"glorot_normal\" (tanh/sigmoid), which scale the spread to 1/√fan_in"
 )
 
 
@@ -23,15 +28,16 @@ def check(facts, settings):
     for init in init_calls(facts):
         if init.role != "weight":
             continue
+        remedy = _KERAS_REMEDY if init.keras else _REMEDY
         if init.kind in ("normal", "trunc_normal"):
             std = init.parameter(facts, "std")
             if std is None or abs(std.value) < _LIMIT:
                 continue
             yield finding(
-                facts, "GL301", init.call.node,
+                facts, "GL301", init.node,
                 f"`{code_of(facts, init.call.node, 60)}` draws weights with std={std.value:g}{_where(facts, std)}: "
                 f"weights of spread ≥ 1 multiply the activation scale by about std·√fan_in at every layer, so "
-                f"activations and gradients explode with depth; {_REMEDY}",
+                f"activations and gradients explode with depth; {remedy}",
             )
         elif init.kind == "uniform":
             low, high = init.parameter(facts, "a"), init.parameter(facts, "b")
@@ -39,16 +45,21 @@ def check(facts, settings):
                 continue
             origin = _where(facts, high) if abs(high.value) >= abs(low.value) else _where(facts, low)
             yield finding(
-                facts, "GL301", init.call.node,
+                facts, "GL301", init.node,
                 f"`{code_of(facts, init.call.node, 60)}` draws weights from U({low.value:g}, {high.value:g})"
                 f"{origin}: bounds of magnitude ≥ 1 make every layer amplify its input by about √fan_in, so "
-                f"activations and gradients explode with depth; {_REMEDY}",
+                f"activations and gradients explode with depth; {remedy}",
             )
-    for made in creations(facts, {"torch.randn", "torch.rand"}):
-        spread = "N(0, 1)" if made.maker_name == "torch.randn" else "U(0, 1)"
+    for made in creations(facts, {"torch.randn", "torch.rand", *K.RANDOM_TENSORS}):
+        spread = made.spread or ("N(0, 1)" if made.maker_name == "torch.randn" else "U(0, 1)")
+        if made.spread:  # TensorFlow: tf.Variable(tf.random.normal([m, n]))
+            remedy = ("pass stddev=(2 / fan_in) ** 0.5, or create it with "
+                      "tf.keras.initializers.GlorotUniform()(shape) / HeNormal()(shape)")
+        else:
+            remedy = f"scale it (`* (2 / fan_in) ** 0.5`) or create it empty and {_REMEDY}"
+        maker = made.maker_name.replace("tensorflow.", "tf.")
         yield finding(
             facts, "GL301", made.call.node,
-            f"{made.target_text} is created from {made.maker_name}(...) unscaled, so its weights are {spread}: each layer "
-            f"multiplies the activation scale by about √fan_in and gradients explode; scale it "
-            f"(`* (2 / fan_in) ** 0.5`) or create it empty and {_REMEDY}",
+            f"{made.target_text} is created from {maker}(...) unscaled, so its weights are {spread}: each layer "
+            f"multiplies the activation scale by about √fan_in and gradients explode; {remedy}",
         )

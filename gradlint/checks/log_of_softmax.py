@@ -6,19 +6,22 @@ import libcst as cst
 
 from gradlint.checks import finding
 from gradlint.facts import vocab
+from gradlint.facts import vocab_keras as K
 from gradlint.facts.names import dotted
 from gradlint.facts.tensors import Source, source_of
 from gradlint.finding import Edit, Fix
 
 _PROBABILITIES = ("softmax", "sigmoid")
+_LOGS = {**vocab.LOG_FUNCTIONS, **K.LOG_FUNCTIONS}
+_NATURAL_LOGS = {"torch.log", "tf.math.log", "keras.ops.log", "keras.backend.log"}
 
 
 def log_argument(call) -> tuple[str, cst.BaseExpression, bool] | None:
     """`torch.log(p)` → ("torch.log", p, True); `p.log2()` → ("p.log2()", p, False); else None."""
-    if call.qualname in vocab.LOG_FUNCTIONS:
-        argument = call.argument("input", 0)
-        name = vocab.LOG_FUNCTIONS[call.qualname]
-        return (name, argument, name == "torch.log") if argument is not None else None
+    if call.qualname in _LOGS:
+        argument = call.argument("input", 0) or call.kwarg("x")
+        name = _LOGS[call.qualname]
+        return (name, argument, name in _NATURAL_LOGS) if argument is not None else None
     if call.qualname is None and call.method in vocab.LOG_METHODS and not call.node.args:
         receiver = call.node.func.value
         label = f"{dotted(receiver)}.{call.method}()" if dotted(receiver) else f".{call.method}()"
@@ -58,6 +61,11 @@ def _one_minus_sigmoid(argument, call, facts) -> Source | None:
 def _message(facts, log_name: str, source: Source, complement: bool) -> str:
     where = f"`{source.via}` = {source.label} in line {facts.line(source.node)}" if source.via else source.label
     stable = _suggestion(facts, source)
+    if complement and _is_tensorflow(facts, source):
+        return (
+            f"{log_name} of 1 - {where}: for large logits the sigmoid rounds to 1.0, the log gives -inf and the "
+            "gradient NaN; use tf.math.log_sigmoid(-logits), or tf.nn.sigmoid_cross_entropy_with_logits for the whole loss"
+        )
     if complement:
         return (
             f"{log_name} of 1 - {where}: for large logits the sigmoid rounds to 1.0, the log gives -inf and "
@@ -76,6 +84,10 @@ def _message(facts, log_name: str, source: Source, complement: bool) -> str:
 
 
 def _suggestion(facts, source: Source) -> str | None:
+    tf_form = _tf_replacement(facts, source)
+    if tf_form is not None or _is_tensorflow(facts, source):
+        return facts.module.code_for_node(tf_form) if tf_form is not None else (
+            "tf.nn.log_softmax(logits)" if source.kind == "softmax" else "tf.math.log_sigmoid(logits)")
     if not _is_function_call(facts, source):
         return None
     if source.kind == "softmax":
@@ -87,10 +99,11 @@ def _suggestion(facts, source: Source) -> str | None:
 
 def _fix(facts, call, argument, source: Source) -> Fix | None:
     """Only the direct nested form with the natural log: `torch.log(F.softmax(x, dim=1))`, `x.softmax(1).log()`."""
-    if source.node is not argument or not _is_function_call(facts, source):
+    if source.node is not argument or not (_is_function_call(facts, source) or _tf_replacement(facts, source)):
         return None
     inner: cst.Call = source.node
-    replacement = _softmax_replacement(facts, inner) if source.kind == "softmax" else _sigmoid_replacement(facts, inner, source)
+    replacement = _tf_replacement(facts, source) or (
+        _softmax_replacement(facts, inner) if source.kind == "softmax" else _sigmoid_replacement(facts, inner, source))
     if replacement is None:
         return None
     span = facts.span(call.node)
@@ -99,6 +112,27 @@ def _fix(facts, call, argument, source: Source) -> Fix | None:
         "safe", f"Replace with `{code}`" if len(code) < 60 else "Replace with the stable log-space function",
         edits=(Edit(code, (span.row, span.column), (span.end_row, span.end_column)),),
     )
+
+
+def _is_tensorflow(facts, source: Source) -> bool:
+    """A probability TensorFlow/Keras produced: a tf/keras function, or a Keras layer's activation."""
+    node = source.node
+    qualname = facts.scope.qualify(node.func) if isinstance(node, cst.Call) else None
+    return bool(qualname and qualname.startswith(("tensorflow.", "keras.")))
+
+
+def _tf_replacement(facts, source: Source) -> cst.Call | None:
+    """tf.nn.softmax(x) → tf.nn.log_softmax(x); tf.sigmoid(x) → tf.math.log_sigmoid(x) (one argument only)."""
+    node = source.node
+    if not isinstance(node, cst.Call) or source.operand is None:
+        return None
+    qualname = facts.scope.qualify(node.func)
+    if qualname == "tensorflow.nn.softmax" and isinstance(node.func, cst.Attribute):
+        return node.with_changes(func=node.func.with_changes(attr=cst.Name("log_softmax")))
+    if qualname in ("tensorflow.sigmoid", "tensorflow.nn.sigmoid") and len(node.args) == 1 and not node.args[0].keyword:
+        local = next((name for name, full in facts.scope.imports.items() if full == "tensorflow"), None)
+        return cst.Call(func=cst.parse_expression(f"{local}.math.log_sigmoid"), args=[cst.Arg(source.operand)]) if local else None
+    return None
 
 
 def _is_function_call(facts, source: Source) -> bool:

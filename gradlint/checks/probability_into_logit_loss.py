@@ -7,7 +7,8 @@ import libcst as cst
 from gradlint.checks import finding
 from gradlint.facts import vocab
 from gradlint.facts.names import dotted
-from gradlint.facts.tensors import class_of, source_of
+from gradlint.facts.keras import compiled_losses, keras_loss_input
+from gradlint.facts.tensors import class_of, code_of, model_output, source_of
 from gradlint.finding import Edit, Fix
 from gradlint.fix.edits import source as source_text
 
@@ -37,6 +38,31 @@ _VERDICTS = {
 }
 
 
+# The same mistakes in Keras/TensorFlow, where a loss expects logits when built with from_logits=True
+# (or is a tf.nn.*_with_logits function): the decision is the same, the remedy is spelled differently.
+_KERAS_VERDICTS = {
+    ("CrossEntropyLoss", "softmax"): (
+        "the loss applies softmax itself, so softmax runs twice: the outputs are squeezed into [0, 1], the loss "
+        "cannot approach 0 and its gradient shrinks as the model grows confident"
+    ),
+    ("CrossEntropyLoss", "sigmoid"): (
+        "the loss expects unnormalised logits and applies softmax itself; sigmoid outputs in [0, 1] give nearly "
+        "uniform class scores and vanishing gradients"
+    ),
+    ("BCEWithLogitsLoss", "sigmoid"): (
+        "the loss applies the sigmoid itself, so it runs twice: predictions are confined to [0.5, 0.73] and "
+        "gradients vanish"
+    ),
+}
+
+
+def _keras_remedy(produced: str, flag: bool) -> str:
+    if flag:
+        return (f"pass logits: drop activation=\"{produced}\" from the output layer (or the {produced} call), "
+                "or keep the probabilities and set from_logits=False")
+    return f"pass the logits: drop the {produced} (or activation=\"{produced}\" on the output layer)"
+
+
 def loss_kind(call, facts) -> str | None:
     """'BCELoss', 'CrossEntropyLoss', … for a loss function call or a call of a loss module."""
     kind = vocab.LOSS_FUNCTIONS.get(call.qualname or "")
@@ -59,6 +85,7 @@ def loss_kind(call, facts) -> str | None:
 
 
 def check(facts, settings):
+    yield from _keras(facts)
     for call in facts.all_calls:
         kind = loss_kind(call, facts)
         if kind is None:
@@ -112,3 +139,36 @@ def _drop_activation(facts, call, kind, produced):
     edits.append(Edit(source_text(facts, logits), (span.row, span.column), (span.end_row, span.end_column)))
     return Fix("unsafe", f"Pass the logits to {kind if kind != 'BCELoss' else 'the with-logits loss'} "
                f"instead of the {produced} output", tuple(edits))
+
+
+def _keras(facts):
+    """Keras/TF: a loss that expects logits, called on (or compiled with a model ending in) a probability."""
+    for call in facts.all_calls:
+        found = keras_loss_input(call, facts)
+        if found is None:
+            continue
+        kind, predictions, label = found
+        source = source_of(predictions, call.scope, facts)
+        if source is None or (kind, source.kind) not in _KERAS_VERDICTS:
+            continue
+        where = source.label if source.via is None else f"`{source.via}` = {source.label}"
+        line = facts.line(source.node)
+        where += f" in line {line}" if line != facts.line(call.node) else ""
+        yield finding(
+            facts, "GL402", call.node,
+            f"{label} receives a {source.kind} output ({where}): {_KERAS_VERDICTS[(kind, source.kind)]}; "
+            f"{_keras_remedy(source.kind, 'from_logits' in label or 'tf.nn.' not in label)}",
+        )
+    reported = set()
+    for compile_call, model, kind, construction in compiled_losses(facts):
+        source = model_output(model, compile_call.scope, facts)
+        if source is None or (kind, source.kind) not in _KERAS_VERDICTS or id(construction) in reported:
+            continue
+        reported.add(id(construction))
+        yield finding(
+            facts, "GL402", construction,
+            f"{code_of(facts, construction, 80)} is compiled (line {facts.line(compile_call.node)}) with `{model}`, "
+            f"whose output is already a {source.kind} ({source.label}, line {facts.line(source.node)}): "
+            f"{_KERAS_VERDICTS[(kind, source.kind)]}; {_keras_remedy(source.kind, True)}",
+            also=(compile_call.node,),
+        )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import libcst as cst
+
 from gradlint.checks import finding
 from gradlint.checks.log_of_softmax import log_argument
 from gradlint.facts import vocab
+from gradlint.facts import vocab_keras as K
 from gradlint.facts.names import dotted
 from gradlint.facts.tensors import Division, divisions, source_of, without_gradient
 
@@ -20,6 +23,13 @@ _DIVIDE_FIX = {
     "norm": "use F.normalize(x, dim=..., eps=1e-12), or divide by (norm + eps) or norm.clamp(min=eps)",
     "std": "divide by (std + eps), e.g. (x - x.mean()) / (x.std() + 1e-8)",
 }
+# The same remedies in TensorFlow's spelling, for code that computes the quantity with tf/keras.
+_TF_DIVIDE_FIX = {
+    "norm": "use tf.math.l2_normalize(x, axis=..., epsilon=1e-12), or divide by (norm + eps) or tf.maximum(norm, eps)",
+    "std": "divide by (std + eps), e.g. (x - tf.reduce_mean(x)) / (tf.math.reduce_std(x) + 1e-8)",
+}
+_SQRT_WHY = ("its derivative 1/(2·sqrt(s)) is inf at s = 0 and the backward pass turns it into NaN; add an eps "
+             "inside ({}) or use {}, whose gradient at 0 is 0")
 
 
 def check(facts, settings):
@@ -41,6 +51,8 @@ def _where(facts, source, anchor) -> str:
 def _sqrt_or_log(facts, call):
     if call.qualname in vocab.SQRT_FUNCTIONS:
         operation, argument, table = "torch.sqrt", call.argument("input", 0), _SQRT_OF
+    elif call.qualname in K.SQRT_FUNCTIONS:
+        operation, argument, table = call.qualname.replace("tensorflow.", "tf."), call.argument("x", 0), _SQRT_OF
     elif call.qualname is None and call.method == "sqrt" and not call.node.args:
         operation, argument, table = ".sqrt()", call.node.func.value, _SQRT_OF
     else:
@@ -52,12 +64,14 @@ def _sqrt_or_log(facts, call):
     source = source_of(argument, call.scope, facts)
     if source is None or source.kind not in table or _gradient_free(facts, call, source):
         return
+    tf = _tensorflow(call, source)
     if table is _SQRT_OF:
-        why = ("its derivative 1/(2·sqrt(s)) is inf at s = 0 and the backward pass turns it into NaN; add an eps "
-               "inside (torch.sqrt(s + 1e-12)) or use torch.linalg.vector_norm, whose gradient at 0 is 0")
+        why = _SQRT_WHY.format("tf.sqrt(s + 1e-12)", "tf.norm") if tf else _SQRT_WHY.format(
+            "torch.sqrt(s + 1e-12)", "torch.linalg.vector_norm")
     else:
         why = (f"{table[source.kind]} is exactly 0 for ordinary inputs, where the log is -inf and its gradient "
-               "1/u is inf; add an eps (torch.log(u + 1e-8)) or clamp(min=eps) first")
+               "1/u is inf; " + ("add an eps (tf.math.log(u + 1e-8)) or tf.maximum(u, eps) first" if tf else
+                                 "add an eps (torch.log(u + 1e-8)) or clamp(min=eps) first"))
     yield finding(facts, "GL403", call.node, f"{operation} of {table[source.kind]} ({_where(facts, source, call.node)}) "
                   f"with no eps: {why}")
 
@@ -65,7 +79,7 @@ def _sqrt_or_log(facts, call):
 def _division_calls(fn):
     """`x.div(n)`, `x.div_(n)`, `torch.div(x, n)`: divisions spelled as calls."""
     for call in fn.calls:
-        if call.qualname in ("torch.div", "torch.true_divide") and len(call.node.args) >= 2:
+        if call.qualname in ("torch.div", "torch.true_divide", *K.DIVIDE_FUNCTIONS) and len(call.node.args) >= 2:
             yield Division(call.node, call.node.args[0].value, call.node.args[1].value)
         elif call.qualname is None and call.method in ("div", "div_", "true_divide") and len(call.node.args) == 1:
             yield Division(call.node, call.node.func.value, call.node.args[0].value)
@@ -86,7 +100,8 @@ def _division(facts, fn, division, compared, calls_by_node):
     yield finding(
         facts, "GL403", division.node,
         f"division by {_DIVIDE_BY[source.kind]} ({_where(facts, source, division.node)}) with no eps: "
-        f"{_DIVIDE_WHY[source.kind]}, and the NaN reaches every weight in the backward pass; {_DIVIDE_FIX[source.kind]}",
+        f"{_DIVIDE_WHY[source.kind]}, and the NaN reaches every weight in the backward pass; "
+        f"{(_TF_DIVIDE_FIX if _tensorflow(producer, source) else _DIVIDE_FIX)[source.kind]}",
     )
 
 
@@ -94,4 +109,14 @@ def _gradient_free(facts, call, source) -> bool:
     """No gradient flows: torch.no_grad()/inference_mode, or the operand is a `.grad` tensor (norm logging)."""
     operand = dotted(source.operand) if source.operand is not None else None
     text = facts.module.code_for_node(source.operand) if source.operand is not None and operand is None else operand or ""
-    return without_gradient(call, facts) or ".grad" in text or "detach()" in text
+    if without_gradient(call, facts) or ".grad" in text or "detach()" in text or "stop_gradient(" in text:
+        return True
+    # TensorFlow: gradients from `tape.gradient(...)` are plain values (clipping or logging them by hand).
+    bound = call.scope.binding(operand) if operand and "." not in operand else None
+    return isinstance(bound, cst.Call) and isinstance(bound.func, cst.Attribute) and bound.func.attr.value == "gradient"
+
+
+def _tensorflow(call, source) -> bool:
+    """The quantity is computed with TensorFlow/Keras: the remedy is spelled in tf."""
+    names = (call.qualname, call.scope.qualify(source.node.func) if isinstance(source.node, cst.Call) else None)
+    return any(n and n.startswith(("tensorflow.", "keras.")) for n in names)

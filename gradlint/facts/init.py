@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from gradlint.facts import vocab
+from gradlint.facts import vocab_keras as K
 from gradlint.facts.model import Block, CallInfo, ModuleFacts
 from gradlint.facts.names import dotted
 from gradlint.facts.tensors import class_of
@@ -40,7 +41,7 @@ _EMBEDDING_WORD = re.compile(r"emb|(^|[._])(wte|wpe)($|[._])", re.I)
 # Methods whose presence in a class means its parameters are (re)initialised there, not at creation.
 _RESET_METHODS = {"reset_parameters", "_reset_parameters", "init_weights", "_init_weights", "initialize",
                   "_initialize", "init_parameters", "_init_parameters"}
-_INPLACE_WRITES = {"normal_", "uniform_", "fill_", "zero_", "copy_", "mul_", "div_", "set_", "clamp_"}
+_INPLACE_WRITES = {"normal_", "uniform_", "fill_", "zero_", "copy_", "mul_", "div_", "set_", "clamp_", "assign"}
 _SCALE_ATTR = re.compile(r"scale|gain|mul|multiplier", re.I)
 
 
@@ -53,16 +54,27 @@ class InitCall:
     role: str  # "weight" | "bias" | "norm" | "embedding" | "unknown"
     spelling: str  # "nn.init.normal_" or "self.fc.weight.data.normal_"
     is_method: bool
+    # Keras: an initializer object (RandomNormal(stddev=3.0)) or string ("ones") given to a layer. Its
+    # parameters are the initializer's own, with Keras's defaults; `anchor` is where the value is written.
+    table: dict | None = None
+    defaults: dict | None = None
+    anchor: cst.CSTNode | None = None
+    keras: bool = False
+
+    @property
+    def node(self) -> cst.CSTNode:
+        return self.anchor if self.anchor is not None else self.call.node
 
     def parameter(self, facts: ModuleFacts, name: str) -> Value | None:
         """A parameter's value: as written (resolved), or the default when the call leaves it out."""
-        table = (_METHOD_PARAMS if self.is_method else _FUNCTION_PARAMS).get(self.kind, {})
+        table = self.table if self.table is not None else (_METHOD_PARAMS if self.is_method else _FUNCTION_PARAMS).get(self.kind, {})
         if name not in table:
             return None
         keyword, index = table[name]
         written = self.call.argument(keyword, index)
         if written is None:
-            default = vocab.INIT_DEFAULTS.get(self.kind, {}).get(name)
+            defaults = self.defaults if self.defaults is not None else vocab.INIT_DEFAULTS.get(self.kind, {})
+            default = defaults.get(name)
             return Value(default, "default", self.call.node) if default is not None else None
         found = facts.resolve(written, self.call.scope)
         if found is None or isinstance(found.value, bool) or not isinstance(found.value, (int, float)):
@@ -76,6 +88,7 @@ class Creation:
     maker: cst.Call  # torch.randn(...) / torch.ones(...)
     maker_name: str  # "torch.randn"
     target_text: str  # "self.weight", "W1"
+    spread: str = ""  # TensorFlow's random makers take a scale: "N(0, 1)", "U(-3, 3)"
 
 
 def init_calls(facts: ModuleFacts) -> list[InitCall]:
@@ -95,7 +108,47 @@ def init_calls(facts: ModuleFacts) -> list[InitCall]:
             continue
         text = _tensor_text(target)
         found.append(InitCall(call, kind, target, text, role_of(text, call, facts), spelling, is_method))
+    return found + _keras_initializers(facts)
+
+
+def _keras_initializers(facts: ModuleFacts) -> list[InitCall]:
+    """kernel_initializer= (and the recurrent/depthwise/pointwise kernels) of Keras layers, and the initializer
+    of `self.add_weight(...)` for a weight matrix; never bias_, gamma_, beta_ or embeddings_initializer."""
+    calls = {id(c.node): c for c in facts.all_calls}
+    found, seen = [], set()
+    for call in facts.all_calls:
+        qualname = call.qualname or ""
+        if qualname.startswith("keras.layers.") and qualname not in K.NORM_LAYERS:
+            given = [call.kwarg(k) for k in K.WEIGHT_INITIALIZER_KEYWORDS]
+        elif call.method == "add_weight" and call.receiver == "self" and _keras_weight_matrix(call):
+            given = [call.kwarg("initializer")]
+        else:
+            continue
+        for expr in given:
+            if isinstance(expr, cst.Name):
+                expr = call.scope.binding(expr.value) or expr
+            if isinstance(expr, cst.SimpleString) and K.CONSTANT_STRINGS.get(expr.evaluated_value):
+                found.append(InitCall(call, "ones", call.node, "", "weight", expr.evaluated_value, False, {}, {}, expr, True))
+            elif isinstance(expr, cst.Call) and id(expr) in calls and id(expr) not in seen:
+                init = calls[id(expr)]
+                spec = K.INITIALIZERS.get(init.qualname or "")
+                if spec is not None:
+                    seen.add(id(expr))
+                    kind, table, defaults = spec
+                    spelling = (init.qualname or "").rpartition(".")[2]
+                    found.append(InitCall(init, kind, call.node, "", "weight", spelling, False, table, defaults, None, True))
     return found
+
+
+def _keras_weight_matrix(call: CallInfo) -> bool:
+    """self.add_weight(shape=(input_dim, units), ...) bound to a weight-like name, not a bias/scale vector."""
+    name = (call.target or "").rpartition(".")[2]
+    label = call.kwarg("name")
+    label = label.evaluated_value if isinstance(label, cst.SimpleString) else ""
+    if not _WEIGHT_NAME.match(name) or _NORM_WORD.search(f"{name} {label}") or "bias" in str(label).lower():
+        return False
+    shape = call.kwarg("shape")
+    return isinstance(shape, (cst.Tuple, cst.List)) and _is_matrix(cst.Call(func=cst.Name("shape"), args=[cst.Arg(shape)]), "")
 
 
 def _tensor_text(target: cst.BaseExpression) -> str:
@@ -226,8 +279,8 @@ def creations(facts: ModuleFacts, makers: set[str]) -> list[Creation]:
     found = []
     for call in facts.all_calls:
         maker = maker_name = None
-        if call.qualname == vocab.PARAMETER:
-            data = call.argument("data", 0)
+        if call.qualname in (vocab.PARAMETER, K.VARIABLE):
+            data = call.argument("data", 0) if call.qualname == vocab.PARAMETER else call.argument("initial_value", 0)
             if isinstance(data, cst.Name):
                 data = call.scope.binding(data.value)
             if isinstance(data, cst.Call):
@@ -238,10 +291,34 @@ def creations(facts: ModuleFacts, makers: set[str]) -> list[Creation]:
             continue
         if call.target in rewritten or not _is_matrix(maker, maker_name) or _reset_elsewhere(call, facts, maker_name in vocab.RANDOM_TENSORS):
             continue
+        spread = _tf_spread(maker, maker_name, call, facts) if maker_name in K.RANDOM_TENSORS else ""
+        if spread is None:
+            continue
         last = call.target.rpartition(".")[2]
         if _WEIGHT_NAME.match(last) and not _NORM_WORD.search(call.target) and not _EMBEDDING_WORD.search(call.target):
-            found.append(Creation(call, maker, maker_name, call.target))
+            found.append(Creation(call, maker, maker_name, call.target, spread))
     return found
+
+
+def _tf_spread(maker: cst.Call, maker_name: str, call: CallInfo, facts: ModuleFacts) -> str | None:
+    """'N(0, 1)' for tf.random.normal([m, n]) (stddev 1 by default), None when a stddev/bound below 1 (or one
+    gradlint cannot read) scales it."""
+    def arg(name, index, default):
+        for a in maker.args:
+            if a.keyword is not None and a.keyword.value == name:
+                found = facts.resolve(a.value, call.scope)
+                return found.value if found is not None and isinstance(found.value, (int, float)) else None
+        positional = [a.value for a in maker.args if a.keyword is None]
+        if index < len(positional):
+            found = facts.resolve(positional[index], call.scope)
+            return found.value if found is not None and isinstance(found.value, (int, float)) else None
+        return default
+
+    if K.RANDOM_TENSORS[maker_name] == "normal":
+        std = arg("stddev", 2, 1.0)
+        return f"N(0, {std:g})" if std is not None and abs(std) >= 1 else None
+    low, high = arg("minval", 1, 0.0), arg("maxval", 2, 1.0)
+    return f"U({low:g}, {high:g})" if None not in (low, high) and max(abs(low), abs(high)) >= 1 else None
 
 
 def _requires_grad(call: CallInfo, facts: ModuleFacts) -> bool:
@@ -255,7 +332,7 @@ def _requires_grad(call: CallInfo, facts: ModuleFacts) -> bool:
 def _is_matrix(maker: cst.Call, maker_name: str) -> bool:
     """At least two sizes, none of them a literal 1: a weight matrix, not a per-channel scale."""
     sizes = [a.value for a in maker.args if a.keyword is None and not a.star]
-    if maker_name == "torch.full":
+    if maker_name in ("torch.full", "tensorflow.fill"):
         sizes = sizes[:1]
     if len(sizes) == 1 and isinstance(sizes[0], (cst.Tuple, cst.List)):
         sizes = [e.value for e in sizes[0].elements]

@@ -181,3 +181,159 @@ def _is_schedule(expr, scope: Scope, schedule_classes: set[str]) -> bool:
         return False
     qualname = scope.qualify(expr.func) or ""
     return qualname.startswith(K.SCHEDULE_PREFIX) or dotted(expr.func) in schedule_classes
+
+
+# -- what a model outputs (GL402) ------------------------------------------------------------------
+def keras_output(construction: cst.Call, qualname: str, scope: Scope, facts: ModuleFacts, depth: int):
+    """The probability a Keras layer or model construction outputs: Dense(10, activation="softmax"),
+    Activation("sigmoid"), Softmax(), a Sequential whose last layer is one, keras.Model(inputs, outputs)."""
+    from gradlint.facts.tensors import Source, code_of, source_of
+
+    def kwarg(name: str, index: int | None = None):
+        for arg in construction.args:
+            if arg.keyword is not None and arg.keyword.value == name:
+                return arg.value
+        positional = [a.value for a in construction.args if a.keyword is None and not a.star]
+        return positional[index] if index is not None and index < len(positional) else None
+
+    kind = None
+    if qualname in K.WEIGHT_LAYERS:
+        kind = probability_activation(kwarg("activation"), scope)
+    elif qualname == K.ACTIVATION_LAYER:
+        kind = probability_activation(kwarg("activation", 0), scope)
+    elif qualname in K.SOFTMAX_LAYERS:
+        kind = "softmax"
+    elif qualname == f"{K.L}.TimeDistributed":
+        inner = kwarg("layer", 0)
+        inner_name = scope.qualify(inner.func) if isinstance(inner, cst.Call) else None
+        return keras_output(inner, inner_name, scope, facts, depth + 1) if inner_name else None
+    elif qualname in K.SEQUENTIAL:
+        last = last_layer(construction, facts)
+        inner_name = scope.qualify(last.func) if last is not None else None
+        return keras_output(last, inner_name, scope, facts, depth + 1) if inner_name else None
+    elif qualname in K.FUNCTIONAL_MODEL:
+        outputs = kwarg("outputs", 1)
+        if isinstance(outputs, cst.Name):
+            outputs = final_value(outputs.value, construction, facts)
+        return source_of(outputs, scope, facts, depth + 1) if outputs is not None else None
+    return Source(kind, code_of(facts, construction), construction) if kind else None
+
+
+def probability_activation(expr: cst.BaseExpression | None, scope: Scope) -> str | None:
+    """'softmax' for activation="softmax" / tf.nn.softmax / keras.activations.softmax; 'sigmoid' likewise."""
+    if isinstance(expr, cst.SimpleString) and isinstance(expr.evaluated_value, str):
+        return K.PROBABILITY_ACTIVATIONS.get(expr.evaluated_value)
+    return K.PROBABILITY_FUNCTIONS.get(scope.qualify(expr) or "") if expr is not None else None
+
+
+def call_info(node: cst.CSTNode, facts: ModuleFacts) -> tuple[CallInfo, FunctionInfo] | None:
+    for fn in (facts.top, *facts.functions):
+        for call in fn.calls:
+            if call.node is node:
+                return call, fn
+    return None
+
+
+def last_layer(sequential: cst.Call, facts: ModuleFacts) -> cst.Call | None:
+    """The layer a keras.Sequential ends with: its last `model.add(...)`, else the last list element.
+
+    An `add` inside an `if`, `try` or a loop that may not run makes the last layer uncertain: None.
+    """
+    found = call_info(sequential, facts)
+    if found is None:
+        return None
+    call, fn = found
+    adds = [c for c in fn.calls if call.target and c.receiver == call.target and c.method == "add" and c.node.args]
+    if adds:
+        last = adds[-1]
+        if any(b.kind in ("if", "else", "try") for b in last.blocks[len(call.blocks):]):
+            return None
+        value = last.node.args[0].value
+        return value if isinstance(value, cst.Call) else None
+    layers = call.argument("layers", 0)
+    if isinstance(layers, (cst.List, cst.Tuple)) and layers.elements:
+        value = layers.elements[-1].value
+        return value if isinstance(value, cst.Call) else None
+    return None
+
+
+def final_value(name: str, use: cst.Call, facts: ModuleFacts) -> cst.BaseExpression | None:
+    """The value `name` holds at `use` when it was rebound in straight-line code (`x = Dense(...)(x)`).
+
+    Only the plain case is followed: the use and the last assignment are both outside any block of
+    the function, and the last assignment (in source order) is a call recorded before the use.
+    """
+    found = call_info(use, facts)
+    if found is None:
+        return None
+    call, fn = found
+    if name in call.scope.params:
+        return None
+    values = call.scope.assigns.get(name, [])
+    if len(values) <= 1 or call.blocks:
+        return call.scope.binding(name)
+    last = values[-1]
+    index = {id(c.node): (i, c) for i, c in enumerate(fn.calls)}
+    position = index.get(id(last))
+    if position is None or position[1].blocks or position[0] > fn.calls.index(call):
+        return None
+    return last
+
+
+# -- losses (GL402) --------------------------------------------------------------------------------
+def from_logits(construction: cst.Call, scope: Scope, facts: ModuleFacts) -> bool:
+    for arg in construction.args:
+        if arg.keyword is not None and arg.keyword.value == "from_logits":
+            value = facts.resolve(arg.value, scope)
+            return value is not None and value.value is True
+    return False
+
+
+def logit_loss(expr: cst.BaseExpression | None, scope: Scope, facts: ModuleFacts) -> tuple[str, cst.Call] | None:
+    """('CrossEntropyLoss', construction) for a Keras loss object built with from_logits=True (or a name bound
+    to one, or `self.loss_fn` set in __init__); the loss kind is the PyTorch loss that behaves the same way."""
+    from gradlint.facts.tensors import class_of
+
+    if isinstance(expr, cst.Name):
+        expr = scope.binding(expr.value)
+    elif isinstance(expr, cst.Attribute) and (dotted(expr) or "").count(".") == 1 and dotted(expr.value) == "self":
+        cls = class_of(scope, facts)
+        scope, expr = (cls.scope, cls.attrs.get(expr.attr.value)) if cls is not None else (scope, None)
+    if not isinstance(expr, cst.Call):
+        return None
+    kind = K.LOSS_CLASSES.get(scope.qualify(expr.func) or "")
+    return (kind, expr) if kind and from_logits(expr, scope, facts) else None
+
+
+def keras_loss_input(call: CallInfo, facts: ModuleFacts) -> tuple[str, cst.BaseExpression, str] | None:
+    """(kind, the predictions it receives, how it was spelled) for a Keras/TF loss call that expects logits."""
+    from gradlint.facts.tensors import code_of
+
+    qualname = call.qualname or ""
+    if qualname in K.LOGIT_LOSSES:
+        logits = call.argument("logits", 1)
+        return (K.LOGIT_LOSSES[qualname], logits, qualname.replace("tensorflow.", "tf.")) if logits else None
+    if qualname in K.LOSS_FUNCTIONS:
+        if not from_logits(call.node, call.scope, facts):
+            return None
+        predictions = call.argument("y_pred", 1)
+        return (K.LOSS_FUNCTIONS[qualname], predictions, f"{_short(qualname)}(from_logits=True)") if predictions else None
+    if qualname:
+        return None
+    found = logit_loss(call.node.func, call.scope, facts)  # loss_fn(y, p), self.loss_fn(y, p), Loss(...)(y, p)
+    predictions = call.argument("y_pred", 1)
+    if found is None or predictions is None:
+        return None
+    return found[0], predictions, code_of(facts, found[1], 60)
+
+
+def compiled_losses(facts: ModuleFacts):
+    """(compile call, model text, loss kind, loss construction) for `model.compile(loss=...)` with a loss
+    object that expects logits."""
+    for call in facts.all_calls:
+        if call.method != "compile" or not call.receiver:
+            continue
+        found = logit_loss(call.argument("loss", 1), call.scope, facts)
+        if found is not None:
+            yield call, call.receiver, found[0], found[1]
+

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from gradlint.facts import vocab
+from gradlint.facts import vocab_keras as K
 from gradlint.facts.names import Scope, dotted
 
 if TYPE_CHECKING:
@@ -33,6 +34,17 @@ _PASSTHROUGH_METHODS = {
 # Methods that are only ever the tensor spelling when called with a dim (or nothing).
 _METHOD_KINDS = {"softmax": "softmax", "log_softmax": "log_softmax"}
 _NO_ARG_METHOD_KINDS = {"sigmoid": "sigmoid", "relu": "relu", "abs": "abs", "square": "square"}
+
+# Every framework's spelling of each producer (PyTorch's vocab, then TensorFlow/Keras's).
+SOFTMAX = vocab.SOFTMAX_FUNCTIONS | K.SOFTMAX_FUNCTIONS
+LOG_SOFTMAX = vocab.LOG_SOFTMAX_FUNCTIONS | K.LOG_SOFTMAX_FUNCTIONS
+SIGMOID = vocab.SIGMOID_FUNCTIONS | K.SIGMOID_FUNCTIONS
+_RELU = vocab.RELU_FUNCTIONS | K.RELU_FUNCTIONS
+_ABS = vocab.ABS_FUNCTIONS | K.ABS_FUNCTIONS
+_SQUARE = vocab.SQUARE_FUNCTIONS | K.SQUARE_FUNCTIONS
+NORMS = vocab.TENSOR_NORM_FUNCTIONS | K.NORM_FUNCTIONS
+_VARIANCE = {**vocab.VARIANCE_FUNCTIONS, **K.VARIANCE_FUNCTIONS}
+_SUM = vocab.SUM_FUNCTIONS | K.SUM_FUNCTIONS
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,9 @@ def _call(node: cst.Call, scope: Scope, facts: "ModuleFacts", depth: int) -> Sou
     if qualname is not None:
         return _functional(qualname, node, first, scope, facts, depth)
     func = node.func
+    if isinstance(func, cst.Call):  # Keras's functional API: Dense(10, activation="softmax")(x)
+        found = _constructed_output(func, scope, facts, depth)
+        return Source(found.kind, code_of(facts, func), func, first) if found is not None else None
     if isinstance(func, cst.Attribute):
         found = _method(func.attr.value, func.value, node, scope, facts, depth)
         if found is not None:
@@ -91,27 +106,27 @@ def _call(node: cst.Call, scope: Scope, facts: "ModuleFacts", depth: int) -> Sou
 
 def _functional(qualname, node, first, scope, facts, depth) -> Source | None:
     label = code_of(facts, node)
-    if qualname in vocab.SOFTMAX_FUNCTIONS:
+    if qualname in SOFTMAX:
         return Source("softmax", label, node, first)
-    if qualname in vocab.LOG_SOFTMAX_FUNCTIONS:
+    if qualname in LOG_SOFTMAX:
         return Source("log_softmax", label, node, first)
-    if qualname in vocab.SIGMOID_FUNCTIONS:
+    if qualname in SIGMOID:
         return Source("sigmoid", label, node, first)
-    if qualname in vocab.RELU_FUNCTIONS:
+    if qualname in _RELU:
         return Source("relu", label, node, first)
-    if qualname in vocab.ABS_FUNCTIONS:
+    if qualname in _ABS:
         return Source("abs", label, node, first)
-    if qualname in vocab.SQUARE_FUNCTIONS:
+    if qualname in _SQUARE:
         return Source("square", label, node, first)
-    if qualname == "torch.pow" and len(node.args) >= 2:
+    if qualname in ("torch.pow", "tensorflow.pow", "keras.ops.power") and len(node.args) >= 2:
         exponent = facts.resolve(node.args[1].value, scope)
         if exponent is not None and exponent.value == 2:
             return Source("square", label, node, first)
-    if qualname in vocab.TENSOR_NORM_FUNCTIONS:
+    if qualname in NORMS:
         return Source("norm", label, node, first)
-    if qualname in vocab.VARIANCE_FUNCTIONS:
+    if qualname in _VARIANCE:
         return Source("std" if qualname.endswith("std") else "variance", label, node, first)
-    if qualname in vocab.SUM_FUNCTIONS:
+    if qualname in _SUM:
         inner = source_of(first, scope, facts, depth + 1)
         if inner is not None and inner.kind == "square":
             return Source("sum_of_squares", label, node, inner.operand)
@@ -174,10 +189,18 @@ def _module_output(node: cst.Call, scope: Scope, facts: "ModuleFacts", depth: in
     text = dotted(func)
     if text is None:
         return None
+    found = model_output(text, scope, facts, depth)
+    if found is None:
+        return None
+    return Source(found.kind, f"{code_of(facts, node, 32)} → {found.label}", node, found.operand)
+
+
+def model_output(text: str, scope: Scope, facts: "ModuleFacts", depth: int = 0) -> Source | None:
+    """What the module or model a name holds outputs: `model` bound to keras.Sequential([..., Dense(10,
+    activation="softmax")]), `self.head` bound to nn.Sigmoid(), `self` (the class's own forward/call)."""
     cls = class_of(scope, facts)
     if text == "self":
-        found = _forward_output(cls, facts, depth) if cls is not None else None
-        return Source(found.kind, f"{code_of(facts, node, 32)} → {found.label}", node, found.operand) if found else None
+        return _forward_output(cls, facts, depth) if cls is not None else None
     if text.startswith("self.") and text.count(".") == 1:
         if cls is None:
             return None
@@ -188,10 +211,7 @@ def _module_output(node: cst.Call, scope: Scope, facts: "ModuleFacts", depth: in
         return None
     if not isinstance(construction, cst.Call):
         return None
-    found = _constructed_output(construction, where, facts, depth)
-    if found is None:
-        return None
-    return Source(found.kind, f"{code_of(facts, node, 32)} → {found.label}", node, found.operand)
+    return _constructed_output(construction, where, facts, depth)
 
 
 def _constructed_output(construction: cst.Call, scope: Scope, facts, depth) -> Source | None:
@@ -209,12 +229,16 @@ def _constructed_output(construction: cst.Call, scope: Scope, facts, depth) -> S
         cls = facts.classes.get(construction.func.value)
         if cls is not None:
             return _forward_output(cls, facts, depth + 1)
+    if qualname is not None and qualname.startswith("keras."):
+        from gradlint.facts.keras import keras_output
+
+        return keras_output(construction, qualname, scope, facts, depth)
     return None
 
 
 def _forward_output(cls: "ClassInfo", facts: "ModuleFacts", depth: int) -> Source | None:
-    """What forward() returns when its last statement is the only `return` (no branch returns logits)."""
-    forward = cls.methods.get("forward")
+    """What forward() (a Keras model's call()) returns when its last statement is the only `return`."""
+    forward = cls.methods.get("forward") or (cls.methods.get("call") if _is_keras_model(cls) else None)
     if forward is None or depth > _MAX_DEPTH or not isinstance(forward.node, cst.FunctionDef):
         return None
     body = forward.node.body
@@ -227,7 +251,11 @@ def _forward_output(cls: "ClassInfo", facts: "ModuleFacts", depth: int) -> Sourc
     found = source_of(returned, forward.scope, facts, depth + 1)
     if found is None:
         return None
-    return Source(found.kind, f"{cls.name}.forward returns {found.label}", found.node, found.operand)
+    return Source(found.kind, f"{cls.name}.{forward.name} returns {found.label}", found.node, found.operand)
+
+
+def _is_keras_model(cls: "ClassInfo") -> bool:
+    return any(base in K.MODEL_BASES for base in cls.bases)
 
 
 def _return_value(statement: cst.CSTNode) -> cst.BaseExpression | None:
@@ -317,7 +345,7 @@ class Division:
 
 
 _DIVISOR_METHODS = {"norm", "std"}
-_DIVISOR_FUNCTIONS = vocab.TENSOR_NORM_FUNCTIONS | set(vocab.VARIANCE_FUNCTIONS)
+_DIVISOR_FUNCTIONS = NORMS | set(_VARIANCE)
 
 
 def divisions(fn: "FunctionInfo") -> tuple[list[Division], frozenset[str]]:

@@ -63,6 +63,42 @@ def run(job: dict) -> dict:
         cap = job["memory_limit_mb"] * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     torch.manual_seed(job["seed"])
+    if job.get("twin"):
+        try:
+            model, x, described = _twin(job, device)
+        except Exception as exc:  # keras_twin.TwinError and whatever torch says about a shape
+            reason = f"{job['phase']}: {exc}" if type(exc).__name__ == "TwinError" else one_line(exc, job["phase"])
+            return {"status": "error", "reason": reason, "device": str(device)}
+    else:
+        model = _import_and_build(job, torch, importlib)
+        if not isinstance(model, torch.nn.Module):
+            return {"status": "error", "reason": f"{job['build']} gives a {type(model).__name__}, not an nn.Module"}
+        model = model.to(device).train()
+        job["phase"] = "making an input"
+        try:
+            x, described = inputs.make_input(model, job["input"], job["batch_size"], device, job["config_key"])
+        except inputs.InputError as exc:
+            return {"status": "error", "reason": str(exc), "device": str(device)}
+    job["phase"] = f"forward on {described}"
+    try:
+        measure.forward(model, x)
+    except Exception as exc:
+        hint = f"; set input-shape in {job['config_key']}" if "inferred" in described else ""
+        return {"status": "error", "reason": f"forward failed on {described}: {one_line(exc, '')}{hint}",
+                "device": str(device)}
+    job["phase"] = "training"
+    try:
+        numbers = measure.measure(model, x, job["steps"], job["optimizer"], job["lr"], job["optimizer_kwargs"],
+                                  job.get("loss"), job.get("clip"))
+    except measure.MeasureError as exc:
+        return {"status": "error", "reason": str(exc), "device": str(device), "input": described}
+    numbers.update(status="ok", device=str(device), input=described,
+                   seconds=round(time.perf_counter() - started, 3))
+    return numbers
+
+
+def _import_and_build(job: dict, torch, importlib):
+    """Import the sliced script (definitions only) and evaluate the constructor call discover.py wrote."""
     sys.path[:0] = [job["slice_dir"], job["root"]]
     USER_DIRS.extend([job["slice_dir"], job["root"]])
     job["phase"] = "importing the sliced script"
@@ -73,30 +109,19 @@ def run(job: dict) -> dict:
     sys.modules[job["module"]] = module
     spec.loader.exec_module(module)
     job["phase"] = f"building {job['model']}"
-    model = eval(job["build"], vars(module))  # noqa: S307 — the expression comes from discover.py
-    if not isinstance(model, torch.nn.Module):
-        return {"status": "error", "reason": f"{job['build']} gives a {type(model).__name__}, not an nn.Module"}
-    model = model.to(device).train()
-    job["phase"] = "making an input"
-    try:
-        x, described = inputs.make_input(model, job["input"], job["batch_size"], device, job["config_key"])
-    except inputs.InputError as exc:
-        return {"status": "error", "reason": str(exc), "device": str(device)}
-    job["phase"] = f"forward on {described}"
-    try:
-        measure.forward(model, x)
-    except Exception as exc:
-        hint = f"; set input-shape in {job['config_key']}" if "inferred" in described else ""
-        return {"status": "error", "reason": f"forward failed on {described}: {one_line(exc, '')}{hint}",
-                "device": str(device)}
-    job["phase"] = "training"
-    try:
-        numbers = measure.measure(model, x, job["steps"], job["optimizer"], job["lr"], job["optimizer_kwargs"])
-    except measure.MeasureError as exc:
-        return {"status": "error", "reason": str(exc), "device": str(device), "input": described}
-    numbers.update(status="ok", device=str(device), input=described,
-                   seconds=round(time.perf_counter() - started, 3))
-    return numbers
+    return eval(job["build"], vars(module))  # noqa: S307 — the expression comes from discover.py
+
+
+def _twin(job: dict, device):
+    """A Keras model's PyTorch twin and its input: built from the layer spec, no user code imported."""
+    from gradlint.verify import keras_twin
+
+    job["phase"] = "building the keras twin"
+    spec = job["twin"]
+    x, described = keras_twin.make_input(spec, job["input"], job["batch_size"], device, job["config_key"])
+    sample = x[:2].cpu() if x.shape[0] > 1 else x.cpu().repeat(2, *[1] * (x.dim() - 1))  # BN needs two rows
+    model = keras_twin.build(spec, sample).to(device).train()
+    return model, x, described
 
 
 def _device(torch, wanted: str):

@@ -96,10 +96,17 @@ def _parse(files: list[Path]) -> dict:
     from gradlint.engine import _display_path, decode, package_of
     from gradlint.facts.builder import build
 
+    from gradlint.notebook import NotebookError, load
+
     parsed = {}
     for path in files:
         try:
-            module = cst.parse_module(decode(path.read_bytes()))
+            data = path.read_bytes()
+            # A notebook: its code cells joined, IPython syntax masked; slicing then keeps definitions only.
+            module = cst.parse_module(load(data).source if path.suffix == ".ipynb" else decode(data))
+        except NotebookError as exc:
+            click.echo(f"gradlint: warning: {_display_path(path)}: {exc}; no models from it", err=True)
+            continue
         except (OSError, UnicodeDecodeError, SyntaxError, LookupError, cst.ParserSyntaxError, RecursionError) as exc:
             reason = getattr(exc, "strerror", None) or type(exc).__name__
             click.echo(f"gradlint: warning: {_display_path(path)}: cannot parse ({reason}); no models from it", err=True)

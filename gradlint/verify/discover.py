@@ -38,10 +38,15 @@ class ModelSpec:
     optimizer_origin: str = "no optimizer found in the script: the default"
     skipped: str | None = None  # why it is not run
     notes: list[str] = field(default_factory=list)
+    twin: dict | None = None  # a Keras model: the layer spec its PyTorch twin is built from (keras_models.py)
+    loss: str | None = None  # a measure.py loss kind; None: chosen from the output
+    clip: dict | None = None  # gradient clipping the script configures ({"clipnorm": 1.0})
 
 
 def find_models(files: list[tuple[ModuleFacts, Path, str]], config: VerifyConfig) -> list[ModelSpec]:
     """files: (facts, absolute path, display name) for every file of the run."""
+    from gradlint.verify.keras_models import find_keras_models
+
     classes = _model_classes(files)
     specs = []
     for facts, path, display in files:
@@ -49,6 +54,7 @@ def find_models(files: list[tuple[ModuleFacts, Path, str]], config: VerifyConfig
             if classes.get((path, name)) is cls:
                 specs.append(_class_spec(cls, facts, path, display, classes, files, config))
         specs.extend(_sequential_specs(facts, path, display, config))
+        specs.extend(find_keras_models(facts, path, display, config))
     return specs
 
 
@@ -94,8 +100,11 @@ def _class_spec(cls, facts, path, display, classes, files, config) -> ModelSpec:
                             f"[tool.gradlint.verify.models.{cls.name}]")
             return spec
         spec.build, spec.notes = f"{cls.name}({build})", notes
-    target = site.target if site is not None else None
-    _attach_optimizer(spec, site_facts, target, cls.name)
+    # Every name the script binds this class to in that file (`g, d = Gen(), Disc()` and `gen = Gen()`),
+    # the chosen call site's first: the optimizer is the one built on one of their parameters.
+    targets = [site.target] if site is not None and site.target else []
+    targets += [s.target for f, s in sites if f is site_facts and s is not None and s.target and s.target not in targets]
+    _attach_optimizer(spec, site_facts, targets, cls.name)
     return spec
 
 
@@ -232,21 +241,20 @@ def _sequential_specs(facts: ModuleFacts, path: Path, display: str, config: Veri
         seen.add(call.target)
         spec = ModelSpec(display, call.target, path, facts.scope.package)
         spec.build = _CODE.code_for_node(substitute_constants(call.node, facts, call.scope))
-        _attach_optimizer(spec, facts, call.target, None)
+        _attach_optimizer(spec, facts, [call.target] if call.target else [], None)
         specs.append(spec)
     return specs
 
 
-def _attach_optimizer(spec: ModelSpec, facts: ModuleFacts, target: str | None, class_name: str | None) -> None:
-    """The optimizer the script builds for this model: inside the class (Lightning), on `target.parameters()`,
-    else the file's first; none → Adam lr=1e-3."""
+def _attach_optimizer(spec: ModelSpec, facts: ModuleFacts, targets: list[str], class_name: str | None) -> None:
+    """The optimizer the script builds for this model: inside the class (Lightning), on `target.parameters()`
+    for one of its names, else the file's first; none → Adam lr=1e-3."""
     optimizers = facts.optimizers
     if not optimizers:
         return
     own = [o for o in optimizers if class_name and _enclosing_class(o.call) == class_name]
-    name = target.split(".")[-1] if target else None
-    fed = [o for o in optimizers if name and o.call.node.args
-           and re.search(rf"\b{re.escape(name)}\b", _CODE.code_for_node(o.call.node.args[0].value))]
+    fed = [o for target in targets for o in optimizers if o.call.node.args
+           and re.search(rf"\b{re.escape(target.split('.')[-1])}\b", _CODE.code_for_node(o.call.node.args[0].value))]
     chosen = (own or fed or optimizers)[0]
     spec.optimizer = chosen.kind
     if chosen.lr is not None and isinstance(chosen.lr.value, (int, float)) and not isinstance(chosen.lr.value, bool):

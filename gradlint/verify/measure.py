@@ -42,17 +42,63 @@ def _first_tensor(out):
     return None
 
 
-def make_loss(out: torch.Tensor):
-    """(loss function of the output, its name), with a fixed random target."""
+KERAS_EPSILON = 1e-7  # Keras clips probabilities to [eps, 1 - eps] before taking their log
+
+
+def make_loss(out: torch.Tensor, kind: str | None = None):
+    """(loss function of the output, its name), with a fixed random target.
+
+    `kind` is the loss the script compiles (a Keras twin); None: cross-entropy for 2-D class logits, else MSE.
+    """
     if not out.is_floating_point():
         raise MeasureError(f"the output has dtype {out.dtype}: no gradient flows through it")
     if not out.requires_grad:
         raise MeasureError("the output does not depend on any trainable parameter")
+    if kind is not None:
+        return _named_loss(out, kind), kind
     if out.dim() == 2 and out.shape[1] > 1:
         labels = torch.randint(0, out.shape[1], (out.shape[0],), device=out.device)
         return (lambda o: F.cross_entropy(o.float(), labels)), "cross_entropy"
     target = torch.randn(out.shape, device=out.device)
     return (lambda o: F.mse_loss(o.float(), target)), "mse"
+
+
+def _named_loss(out: torch.Tensor, kind: str):
+    classes = out.shape[-1]
+    if kind in ("cross_entropy", "nll_of_probabilities"):
+        labels = torch.randint(0, classes, (out.numel() // classes,), device=out.device)
+        if kind == "cross_entropy":
+            return lambda o: F.cross_entropy(o.float().reshape(-1, classes), labels)
+
+        def nll(o):  # Keras's crossentropy on probabilities: normalise, clip, log
+            p = o.float().reshape(-1, classes)
+            p = (p / p.sum(-1, keepdim=True)).clamp(KERAS_EPSILON, 1 - KERAS_EPSILON)
+            return F.nll_loss(torch.log(p), labels)
+
+        return nll
+    if kind in ("bce_of_probabilities", "bce_with_logits"):
+        target = torch.randint(0, 2, out.shape, device=out.device).float()
+        if kind == "bce_with_logits":
+            return lambda o: F.binary_cross_entropy_with_logits(o.float(), target)
+        return lambda o: F.binary_cross_entropy(o.float().clamp(KERAS_EPSILON, 1 - KERAS_EPSILON), target)
+    target = torch.randn(out.shape, device=out.device)
+    if kind == "mae":
+        return lambda o: F.l1_loss(o.float(), target)
+    return lambda o: F.mse_loss(o.float(), target)
+
+
+def clip_gradients(params, clip: dict | None) -> None:
+    """Keras's optimizer clipping: clipnorm per variable, global_clipnorm over all, clipvalue elementwise."""
+    if not clip:
+        return
+    (kind, value), = clip.items()
+    if kind == "clipnorm":
+        for p in params:
+            torch.nn.utils.clip_grad_norm_([p], value)
+    elif kind == "global_clipnorm":
+        torch.nn.utils.clip_grad_norm_(params, value)
+    else:
+        torch.nn.utils.clip_grad_value_(params, value)
 
 
 def make_optimizer(kind: str, params, lr: float, kwargs: dict):
@@ -73,11 +119,12 @@ def _combine(norms) -> float:
     return math.sqrt(sum(n * n for n in norms))
 
 
-def measure(model: nn.Module, x, steps: int, optimizer: str, lr: float, optimizer_kwargs: dict) -> dict:
+def measure(model: nn.Module, x, steps: int, optimizer: str, lr: float, optimizer_kwargs: dict,
+            loss: str | None = None, clip: dict | None = None) -> dict:
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     if not named:
         raise MeasureError("the model has no trainable parameters")
-    loss_fn, loss_name = make_loss(forward(model, x))
+    loss_fn, loss_name = make_loss(forward(model, x), loss)
     params = [p for _, p in named]
     opt = make_optimizer(optimizer, params, lr, optimizer_kwargs)
     result: dict = {"loss_function": loss_name, "parameter_count": sum(p.numel() for p in params), "steps": []}
@@ -93,6 +140,7 @@ def measure(model: nn.Module, x, steps: int, optimizer: str, lr: float, optimize
         before = [p.detach().clone() for p in params]
         finite = math.isfinite(float(loss)) and math.isfinite(global_norm)
         if finite:
+            clip_gradients(params, clip)  # after the norms are read: they are the raw gradients
             opt.step(lambda: loss_fn(forward(model, x))) if optimizer == "LBFGS" else opt.step()
             update = _combine(_norm(p - b) for p, b in zip(params, before))
             weight = _combine(_norm(b) for b in before)

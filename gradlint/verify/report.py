@@ -23,7 +23,10 @@ def _record(o: Outcome) -> dict:
         "filename": spec.filename, "model": spec.model, "device": o.device, "verdict": o.verdict, "reason": o.reason,
         "constructor": spec.build, "optimizer": spec.optimizer, "lr": spec.lr,
         "optimizer_kwargs": spec.optimizer_kwargs, "optimizer_origin": spec.optimizer_origin, "notes": spec.notes,
+        "twin": "keras" if spec.twin is not None else None,
     }
+    if spec.twin:
+        record["keras_layers"] = [layer["label"] for layer in spec.twin["layers"]]
     if n:
         steps = n["steps"]
         record.update(
@@ -53,7 +56,8 @@ def render_text(outcomes: list[Outcome], unicode: bool = True) -> str:
     lines = []
     for o in outcomes:
         where = f" on {o.device}" if o.device else ""
-        lines.append(f"{o.spec.filename}::{o.spec.model}  {o.verdict.upper()}{where}")
+        twin = " (keras twin)" if o.spec.twin is not None and o.verdict != "skipped" else ""
+        lines.append(f"{o.spec.filename}::{o.spec.model}  {o.verdict.upper()}{where}{twin}")
         lines.append(f"  {o.reason}")
         if o.numbers:
             lines.extend(_details(o, unicode))
@@ -76,6 +80,8 @@ def _details(o: Outcome, unicode: bool) -> list[str]:
     n, spec = o.numbers, o.spec
     steps = n["steps"]
     out = [f"  input {n['input']}; loss {n['loss_function']}; {spec.optimizer_origin}"]
+    if spec.twin:
+        out.append(f"  measured on a PyTorch twin of the {spec.twin['what']}: Keras shapes, activations and initializers")
     layers = n["layers"]
     shown = layers if len(layers) <= MAX_LAYERS else [*layers[:15], None, *layers[-15:]]
     width = max([len("layer"), *(len(layer["name"]) for layer in layers)])

@@ -34,16 +34,19 @@ def config_key(name: str) -> str:
     return f"[tool.gradlint.verify.models.{name}]"
 
 
-def run_model(spec: ModelSpec, slice_path: Path, root: str, config: VerifyConfig, workdir: Path) -> Outcome:
+def run_model(spec: ModelSpec, slice_path: Path | None, root: str | None, config: VerifyConfig, workdir: Path) -> Outcome:
     from gradlint.verify.verdict import judge
 
     override = config.models.get(spec.model)
     job = {
         "model": spec.model,
         "build": spec.build,
-        "slice_path": str(slice_path),
-        "slice_dir": str(slice_path.parent),
-        "module": f"{spec.package}.{spec.path.stem}" if spec.package else spec.path.stem,
+        "slice_path": str(slice_path) if slice_path is not None else None,
+        "slice_dir": str(slice_path.parent) if slice_path is not None else None,
+        "twin": spec.twin,
+        "loss": spec.loss,
+        "clip": spec.clip,
+        "module": f"{spec.package}.{module_stem(spec.path)}" if spec.package else module_stem(spec.path),
         "package": spec.package,
         "root": root,
         "device": config.device,
@@ -119,6 +122,12 @@ def _literal(source: str):
     return ast.literal_eval(source)
 
 
+def module_stem(path: Path) -> str:
+    """The module name a file's slice is imported under: a notebook's never shadows a sibling script's
+    (`from train import Net` in train.ipynb must find train.py)."""
+    return f"{path.stem}_ipynb" if path.suffix == ".ipynb" else path.stem
+
+
 def write_slices(facts_by_path: dict, folder: Path) -> dict[Path, tuple[Path, str]]:
     """Each file's slice, in one folder per source folder (siblings then import each other's slices).
     Returns source path → (slice path, the folder to put on sys.path)."""
@@ -129,7 +138,7 @@ def write_slices(facts_by_path: dict, folder: Path) -> dict[Path, tuple[Path, st
     for path, facts in facts_by_path.items():
         target = folders.setdefault(path.parent, folder / f"slice{len(folders)}")
         target.mkdir(exist_ok=True)
-        sliced = target / path.name
+        sliced = target / f"{module_stem(path)}.py"
         sliced.write_text(slice_module(facts), encoding="utf-8")
         root = path.parent
         for _ in facts.scope.package.split(".") if facts.scope.package else ():
@@ -150,6 +159,6 @@ def run_all(specs: list[ModelSpec], facts_by_path: dict, config: VerifyConfig, p
                 continue
             if progress is not None:
                 progress(len(outcomes), len(specs), spec)
-            slice_path, root = slices[spec.path]
+            slice_path, root = slices[spec.path] if not spec.twin else (None, None)  # a twin imports nothing
             outcomes.append(run_model(spec, slice_path, root, config, Path(tmp)))
     return outcomes

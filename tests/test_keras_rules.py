@@ -1,0 +1,324 @@
+"""Keras / TensorFlow code through the same facts: GL201, GL208, GL301, GL302, GL401, GL402, GL403 (and no GL203)."""
+
+from __future__ import annotations
+
+from conftest import codes_and_lines
+
+
+# -- GL402: probabilities into a loss that expects logits -------------------------------------------
+def test_subclassed_softmax_model_compiled_with_from_logits(lint):
+    findings = lint("""
+        import tensorflow as tf
+
+        class Classifier(tf.keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.hidden = tf.keras.layers.Dense(128, activation="relu")
+                self.out = tf.keras.layers.Dense(10, activation="softmax")
+
+            def call(self, inputs):
+                x = self.hidden(inputs)
+                return self.out(x)
+
+        model = Classifier()
+        loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        model.compile(optimizer="adam", loss=loss_fn, metrics=["accuracy"])
+    """)
+    assert codes_and_lines(findings) == [("GL402", 14)]
+    assert "compiled (line 15)" in findings[0].message and "activation='softmax'" not in findings[0].message
+    assert 'Dense(10, activation="softmax")' in findings[0].message
+
+
+def test_sequential_with_sigmoid_output_and_inline_bce_from_logits(lint):
+    findings = lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        model = keras.Sequential([layers.Dense(32, activation="relu"), layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    """)
+    assert codes_and_lines(findings) == [("GL402", 5)]
+
+
+def test_model_add_ending_in_softmax_activation_layer_in_a_tape_loop(lint):
+    findings = lint("""
+        import tensorflow as tf
+        from tensorflow.keras import Sequential, layers, losses
+
+        model = Sequential()
+        model.add(layers.Dense(64, activation="relu"))
+        model.add(layers.Dense(10))
+        model.add(layers.Activation("softmax"))
+        loss_fn = losses.CategoricalCrossentropy(from_logits=True)
+        for x, y in dataset:
+            with tf.GradientTape() as tape:
+                probs = model(x, training=True)
+                loss = loss_fn(y, probs)
+    """)
+    assert codes_and_lines(findings) == [("GL402", 12)]
+
+
+def test_functional_model_whose_output_is_rebound_x(lint):
+    findings = lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        def build():
+            inputs = keras.Input(shape=(20,))
+            x = layers.Dense(64, activation="relu")(inputs)
+            x = layers.Dense(5, activation="softmax")(x)
+            model = keras.Model(inputs=inputs, outputs=x)
+            model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+            return model
+    """)
+    assert codes_and_lines(findings) == [("GL402", 9)]
+
+
+def test_tf_nn_with_logits_losses_on_probabilities(lint):
+    findings = lint("""
+        import tensorflow as tf
+
+        probs = tf.nn.softmax(logits)
+        ce = tf.nn.softmax_cross_entropy_with_logits(labels=onehot, logits=probs)
+        bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=tf.sigmoid(z))
+        ok = tf.nn.softmax_cross_entropy_with_logits(labels=onehot, logits=logits)
+    """)
+    assert codes_and_lines(findings) == [("GL402", 4), ("GL402", 5)]
+
+
+def test_keras_probabilities_with_probability_losses_are_fine(lint):
+    assert lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        binary = keras.Sequential([layers.Dense(16, activation="relu"), layers.Dense(1, activation="sigmoid")])
+        binary.compile(optimizer="adam", loss="binary_crossentropy")
+        multi = keras.Sequential([layers.Dense(16, activation="relu"), layers.Dense(10, activation="softmax")])
+        multi.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy())
+        logits = keras.Sequential([layers.Dense(16, activation="softmax"), layers.Dense(10)])
+        logits.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    """) == []
+
+
+def test_model_output_behind_a_branch_is_not_guessed(lint):
+    assert lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        model = keras.Sequential([layers.Dense(16, activation="relu")])
+        if probabilities:
+            model.add(layers.Dense(10, activation="softmax"))
+        else:
+            model.add(layers.Dense(10))
+        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    """) == []
+
+
+# -- GL401 / GL403: log of a probability, unguarded singular operations ------------------------------
+def test_tf_log_of_softmax_and_sigmoid_directly_and_via_a_variable(lint):
+    findings = lint("""
+        import tensorflow as tf
+        from tensorflow import keras
+
+        a = tf.math.log(tf.nn.softmax(logits))
+        b = tf.math.log(tf.sigmoid(z))
+        p = keras.activations.softmax(logits)
+        nll = -tf.reduce_sum(onehot * tf.math.log(p), axis=-1)
+        stable = tf.nn.log_softmax(logits)
+        guarded = tf.math.log(tf.nn.softmax(logits) + 1e-9)
+    """)
+    assert codes_and_lines(findings) == [("GL401", 4), ("GL401", 5), ("GL401", 7)]
+    assert findings[0].fix is not None and findings[0].fix.edits[0].content == "tf.nn.log_softmax(logits)"
+    assert findings[1].fix.edits[0].content == "tf.math.log_sigmoid(z)"
+
+
+def test_tf_division_by_norm_sqrt_of_sum_of_squares_and_log_of_norm(lint):
+    findings = lint("""
+        import tensorflow as tf
+
+        def embed(x):
+            n = tf.norm(x, axis=1, keepdims=True)
+            unit = x / n
+            length = tf.sqrt(tf.reduce_sum(tf.square(x), axis=-1))
+            log_len = tf.math.log(tf.norm(x))
+            return unit, length, log_len
+    """)
+    assert codes_and_lines(findings) == [("GL403", 5), ("GL403", 6), ("GL403", 7)]
+    assert "tf.math.l2_normalize" in findings[0].message
+
+
+def test_tf_guarded_singularities_are_fine(lint):
+    assert lint("""
+        import tensorflow as tf
+
+        def embed(x, grads):
+            unit = tf.math.l2_normalize(x, axis=1)
+            safe = x / (tf.norm(x, axis=1, keepdims=True) + 1e-8)
+            length = tf.sqrt(tf.reduce_sum(tf.square(x), axis=-1) + 1e-12)
+            floor = x / tf.maximum(tf.norm(x), 1e-6)
+            frozen = x / tf.norm(tf.stop_gradient(x))
+            return unit, safe, length, floor, frozen
+    """) == []
+
+
+# -- GL301 / GL302: Keras initializers ---------------------------------------------------------------
+def test_kernel_initializer_objects_and_strings(lint):
+    findings = lint("""
+        import tensorflow as tf
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        wide = keras.initializers.RandomNormal(stddev=3.0)
+        model = keras.Sequential([
+            layers.Dense(64, activation="relu", kernel_initializer=wide),
+            layers.Dense(64, kernel_initializer=tf.keras.initializers.RandomUniform(-2, 2)),
+            layers.Dense(64, kernel_initializer="ones"),
+            layers.Dense(64, kernel_initializer=keras.initializers.Constant(0.5)),
+            layers.Dense(10, kernel_initializer=keras.initializers.TruncatedNormal(stddev=1.5)),
+        ])
+    """)
+    assert codes_and_lines(findings) == [("GL301", 5), ("GL301", 8), ("GL302", 9), ("GL302", 10), ("GL301", 11)]
+
+
+def test_bias_gamma_small_and_default_initializers_are_fine(lint):
+    assert lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        model = keras.Sequential([
+            layers.Dense(64, kernel_initializer="he_normal", bias_initializer="ones"),
+            layers.BatchNormalization(gamma_initializer="ones"),
+            layers.Dense(64, kernel_initializer=keras.initializers.RandomNormal()),
+            layers.Dense(64, kernel_initializer=keras.initializers.RandomNormal(stddev=0.02)),
+            layers.Dense(64, bias_initializer=keras.initializers.Constant(0.1)),
+            layers.Dense(64, kernel_initializer="zeros"),
+            layers.Embedding(1000, 64, embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0)),
+        ])
+    """) == []
+
+
+def test_tf_variables_from_raw_random_and_constant_tensors(lint):
+    findings = lint("""
+        import tensorflow as tf
+
+        W1 = tf.Variable(tf.random.normal([784, 256]))
+        W2 = tf.Variable(tf.random.normal([256, 10], stddev=0.01))
+        W3 = tf.Variable(tf.ones([256, 10]))
+        b1 = tf.Variable(tf.ones([256]))
+        theta = tf.Variable(tf.random.normal([1]), name="theta")
+        optimizer = tf.optimizers.SGD(learning_rate=0.01)
+    """)
+    assert codes_and_lines(findings) == [("GL301", 3), ("GL302", 5)]
+
+
+def test_custom_layer_add_weight_kernel_of_ones(lint):
+    findings = lint("""
+        from tensorflow import keras
+
+        class Linear(keras.layers.Layer):
+            def build(self, input_shape):
+                self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="ones")
+                self.gamma = self.add_weight(shape=(self.units,), initializer="ones")
+                self.bias = self.add_weight(shape=(self.units,), initializer="ones")
+    """)
+    assert codes_and_lines(findings) == [("GL302", 5)]
+
+
+# -- GL208 / GL201: clipping --------------------------------------------------------------------------
+def test_keras_clip_thresholds_that_never_clip(lint):
+    findings = lint("""
+        import tensorflow as tf
+        from tensorflow import keras
+
+        adam = keras.optimizers.Adam(1e-3, clipnorm=1e4)
+        sgd = keras.optimizers.SGD(0.01, global_clipnorm=1.0)
+
+        def train_step(x, y):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y, model(x))
+            grads = tape.gradient(loss, model.trainable_variables)
+            grads, _ = tf.clip_by_global_norm(grads, 5000.0)
+            sgd.apply_gradients(zip(grads, model.trainable_variables))
+    """)
+    assert codes_and_lines(findings) == [("GL208", 4), ("GL208", 11)]
+
+
+def test_clip_by_value_outside_a_gradient_step_is_a_value_clamp(lint):
+    assert lint("""
+        import tensorflow as tf
+
+        x = tf.clip_by_value(x, -1e6, 1e6)
+    """) == []
+
+
+LSTM_TAPE = """
+    import tensorflow as tf
+    from tensorflow import keras
+    from tensorflow.keras import layers
+
+    model = keras.Sequential([layers.Embedding(20000, 128), layers.LSTM(128), layers.Dense(1)])
+    optimizer = keras.optimizers.Adam(1e-3{clip})
+    loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    @tf.function
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        {between}
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    for epoch in range(3):
+        for x, y in train_ds:
+            train_step(x, y)
+"""
+
+
+def test_gradient_tape_step_on_an_lstm_without_clipping(lint):
+    findings = lint(LSTM_TAPE.format(clip="", between="pass"))
+    assert codes_and_lines(findings) == [("GL201", 15)]
+    assert "`model` uses keras LSTM (line 5)" in findings[0].message
+
+
+def test_gradient_tape_step_clipped_between_or_by_the_optimizer(lint):
+    assert lint(LSTM_TAPE.format(clip="", between="grads, _ = tf.clip_by_global_norm(grads, 1.0)")) == []
+    assert lint(LSTM_TAPE.format(clip=", global_clipnorm=1.0", between="pass")) == []
+
+
+def test_fit_on_recurrent_model_with_unclipped_optimizer(lint):
+    findings = lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        rnn = keras.Sequential([layers.Embedding(5000, 64), layers.GRU(64), layers.Dense(1)])
+        rnn.compile(optimizer="adam", loss="binary_crossentropy")
+        rnn.fit(x_train, y_train, epochs=3)
+
+        clipped = keras.Sequential([layers.Embedding(5000, 64), layers.GRU(64), layers.Dense(1)])
+        clipped.compile(optimizer=keras.optimizers.Adam(clipnorm=1.0), loss="binary_crossentropy")
+        clipped.fit(x_train, y_train, epochs=3)
+
+        cnn = keras.Sequential([layers.Conv1D(32, 3), layers.GlobalMaxPooling1D(), layers.Dense(1)])
+        cnn.compile(optimizer="adam", loss="binary_crossentropy")
+        cnn.fit(x_train, y_train, epochs=3)
+    """)
+    assert codes_and_lines(findings) == [("GL201", 5)]
+    assert "`rnn` uses keras GRU (line 4)" in findings[0].message
+
+
+# -- GL203 has no meaning in TensorFlow -----------------------------------------------------------------
+def test_gradient_tape_loops_never_need_zero_grad(lint):
+    findings = lint("""
+        import tensorflow as tf
+
+        model = tf.keras.Sequential([tf.keras.layers.Dense(10)])
+        optimizer = tf.keras.optimizers.SGD(learning_rate=0.1)
+        for epoch in range(10):
+            for x, y in dataset:
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean(tf.square(model(x) - y))
+                grads = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    """)
+    assert findings == []
