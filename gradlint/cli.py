@@ -31,6 +31,18 @@ def main() -> None:
     """Find the training-code mistakes that make gradients explode, vanish or turn NaN."""
 
 
+def run() -> None:
+    """The console script: `main`, with a missing dependency as one line instead of a traceback."""
+    try:
+        main()
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("libcst", "pathspec", "tomli"):
+            raise
+        click.echo(f"gradlint: error: a dependency is missing ({exc.name}): pip install --force-reinstall gradlint",
+                   err=True)
+        sys.exit(2)
+
+
 def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
     if not values:
         return None
