@@ -119,13 +119,15 @@ def test_untranslatable_layers_are_skipped_with_their_names():
     found = models('''
         model = keras.Sequential([
             keras.Input(shape=(50, 16)),
-            layers.Bidirectional(layers.LSTM(8)),
+            layers.Bidirectional(layers.LSTM(8, return_sequences=True)),
+            layers.Bidirectional(layers.LSTM(8, return_sequences=True)),
             layers.Conv1D(8, 3, data_format="channels_first"),
+            layers.MultiHeadAttention(2, 8),
             layers.Dense(4),
         ])
     ''')
-    assert found["model"].skipped == ("no PyTorch twin for Bidirectional(layers.LSTM(8)), "
-                                      "Conv1D(data_format='channels_first')")
+    assert found["model"].skipped == ("no PyTorch twin for Bidirectional (x2), Conv1D(data_format='channels_first'), "
+                                      "MultiHeadAttention")
 
 
 def test_an_argument_not_known_statically_is_named():
@@ -196,6 +198,26 @@ def test_compile_strings_get_keras_defaults(compiled, expected):
         model.compile({compiled})
     ''')["model"]
     assert (spec.optimizer, spec.lr, spec.optimizer_kwargs) == expected
+
+
+def test_each_model_gets_the_compile_that_follows_it_before_its_name_is_rebound():
+    found = models('''
+        model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2)])
+        model = keras.Sequential()
+        model.add(layers.Dense(3, input_shape=(4,)))
+        model.compile(optimizer="sgd", loss="mse")
+
+        def get_model():
+            model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2)])
+            return model
+
+        model = get_model()
+        model.compile(optimizer="adagrad", loss="mse")
+    ''')
+    assert {name: spec.optimizer for name, spec in found.items()} == {
+        "model": "Adam", "model_2": "SGD", "get_model": "Adagrad"}
+    assert found["model"].optimizer_origin == "no optimizer found in the script: the default"
+    assert [len(spec.twin["layers"]) for spec in found.values()] == [1, 1, 1]  # each model.add on its own model
 
 
 def test_optimizer_object_keywords_and_clipping_carry_over():
@@ -272,7 +294,7 @@ def test_relu_keras_mlp_with_adam_is_healthy_and_the_text_report_names_the_twin(
 def test_an_untranslatable_layer_is_skipped_and_exits_0():
     code, (record,) = verify(VERIFY / "keras_untranslatable.py")
     assert (code, record["verdict"], record["twin"]) == (0, "skipped", "keras")
-    assert "Bidirectional(layers.LSTM(64))" in record["reason"]
+    assert record["reason"] == "no PyTorch twin for Bidirectional (x2)"
 
 
 @pytest.mark.slow
@@ -328,7 +350,7 @@ def test_zoo_of_layers_builds_and_runs(tmp_path):
     found = {r["model"]: r for r in records}
     assert {name: r["verdict"] for name, r in found.items()} == {"cnn": "healthy", "seq": "healthy"}
     assert [layer["name"] for layer in found["cnn"]["layers"]] == ["conv2d", "batch_normalization", "conv2d_1", "dense"]
-    assert found["seq"]["input"] == "float32[16, 16, 8] (the Keras input shape)"
+    assert found["seq"]["input"] == "float32[16, 16, 8] (the Keras input shape, free dimensions 16)"
     assert [layer["name"] for layer in found["seq"]["layers"]] == ["simple_rnn", "conv1d", "layer_normalization", "dense"]
 
 

@@ -56,6 +56,8 @@ def _fmt(value) -> str:
 
 def describe(outcome, code: str) -> str:
     model, n = outcome.spec.model, outcome.numbers
+    if outcome.spec.twin:
+        model += " (keras twin)"
     if outcome.verdict in ("skipped", "error"):
         return f"could not measure {model}: {outcome.reason}"
     ratio = n.get("layer_ratio")

@@ -95,7 +95,7 @@ class Translation:
 def label(call: cst.Call, kind: str | None = None) -> str:
     """`Dense(64, activation='sigmoid')`: the kind (or callee) and the arguments as written, whitespace collapsed."""
     head = kind or _CODE.code_for_node(call.func).rsplit(".", 1)[-1]
-    args = " ".join(", ".join(_CODE.code_for_node(a).rstrip(", ") for a in call.args).split())
+    args = " ".join(", ".join(re.sub(r"[\s,]+$", "", _CODE.code_for_node(a)) for a in call.args).split())
     text = f"{head}({args})"
     return text if len(text) <= 70 else text[:67] + "..."
 
@@ -108,11 +108,21 @@ def kind_of(qualname: str | None) -> str | None:
     return _KIND_ALIASES.get(name, name)
 
 
-def translate(call: cst.Call, scope: Scope, facts: ModuleFacts) -> Translation:
+def callee(call: cst.Call, scope: Scope) -> str | None:
+    """The qualified name of what is called, through one alias: `RNN = layers.LSTM; RNN(128)` → keras.layers.LSTM."""
     qualname = scope.qualify(call.func)
+    if qualname is None and isinstance(call.func, cst.Name):
+        bound = scope.binding(call.func.value)
+        if isinstance(bound, (cst.Name, cst.Attribute)):
+            qualname = scope.qualify(bound)
+    return qualname
+
+
+def translate(call: cst.Call, scope: Scope, facts: ModuleFacts) -> Translation:
+    qualname = callee(call, scope)
     kind = kind_of(qualname)
-    if kind is None or kind not in SCHEMAS:
-        return Translation(problem=label(call, kind))
+    if kind is None or kind not in SCHEMAS:  # named by its class alone: `Bidirectional`, `Antirectifier`
+        return Translation(problem=kind or _CODE.code_for_node(call.func).rsplit(".", 1)[-1])
     schema = SCHEMAS[kind]
     args: dict = {}
     out = Translation()
@@ -135,6 +145,9 @@ def translate(call: cst.Call, scope: Scope, facts: ModuleFacts) -> Translation:
             value = initializer(expr, scope, facts)
         else:
             value = static_value(expr, scope, facts)
+        if value is _UNKNOWN and name in INPUT_KEYWORDS:  # like no shape at all: the config can give it
+            out.notes.append(f"{kind}({name}={_CODE.code_for_node(expr)}) not known statically")
+            continue
         if value is _UNKNOWN:
             return Translation(problem=f"{kind}({name}={_CODE.code_for_node(expr)}: not known statically)")
         args[name] = value

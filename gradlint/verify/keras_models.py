@@ -17,16 +17,15 @@ from pathlib import Path
 import libcst as cst
 
 from gradlint.facts import vocab_keras as K
-from gradlint.facts.layers import _loop_at
 from gradlint.facts.model import CallInfo, FunctionInfo, ModuleFacts
-from gradlint.facts.names import Scope, dotted
+from gradlint.facts.names import Scope
 from gradlint.verify import keras_layers as L
 from gradlint.verify.discover import ModelSpec
+from gradlint.verify.keras_calls import unrolled, while_bound
 from gradlint.verify.keras_training import compile_call, training
 from gradlint.verify.settings import VerifyConfig
 
 INPUTS = {"keras.Input", "keras.layers.Input", "keras.layers.InputLayer"}
-_MAX_REPEAT = 64
 _SATURATING_OUTPUT = {"softmax", "sigmoid"}
 
 
@@ -51,7 +50,7 @@ class Stack:
         if not isinstance(expr, cst.Call):
             self.problems.append(f"`{cst.Module([]).code_for_node(expr)}` (not a layer construction)")
             return
-        qualname = scope.qualify(expr.func)
+        qualname = L.callee(expr, scope)
         if qualname in INPUTS:
             self._input(expr, scope, facts)
         elif qualname in K.SEQUENTIAL and depth < 4:
@@ -132,13 +131,14 @@ def _sequential(call: CallInfo, fn: FunctionInfo, facts: ModuleFacts, path: Path
     for element in elements or ():
         stack.add(element, call.scope, facts)
     if call.target:
-        adds = [c for c in fn.calls if c.receiver == call.target and c.method == "add" and c.node.args]
-        for add, repeat in _unrolled(adds, 0, facts):
+        bound = while_bound(call, fn)
+        adds = [c for c in bound if c.receiver == call.target and c.method == "add" and c.node.args]
+        for add, repeat in unrolled(adds, 0, facts):
             if repeat is None:
                 stack.problems.append(f"{call.target}.add(...) in a loop whose count is not known statically")
                 break
             stack.add(add.node.args[0].value, add.scope, facts)
-        builds = [c for c in fn.calls if c.receiver == call.target and c.method == "build" and c.node.args]
+        builds = [c for c in bound if c.receiver == call.target and c.method == "build" and c.node.args]
         if builds and stack.input_shape is None:
             value = L.static_value(builds[0].node.args[0].value, builds[0].scope, facts)
             shape = L.shape_value(value[1:]) if isinstance(value, list) else None
@@ -147,42 +147,11 @@ def _sequential(call: CallInfo, fn: FunctionInfo, facts: ModuleFacts, path: Path
     return _spec(stack, _name(call, fn), call, facts, path, display, builder, "keras.Sequential")
 
 
-def _unrolled(calls: list[CallInfo], depth: int, facts: ModuleFacts):
-    """(call, repeat) in execution order with `for _ in range(N)` loops unrolled; repeat None: count unknown."""
-    i = 0
-    while i < len(calls):
-        loop = _loop_at(calls[i].blocks, depth)
-        if loop is None:
-            yield calls[i], 1
-            i += 1
-            continue
-        j = i
-        while j < len(calls) and _loop_at(calls[j].blocks, depth) is loop:
-            j += 1
-        count = _count(loop, calls[i].scope, facts)
-        if count is None:
-            yield from ((call, None) for call in calls[i:j])
-        for _ in range(count or 0):
-            yield from _unrolled(calls[i:j], depth + 1, facts)
-        i = j
-
-
-def _count(loop, scope: Scope, facts: ModuleFacts) -> int | None:
-    iterable = loop.node.iter if isinstance(loop.node, cst.For) else None
-    if not (isinstance(iterable, cst.Call) and dotted(iterable.func) == "range" and 1 <= len(iterable.args) <= 2):
-        return None
-    bounds = [facts.resolve(a.value, scope) for a in iterable.args]
-    if any(b is None or not isinstance(b.value, int) or isinstance(b.value, bool) for b in bounds):
-        return None
-    start, stop = (0, bounds[0].value) if len(bounds) == 1 else (bounds[0].value, bounds[1].value)
-    return max(0, min(_MAX_REPEAT, stop - start))
-
-
 def _functional(model_call: CallInfo, fn: FunctionInfo, facts: ModuleFacts, path: Path, display: str) -> ModelSpec:
     """Follow `x = Layer(...)(x)` assignments up to `keras.Model(inputs, outputs)`: a chain or a problem."""
     flows: dict[str, tuple] = {}  # name → (input call, [(layer call, scope)], problem or None)
     upto = fn.calls.index(model_call)
-    for call, repeat in _unrolled(fn.calls[:upto], 0, facts):
+    for call, repeat in unrolled(fn.calls[:upto], 0, facts):
         name = call.target if call.target and "." not in call.target else None
         if name is None:
             continue
@@ -255,7 +224,9 @@ def _spec(stack: Stack, name: str, call: CallInfo, facts: ModuleFacts, path: Pat
     spec.notes.extend(stack.notes)
     if stack.problems:
         spec.twin = {}
-        spec.skipped = f"no PyTorch twin for {', '.join(stack.problems)}"
+        counted = {p: stack.problems.count(p) for p in stack.problems}  # in order, each once
+        names = [p if n == 1 else f"{p} (x{n})" for p, n in counted.items()]
+        spec.skipped = f"no PyTorch twin for {', '.join(names)}"
         return spec
     if not stack.layers:
         spec.twin = {}
@@ -264,7 +235,8 @@ def _spec(stack: Stack, name: str, call: CallInfo, facts: ModuleFacts, path: Pat
     last = stack.layers[-1]
     activation = last["args"].get("activation") or ("softmax" if last["kind"] == "Softmax" else None)
     target = call.target if call.target and "." not in call.target else None
-    plan = training(facts, *compile_call(facts, target, builder), activation if activation in _SATURATING_OUTPUT else None)
+    plan = training(facts, *compile_call(facts, call, target, builder),
+                    activation if activation in _SATURATING_OUTPUT else None)
     spec.optimizer, spec.lr, spec.optimizer_kwargs = plan.optimizer, plan.lr, plan.kwargs
     spec.optimizer_origin, spec.loss, spec.clip = plan.origin, plan.loss, plan.clip
     spec.notes.extend(plan.notes)
@@ -276,16 +248,24 @@ def _spec(stack: Stack, name: str, call: CallInfo, facts: ModuleFacts, path: Pat
 
 
 def _unique_names(specs: list[ModelSpec], facts: ModuleFacts) -> None:
-    """Two models called `model` in one file become `model`, `model#2`, ..."""
-    seen: dict[str, int] = {}
+    """Two models called `model` in one file (a notebook's cells) become `model`, `model_2`, ..."""
+    taken = {spec.model for spec in specs} | set(facts.classes)
+    seen: set[str] = set()
     for spec in specs:
-        seen[spec.model] = seen.get(spec.model, 0) + 1
-        if seen[spec.model] > 1:
-            spec.model = f"{spec.model}#{seen[spec.model]}"
+        if spec.model in seen:
+            n = 2
+            while f"{spec.model}_{n}" in taken:
+                n += 1
+            spec.model = f"{spec.model}_{n}"
+            taken.add(spec.model)
+        seen.add(spec.model)
 
 
 def _needs_input(spec: ModelSpec, config: VerifyConfig) -> None:
     override = config.models.get(spec.model)
+    if spec.skipped is None and spec.twin.get("input_shape") is None and spec.twin["layers"][0]["kind"] == "Embedding":
+        spec.twin["input_shape"] = [None]  # token ids of any length: Keras takes them as they come
+        return
     if spec.skipped is None and spec.twin.get("input_shape") is None and not (override and override.input_shape):
         spec.skipped = (f"no input shape in the script (Keras builds the model on its first batch): "
                         f"set input-shape in [tool.gradlint.verify.models.{spec.model}]")

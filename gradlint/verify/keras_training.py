@@ -44,17 +44,22 @@ class Training:
     notes: list[str] = field(default_factory=list)
 
 
-def compile_call(facts: ModuleFacts, target: str | None, builder: str | None) -> tuple[CallInfo | None, bool]:
-    """(`target.compile(...)` or, for a model built by a function, `m = builder(); m.compile(...)`, else the
-    file's only compile; whether the file's optimizers may be this model's: no compile names another model)."""
-    compiles = [c for c in facts.all_calls if c.method == "compile" and c.receiver]
-    names = {target} if target else set()
-    if builder:
-        names |= {c.target for c in facts.all_calls if c.target and isinstance(c.node.func, cst.Name)
-                  and c.node.func.value == builder}
-    mine = [c for c in compiles if c.receiver in names]
-    if mine:
-        return mine[0], True
+def compile_call(facts: ModuleFacts, model: CallInfo, target: str | None,
+                 builder: str | None) -> tuple[CallInfo | None, bool]:
+    """The compile() of this model, and whether the file's optimizers may be this model's (no compile
+    names another model). `target.compile(...)` after the model is built and before `target` is bound
+    again (notebooks rebind `model` cell after cell); for a model a function builds, the compile of
+    `m = builder()`; else the file's only compile()."""
+    calls = facts.all_calls
+    anchors = [(i, c.target) for i, c in enumerate(calls) if c.target and "." not in c.target and (
+        c is model and target or builder and isinstance(c.node.func, cst.Name) and c.node.func.value == builder)]
+    for start, name in anchors:
+        for call in calls[start + 1:]:
+            if call.method == "compile" and call.receiver == name:
+                return call, True
+            if call.target == name:
+                break  # bound to something else first
+    compiles = [c for c in calls if c.method == "compile" and c.receiver]
     return (compiles[0], True) if len(compiles) == 1 else (None, not compiles)
 
 

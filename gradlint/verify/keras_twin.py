@@ -261,6 +261,8 @@ def make_input(spec: dict, override: dict, batch: int, device, key: str) -> tupl
     else:
         free = 32 if first["kind"] == "Conv2D" else 16
         shape, where = [batch, *(free if d is None else d for d in spec["input_shape"])], "the Keras input shape"
+        if None in spec["input_shape"]:
+            where += f", free dimensions {free}"
     if integer:
         return torch.randint(0, high, tuple(shape), device=device), f"int64{shape} ({where})"
     return torch.randn(tuple(shape), device=device), f"float32{shape} ({where})"
