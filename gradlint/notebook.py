@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 # Cell magics whose body is still Python.
-_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "python", "python3", "pypy", "writefile"}
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "python", "python3", "pypy"}
 _LINE_MAGIC = re.compile(r"^(\s*)(%|!|\?\??\w)")
 _HELP = re.compile(r"^(\s*)[\w.\[\]()]+\?\??\s*$")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*)[\w, ]+=\s*[%!]")
@@ -28,6 +28,7 @@ class CellLines:
     cell: int  # 1-based index among all cells, as Jupyter numbers them in the file
     first_row: int  # row of the cell's first line in the joined source
     count: int
+    indent: int = 0  # columns IPython strips from an indented cell (its first line's indentation)
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,13 @@ class Notebook:
 
     def locate(self, row: int) -> tuple[int, int] | None:
         """The (cell, row within the cell) of a row of the joined source."""
+        found = self._cell_at(row)
+        return (found.cell, row - found.first_row + 1) if found is not None else None
+
+    def _cell_at(self, row: int) -> CellLines | None:
         for cell in self.cells:
             if cell.first_row <= row < cell.first_row + cell.count:
-                return cell.cell, row - cell.first_row + 1
+                return cell
         return None
 
     def map_finding(self, finding):
@@ -50,7 +55,9 @@ class Notebook:
         cell, row = where
         end = self.locate(finding.span.end_row)
         end_row = end[1] if end and end[0] == cell else row
-        span = replace(finding.span, row=row, end_row=end_row)
+        indent = self._cell_at(finding.span.row).indent
+        span = replace(finding.span, row=row, end_row=end_row, column=finding.span.column + indent,
+                       end_column=finding.span.end_column + indent)
         message = _LINE_REFERENCE.sub(lambda m: self._describe(int(m.group(1))), finding.message)
         return replace(finding, span=span, cell=cell, message=message, suppress_rows=(),
                        fix=self._map_fix(finding.fix, cell))
@@ -64,6 +71,8 @@ class Notebook:
             start, end = self.locate(edit.location[0]), self.locate(edit.end_location[0])
             if start is None or end is None or start[0] != cell or end[0] != cell:
                 return None
+            if self._cell_at(edit.location[0]).indent:
+                return None  # the edit's text would need the cell's stripped indentation back
             edits.append(replace(edit, location=(start[1], edit.location[1]), end_location=(end[1], edit.end_location[1])))
         return replace(fix, edits=tuple(edits))
 
@@ -83,8 +92,28 @@ def mask(lines: list[str]) -> list[str]:
         magic = lines[0].lstrip()[2:].split(None, 1)[0] if lines[0].strip() != "%%" else ""
         if magic not in _PYTHON_CELL_MAGICS:
             return ["pass" if i == 0 else "# " + line for i, line in enumerate(lines)]
-        return ["pass", *[_mask_line(line) for line in lines[1:]]]
-    return [_mask_line(line) for line in lines]
+        return ["pass", *_mask_lines(lines[1:])]
+    return _mask_lines(lines)
+
+
+def _mask_lines(lines: list[str]) -> list[str]:
+    """Mask IPython lines; a masked line ending in a backslash continues onto the next, masked too."""
+    out: list[str] = []
+    continued = False
+    for line in lines:
+        masked = "# " + line if continued else _mask_line(line)
+        continued = masked != line and line.rstrip().endswith("\\")
+        out.append(masked)
+    return out
+
+
+def dedent_cell(lines: list[str]) -> tuple[list[str], int]:
+    """IPython strips the first line's indentation from every line of a cell that starts indented."""
+    first = lines[0] if lines else ""
+    margin = first[: len(first) - len(first.lstrip(" \t"))]
+    if not margin or not first.strip():
+        return lines, 0
+    return [line[len(margin):] if line.startswith(margin) else line for line in lines], len(margin)
 
 
 def _mask_line(line: str) -> str:
@@ -114,6 +143,7 @@ def load(data: bytes) -> Notebook:
             continue
         lines = _cell_text(cell).splitlines() or [""]
         sources[index] = lines
-        spans.append(CellLines(index, len(out) + 1, len(lines)))
-        out.extend(mask(lines))
+        code, indent = dedent_cell(lines)
+        spans.append(CellLines(index, len(out) + 1, len(lines), indent))
+        out.extend(mask(code))
     return Notebook("\n".join(out) + "\n", tuple(spans), sources)

@@ -128,3 +128,24 @@ def test_fix_leaves_a_notebook_in_another_json_layout_alone(tmp_path):
     result = CliRunner().invoke(main, ["--no-cache", "--fix", str(path)])
     assert path.read_text(encoding="utf-8") == compact
     assert "not in Jupyter's JSON layout" in result.stderr
+
+
+def test_ipython_syntax_that_real_notebooks_use_never_causes_gl000(tmp_path):
+    cells = [
+        [" from IPython.display import Image\n", " Image(filename='fig.png', width=600)\n"],  # indented cell
+        ["%%writefile person.proto\n", "syntax = \"proto3\";\n", "message Person {\n", "  string name = 1;\n", "}\n"],
+        ["!saved_model_cli show --dir model \\\n", "    --tag_set serve --signature_def serving_default\n",
+         "import torch\n"],
+        ["files = !ls *.csv\n", "x = 1\n"],
+    ]
+    path = tmp_path / "ipython.ipynb"
+    path.write_text(json.dumps(_notebook(cells)))
+    assert lint_paths([path]).findings == []
+
+
+def test_findings_in_an_indented_cell_point_at_the_written_column(tmp_path):
+    cells = [["  import torch\n", "  opt = torch.optim.SGD(params, lr=5.0)\n"]]
+    path = tmp_path / "indented.ipynb"
+    path.write_text(json.dumps(_notebook(cells)))
+    finding, = lint_paths([path]).findings
+    assert (finding.code, finding.cell, finding.span.row, finding.span.column) == ("GL202", 1, 2, 9)
