@@ -106,8 +106,7 @@ def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str
     """Everything for one file, in process: the unit of work of the pool."""
     import libcst as cst
 
-    from gradlint import checks, suppress
-    from gradlint.facts.builder import build
+    from gradlint import suppress
 
     result = FileResult(path)
     try:
@@ -118,6 +117,11 @@ def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str
         return result
     if suppress.skips_file(text):
         return result
+    if _nesting(text) > MAX_NESTING:
+        rejected = _syntax_only(path, data, frozenset({"GL000"})).findings
+        if rejected:  # CPython refuses it too ("too many nested parentheses"); libcst would crawl, then crash
+            result.findings.extend(rejected if "GL000" in codes else [])
+            return result
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -127,9 +131,20 @@ def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str
     except (RecursionError, MemoryError) as exc:
         result.findings.append(_syntax_finding(path, f"cannot parse file: {type(exc).__name__}", 1, 1))
         return result
+    try:
+        _analyse(result, module, text, settings, codes, package)
+    except RecursionError:
+        result = _deep(lambda: _analyse(FileResult(path), module, text, settings, codes, package))
+    return result
+
+
+def _analyse(result: FileResult, module, text: str, settings: Settings, codes: frozenset[str], package: str) -> FileResult:
+    """Facts, then every check; a RecursionError escapes, so that lint_source can retry with a deeper stack."""
+    from gradlint import checks, suppress
+    from gradlint.facts.builder import build
     from gradlint.facts.traits import summarise
 
-    facts = build(module, path, package)
+    facts = build(module, result.path, package)
     result.classes = summarise(facts)
     lines = text.splitlines()
     for code in sorted(codes):
@@ -138,11 +153,61 @@ def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str
             if check is None:
                 continue
             found = list(check(facts, settings))
+        except RecursionError:
+            raise
         except Exception as exc:  # an isolated bug in one check must not stop the run
-            result.errors.append(InternalError(path, code, f"{type(exc).__name__}: {exc}"))
+            result.errors.append(InternalError(result.path, code, f"{type(exc).__name__}: {exc}"))
             continue
         result.findings.extend(f for f in found if not suppress.is_suppressed(f, lines))
     return result
+
+
+# CPython's tokenizer refuses more than 200 nested brackets. libcst's native parser accepts more, but slows
+# down super-linearly (1,000 nested calls: 11 s) and overflows its stack (a segfault) near 3,000.
+MAX_NESTING = 200
+_NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting, counting brackets in strings and comments too (so: an upper bound)."""
+    if text.count("(") + text.count("[") + text.count("{") <= MAX_NESTING:
+        return 0
+    depth = deepest = 0
+    for char in _NOT_BRACKETS.sub("", text):
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _deep(work):
+    """Run `work` on a thread with a 512 MiB stack and a 50,000-frame limit: a 5,000-term sum is valid code."""
+    import sys
+    import threading
+
+    outcome = {}
+
+    def target():
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:  # handed back to the caller's thread
+            outcome["error"] = exc
+
+    limit, size = sys.getrecursionlimit(), threading.stack_size()
+    sys.setrecursionlimit(max(limit, 50_000))
+    threading.stack_size(512 * 1024 * 1024)
+    try:
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(size)
+        sys.setrecursionlimit(limit)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def _unreadable(display: str, exc: OSError) -> FileResult:

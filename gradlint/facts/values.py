@@ -53,8 +53,14 @@ def resolve(expr: cst.BaseExpression, scope: Scope, facts: "ModuleFacts", depth:
         if left is None or right is None or not (_is_number(left.value) and _is_number(right.value)):
             return None
         try:
-            result = _BINARY[type(expr.operator)](left.value, right.value)
+            if isinstance(expr.operator, cst.Power) and abs(right.value) > 64:
+                # `10 ** 10 ** 10` as an exact integer takes minutes and gigabytes; as a float it overflows at once
+                result = float(left.value) ** float(right.value)
+            else:
+                result = _BINARY[type(expr.operator)](left.value, right.value)
         except (ArithmeticError, ValueError):
+            return None
+        if _too_big(result):
             return None
         named = left if left.origin else right
         return Value(result, named.origin, named.node if named.origin else expr)
@@ -70,9 +76,18 @@ def resolve(expr: cst.BaseExpression, scope: Scope, facts: "ModuleFacts", depth:
     return None
 
 
+def _too_big(value: object) -> bool:
+    """An integer past float range: every check compares values with float limits, and none is that large."""
+    return isinstance(value, int) and value.bit_length() > 1000
+
+
 def _literal(expr: cst.BaseExpression) -> object | None:
     if isinstance(expr, (cst.Integer, cst.Float)):
-        return expr.evaluated_value
+        try:
+            value = expr.evaluated_value
+        except (ValueError, SyntaxError):  # a literal of more than 4,300 digits (int_max_str_digits)
+            return None
+        return None if _too_big(value) else value
     if isinstance(expr, cst.SimpleString):
         return expr.evaluated_value
     if isinstance(expr, cst.Name) and expr.value in ("True", "False"):
