@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 
 from gradlint.facts import vocab
 from gradlint.facts import vocab_keras as K
@@ -288,9 +289,32 @@ def _returns_inside(node: cst.CSTNode) -> bool:
 _STATEMENT_PARTS = (cst.BaseSuite, cst.BaseStatement, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally)
 
 
+class _Enough(Exception):
+    pass
+
+
+class _BoundedState(CodegenState):
+    """Code generation that stops once it has produced enough text for a message."""
+
+    def __init__(self, module: cst.Module, limit: int):
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.limit, self.size = limit, 0
+
+    def add_token(self, value: str) -> None:
+        super().add_token(value)
+        self.size += len(value)
+        if self.size > self.limit:
+            raise _Enough
+
+
 def code_of(facts: "ModuleFacts", node: cst.CSTNode, limit: int = 48) -> str:
-    """The source text of a node for a message, shortened when long."""
-    text = " ".join(facts.module.code_for_node(node).split())
+    """The source text of a node for a message, shortened when long (without writing out all of a huge node)."""
+    state = _BoundedState(facts.module, 4 * limit)
+    try:
+        node._codegen(state)
+    except _Enough:
+        pass
+    text = " ".join("".join(state.tokens).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
