@@ -45,23 +45,20 @@ class Cache:
         except Exception:  # missing, truncated, from another version: start empty
             self.entries = {}
 
-    @staticmethod
-    def key(data: bytes) -> str:
-        return hashlib.sha256(data).hexdigest()
-
-    def get(self, path: Path, data: bytes, display: str):
+    def get(self, path: Path, digest: str, display: str):
+        """The stored result for this file if its content hash is `digest` (else None)."""
         entry = self.entries.get(str(path.resolve()))
-        if not isinstance(entry, tuple) or len(entry) != 2 or entry[0] != self.key(data):
+        if not isinstance(entry, tuple) or len(entry) != 2 or entry[0] != digest:
             return None
         result = entry[1]
         if getattr(result, "path", None) != display:
             result = replace(result, path=display, findings=[replace(f, path=display) for f in result.findings])
         return result
 
-    def put(self, path: Path, data: bytes, result) -> None:
+    def put(self, path: Path, digest: str, result) -> None:
         if result.errors:
             return  # an internal error is not a result worth remembering
-        self.entries[str(path.resolve())] = (self.key(data), result)
+        self.entries[str(path.resolve())] = (digest, result)
         self.dirty = True
 
     def save(self) -> None:

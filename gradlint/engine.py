@@ -31,6 +31,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InternalError] = field(default_factory=list)
     classes: dict = field(default_factory=dict)  # name → ClassSummary, for the project index
+    digest: str | None = None  # content hash of the bytes that were linted (the cache key)
 
 
 @dataclass
@@ -222,6 +223,19 @@ def lint_file(path: Path, settings: Settings, codes: frozenset[str], data: bytes
             data = path.read_bytes()
         except OSError as exc:
             return _unreadable(display, exc)
+    result = _lint_bytes(path, display, data, settings, codes, prefilter)
+    result.digest = content_digest(data)
+    return result
+
+
+def content_digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _lint_bytes(path: Path, display: str, data: bytes, settings: Settings, codes: frozenset[str],
+                prefilter: bool) -> FileResult:
     active = active_codes(path, settings, codes)
     if path.suffix == ".ipynb":
         return _lint_notebook(path, display, data, settings, active, prefilter)
@@ -280,8 +294,8 @@ def _skips(text: str) -> bool:
 
 
 def _lint_chunk(args) -> list[FileResult]:
-    items, settings, codes, prefilter = args
-    return [lint_file(path, settings, codes, data, prefilter) for path, data in items]
+    paths, settings, codes, prefilter = args
+    return [lint_file(path, settings, codes, prefilter=prefilter) for path in paths]
 
 
 def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cache: bool = False,
@@ -294,18 +308,17 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
 
         cache = Cache(cache_dir or default_dir(settings), settings_digest(settings, codes))
     done: dict[Path, FileResult] = {}
-    todo: list[tuple[Path, bytes]] = []
+    todo: list[Path] = []  # paths only: the workers read the files (the main process keeps no bytes)
     for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            done[path] = _unreadable(_display_path(path), exc)
-            continue
-        hit = cache.get(path, data, _display_path(path)) if cache is not None else None
-        if hit is not None:
-            done[path] = hit
-        else:
-            todo.append((path, data))
+        if cache is not None:
+            try:
+                hit = cache.get(path, content_digest(path.read_bytes()), _display_path(path))
+            except OSError:
+                hit = None  # the worker reports the read error
+            if hit is not None:
+                done[path] = hit
+                continue
+        todo.append(path)
     if len(todo) < POOL_THRESHOLD or jobs == 1:
         fresh = _lint_chunk((todo, settings, codes, prefilter))
     else:
@@ -314,10 +327,10 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             batches = pool.map(_lint_chunk, [(c, settings, codes, prefilter) for c in chunks])
             fresh = [r for batch in batches for r in batch]
-    for (path, data), result in zip(todo, fresh):
+    for path, result in zip(todo, fresh):
         done[path] = result
-        if cache is not None:
-            cache.put(path, data, result)
+        if cache is not None and result.digest is not None:
+            cache.put(path, result.digest, result)  # keyed by the bytes the worker really linted
     if cache is not None:
         cache.save()
     results = [done[p] for p in files]
