@@ -93,3 +93,14 @@ def test_divisions_spelled_as_calls(lint):
             return a, b, c
     ''')
     assert codes_and_lines(findings) == [("GL403", 3), ("GL403", 4)]
+
+
+def test_numpy_only_scripts_are_never_differentiated(lint):
+    assert lint('''
+        import numpy as np
+
+        X = np.loadtxt("iris.csv")
+        X_std = np.copy(X)
+        X_std[:, 0] = (X[:, 0] - X[:, 0].mean()) / X[:, 0].std()
+        unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    ''') == []

@@ -32,7 +32,13 @@ _SQRT_WHY = ("its derivative 1/(2·sqrt(s)) is inf at s = 0 and the backward pas
              "inside ({}) or use {}, whose gradient at 0 is 0")
 
 
+# Frameworks whose tensors carry gradients; NumPy standardisation of a fixed dataset is never differentiated.
+_DIFFERENTIABLE = {"torch", "tensorflow", "keras", "jax", "flax", "lightning", "pytorch_lightning", "transformers"}
+
+
 def check(facts, settings):
+    if not facts.imported_roots & _DIFFERENTIABLE:
+        return
     calls_by_node = {id(c.node): c for c in facts.all_calls}
     for call in facts.all_calls:
         yield from _sqrt_or_log(facts, call)

@@ -118,6 +118,13 @@ class ModuleFacts:
         return find_optimizers(self)
 
     @cached_property
+    def imported_roots(self) -> frozenset[str]:
+        """Top-level packages the file imports anywhere (`torch`, `tensorflow`, `numpy`, ...)."""
+        scopes = [self.scope, *(fn.scope for fn in self.functions), *(cls.scope for cls in self.classes.values())]
+        roots = {name.split(".")[0] for scope in scopes for name in (*scope.imports.values(), *scope.star_modules)}
+        return frozenset(roots)
+
+    @cached_property
     def events(self) -> dict:
         """FunctionInfo → its training-step events, helpers inlined (see steps.py)."""
         from gradlint.facts.steps import function_events
