@@ -103,3 +103,119 @@ def test_lr_callback_passed_to_fit_is_a_schedule(lint):
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=1.5), loss="mse")
         model.fit(x, y, callbacks=[keras.callbacks.ReduceLROnPlateau(patience=2)])
     """) == []
+
+
+def test_model_add_belongs_to_its_own_binding_of_the_name(lint):
+    assert lint("""
+        from tensorflow.keras import layers, models
+
+        model = models.Sequential()
+        model.add(layers.Dense(64, activation="relu"))
+        model.add(layers.Dense(64, activation="relu"))
+        model.add(layers.Dense(1))
+        model = models.Sequential()
+        model.add(layers.Dense(64, activation="relu"))
+        model.add(layers.Dense(64, activation="relu"))
+        model.add(layers.Dense(1))
+        model = models.Sequential()
+        model.add(layers.Dense(64, activation="relu"))
+        model.add(layers.Dense(64, activation="relu"))
+        model.add(layers.Dense(1))
+    """) == []
+
+
+def test_only_one_branch_of_an_if_builds_the_model(lint):
+    assert lint("""
+        from tensorflow.keras import layers, models
+
+        def build(deeper):
+            model = models.Sequential()
+            for _ in range(3):
+                model.add(layers.Dense(64, activation="relu"))
+            if deeper:
+                model.add(layers.Dense(64, activation="relu"))
+                model.add(layers.Dense(64, activation="relu"))
+            else:
+                model.add(layers.Dense(64, activation="relu"))
+                model.add(layers.Dense(64, activation="relu"))
+            model.add(layers.Dense(64, activation="relu"))
+            model.add(layers.Dense(10))
+            return model
+    """) == []
+
+
+def test_functional_encoder_and_decoder_are_separate_chains(lint):
+    assert lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        enc_in = keras.Input(shape=(784,))
+        x = layers.Dense(256, activation="relu")(enc_in)
+        x = layers.Dense(128, activation="relu")(x)
+        x = layers.Dense(64, activation="relu")(x)
+        code = layers.Dense(32, activation="relu")(x)
+        encoder = keras.Model(enc_in, code)
+
+        dec_in = keras.Input(shape=(32,))
+        x = layers.Dense(64, activation="relu")(dec_in)
+        x = layers.Dense(128, activation="relu")(x)
+        x = layers.Dense(256, activation="relu")(x)
+        out = layers.Dense(784, activation="sigmoid")(x)
+        decoder = keras.Model(dec_in, out)
+    """) == []
+
+
+def test_functional_residual_adds_keep_the_shortest_path(lint):
+    assert lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        inputs = keras.Input(shape=(64,))
+        x = inputs
+        for _ in range(6):
+            y = layers.Dense(64, activation="tanh")(x)
+            y = layers.Dense(64, activation="tanh")(y)
+            x = layers.Add()([x, y])
+        model = keras.Model(inputs, layers.Dense(1)(x))
+    """) == []
+
+
+def test_deep_functional_plain_stack_is_still_found(lint):
+    findings = lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        inputs = keras.Input(shape=(64,))
+        x = layers.Dense(64, activation="relu")(inputs)
+        x = layers.Dense(64, activation="relu")(x)
+        x = layers.Dense(64, activation="relu")(x)
+        x = layers.Dense(64, activation="relu")(x)
+        x = layers.Dense(64, activation="relu")(x)
+        x = layers.Dense(64, activation="relu")(x)
+        x = layers.Dense(64, activation="relu")(x)
+        outputs = layers.Dense(1)(x)
+        model = keras.Model(inputs=inputs, outputs=outputs)
+    """)
+    assert codes_and_lines(findings) == [("GL102", 5)]
+
+
+def test_selu_stacks_are_self_normalizing(lint):
+    assert lint("""
+        from tensorflow import keras
+
+        model = keras.Sequential(
+            [keras.layers.Dense(100, activation="selu", kernel_initializer="lecun_normal") for _ in range(20)]
+            + [keras.layers.Dense(10, activation="softmax")]
+        )
+        model2 = keras.Sequential([
+            keras.layers.Dense(100, activation="selu", kernel_initializer="lecun_normal"),
+            keras.layers.Dense(100, activation="selu", kernel_initializer="lecun_normal"),
+            keras.layers.Dense(100, activation="selu", kernel_initializer="lecun_normal"),
+            keras.layers.Dense(100, activation="selu", kernel_initializer="lecun_normal"),
+            keras.layers.Dense(100, activation="selu", kernel_initializer="lecun_normal"),
+            keras.layers.Dense(100, activation="selu", kernel_initializer="lecun_normal"),
+            keras.layers.Dense(100, activation="selu", kernel_initializer="lecun_normal"),
+            keras.layers.Dense(100, activation="selu", kernel_initializer="lecun_normal"),
+            keras.layers.Dense(10, activation="softmax"),
+        ])
+    """) == []

@@ -322,3 +322,28 @@ def test_gradient_tape_loops_never_need_zero_grad(lint):
                 optimizer.apply_gradients(zip(grads, model.trainable_variables))
     """)
     assert findings == []
+
+
+def test_gl201_evidence_is_not_borrowed_from_another_model_bound_to_the_same_name(lint):
+    assert lint("""
+        from tensorflow import keras
+
+        model = keras.Sequential([keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
+        model.fit(x, y)
+
+        model = keras.Sequential([keras.layers.SimpleRNN(1, input_shape=[None, 1])])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, clipnorm=1.0), loss="mse")
+        model.fit(x, y)
+    """) == []
+
+
+def test_gl201_judges_a_fit_by_the_compile_before_it_not_a_later_generation_setting(lint):
+    assert lint("""
+        import keras
+
+        model = keras.Sequential([keras.layers.LSTM(32, input_shape=[None, 8]), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.Adam(global_clipnorm=1.0), loss="mse")
+        model.fit(x, y)
+        model.compile(sampler="greedy")
+    """) == []

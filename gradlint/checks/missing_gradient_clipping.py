@@ -179,7 +179,11 @@ def _differentiated(fn, step) -> str | None:
 
 
 def _evidence(facts, layer, model: str | None, scope) -> str | None:
+    """The trained model's recurrent/attention layer. When the model cannot be tied to its layers (a name
+    bound twice, as notebooks do), a layer elsewhere is evidence only if the file builds one model at all."""
     known, use = model_risk(model, scope, facts) if model else (False, None)
     if known:
         return f"`{model}` uses keras {use.label} (line {facts.line(use.node)})" if use is not None else None
+    if len({id(chain.node) for chain in facts.chains}) > 1:
+        return None
     return f"the model uses keras {layer.qualname.rpartition('.')[2]} (line {facts.line(layer.node)})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import libcst as cst
 
 from gradlint.facts import vocab_keras as K
+from gradlint.facts.keras_functional import functional_chains
 from gradlint.facts.layers import Chain, LayerUse, _ForwardFlow, _loop_at, loop_count
 from gradlint.facts.model import CallInfo, FunctionInfo, ModuleFacts
 from gradlint.facts.names import Scope, dotted
@@ -18,6 +19,12 @@ from gradlint.facts.values import Value
 
 def _short(qualname: str) -> str:
     return qualname.replace("keras.layers.", "").replace("keras.", "")
+
+
+def _is_selu(expr: cst.BaseExpression | None, scope: Scope) -> bool:
+    if isinstance(expr, cst.SimpleString):
+        return expr.evaluated_value == "selu"
+    return expr is not None and (scope.qualify(expr) or "").rsplit(".", 1)[-1] == "selu"
 
 
 def _activation(expr: cst.BaseExpression | None, scope: Scope) -> str | None:
@@ -46,6 +53,9 @@ def layer_uses(call: cst.Call, scope: Scope, container: cst.CSTNode | None = Non
         act = _activation(kwarg("activation"), scope)
         if act:
             uses.append(LayerUse("saturating", f"{label}(activation={act!r})", call, container))
+        elif _is_selu(kwarg("activation"), scope):
+            # SELU (with LeCun init) is self-normalizing: it keeps activations standardised like a norm layer.
+            uses.append(LayerUse("norm", f"{label}(activation='selu')", call, container))
         return uses
     if qualname == K.ACTIVATION_LAYER:
         act = _activation(kwarg("activation", 0), scope)
@@ -67,9 +77,7 @@ def keras_chains(facts: ModuleFacts) -> list[Chain]:
         if call.qualname in K.SEQUENTIAL:
             chains.append(_sequential(call, facts))
     for fn in (facts.top, *facts.functions):
-        chain = _functional(fn, facts)
-        if chain is not None:
-            chains.append(chain)
+        chains.extend(functional_chains(fn, facts, layer_uses))
     for cls in facts.classes.values():
         if "call" in cls.methods and any(base in K.MODEL_BASES for base in cls.bases):
             chains.append(_subclassed(cls, facts))
@@ -86,9 +94,22 @@ def _sequential(call: CallInfo, facts: ModuleFacts) -> Chain:
                 uses.extend(layer_uses(element.value, call.scope, call.node))
     if call.target:
         fn = next((f for f in (facts.top, *facts.functions) if call in f.calls), facts.top)
-        adds = [c for c in fn.calls if c.receiver == call.target and c.method == "add" and c.node.args]
-        uses.extend(_unrolled(adds, 0, facts, call.node))
+        uses.extend(_unrolled(_adds_to(call, fn), 0, facts, call.node))
     return Chain(tuple(uses), "keras Sequential", call.node)
+
+
+def _adds_to(call: CallInfo, fn: FunctionInfo) -> list[CallInfo]:
+    """The `model.add(...)` calls on this binding of the name: after it, before the name is bound again;
+    of an `if`/`else` that both add layers, only the `if` branch (one model gets one of them)."""
+    start = fn.calls.index(call)
+    adds = []
+    for other in fn.calls[start + 1:]:
+        if other.target == call.target:
+            break
+        if other.receiver == call.target and other.method == "add" and other.node.args:
+            adds.append(other)
+    if_tests = {id(b.test) for add in adds for b in add.blocks if b.kind == "if"}
+    return [a for a in adds if not any(b.kind == "else" and id(b.test) in if_tests for b in a.blocks)]
 
 
 def _unrolled(adds: list[CallInfo], depth: int, facts: ModuleFacts, container) -> list[LayerUse]:
@@ -108,25 +129,6 @@ def _unrolled(adds: list[CallInfo], depth: int, facts: ModuleFacts, container) -
         out.extend(_unrolled(adds[i:j], depth + 1, facts, container) * loop_count(loop, adds[i].scope, facts))
         i = j
     return out
-
-
-def _functional(fn: FunctionInfo, facts: ModuleFacts) -> Chain | None:
-    """`x = Dense(64, activation="tanh")(x)` chains of the functional API, one per function."""
-    uses: list[LayerUse] = []
-    residual = False
-    for call in fn.calls:
-        inner = call.node.func
-        if isinstance(inner, cst.Call):
-            qualname = call.scope.qualify(inner.func) or ""
-            if qualname.startswith("keras.layers."):
-                residual = residual or qualname in K.RESIDUAL_LAYERS
-                uses.extend(layer_uses(inner, call.scope))
-        elif call.qualname in K.RESIDUAL_LAYERS:
-            residual = True
-    if not uses:
-        return None
-    where = "the functional model" if fn is facts.top else f"the functional model in {fn.name}()"
-    return Chain(tuple(uses), where, fn.node, residual=residual or fn.tensor_adds > 0)
 
 
 def _subclassed(cls, facts: ModuleFacts) -> Chain:

@@ -88,16 +88,36 @@ def _clips(call: CallInfo) -> bool:
 def fitted_optimizers(facts: ModuleFacts):
     """(compile call, where its optimizer is given, whether it clips) for models trained with fit().
 
-    A class that overrides train_step owns its step (tape_steps judges it), so fit() is not judged then."""
-    if any("train_step" in cls.methods for cls in facts.classes.values()):
-        return
-    fitted = {c.receiver for c in facts.all_calls if c.method == "fit" and c.receiver}
+    Each fit() is judged by the last compile() on the same name before it in that function (a later
+    compile(sampler=...) for generation configures no training); when that function has none, by the only
+    compile() on that name in the file. A model whose class overrides train_step owns its step (tape_steps
+    judges it)."""
+    custom_step = {name for name, cls in facts.classes.items() if "train_step" in cls.methods}
+    everywhere: dict[str, list[CallInfo]] = {}
     for call in facts.all_calls:
-        if call.method == "compile" and call.receiver in fitted:
-            given = call.argument("optimizer", 0)
-            found = clipping_optimizer(given, call.scope) if given is not None else (call.node, False)
-            if found is not None:
-                yield call, found[0], found[1]
+        if call.method == "compile" and call.receiver:
+            everywhere.setdefault(call.receiver, []).append(call)
+    judged: set[int] = set()
+    for fn in (facts.top, *facts.functions):
+        last: dict[str, CallInfo] = {}
+        for call in fn.calls:
+            if call.method == "compile" and call.receiver:
+                last[call.receiver] = call
+            elif call.method == "fit" and call.receiver:
+                candidates = everywhere.get(call.receiver, [])
+                compile_call = last.get(call.receiver) or (candidates[0] if len(candidates) == 1 else None)
+                if compile_call is None or id(compile_call.node) in judged or _custom(call, custom_step):
+                    continue
+                judged.add(id(compile_call.node))
+                given = compile_call.argument("optimizer", 0)
+                found = clipping_optimizer(given, compile_call.scope) if given is not None else (compile_call.node, False)
+                if found is not None:
+                    yield compile_call, found[0], found[1]
+
+
+def _custom(fit: CallInfo, custom_step: set[str]) -> bool:
+    built = fit.scope.binding(fit.receiver) if "." not in fit.receiver else None
+    return isinstance(built, cst.Call) and isinstance(built.func, cst.Name) and built.func.value in custom_step
 
 
 def model_risk(name: str, scope: Scope, facts: ModuleFacts) -> tuple[bool, LayerUse | None]:
@@ -117,16 +137,25 @@ def model_risk(name: str, scope: Scope, facts: ModuleFacts) -> tuple[bool, Layer
             chain = chains.get(id(construction))
         elif qualname in K.FUNCTIONAL_MODEL:
             found = call_info(construction, facts)
-            chain = chains.get(id(found[1].node)) if found else None
-            if found and any(isinstance(c.node.func, cst.Call) and c.scope.qualify(c.node.func.func) is None
-                             for c in found[1].calls):
-                return False, None  # a project layer applied in the graph (TransformerBlock(...)(x)): unseen
+            chain = chains.get(id(construction)) or (chains.get(id(found[1].node)) if found else None)
         elif isinstance(construction.func, cst.Name) and construction.func.value in facts.classes:
             cls = facts.classes[construction.func.value]
             chain = chains.get(id(cls.methods["call"].node)) if "call" in cls.methods else None
     if chain is None:
         return False, None
     risky = next((u for u in chain.layers if u.kind == "recurrent" or u.label.endswith("MultiHeadAttention")), None)
-    if risky is None and any(u.kind == "opaque" for u in chain.layers):
+    opaque = [u for u in chain.layers if u.kind == "opaque"]
+    inside = next(filter(None, (_project_layer_risk(u, facts) for u in opaque)), None)
+    if risky is None and inside is None and any(u.label not in facts.classes for u in opaque):
         return False, None  # a layer gradlint cannot see into might be recurrent
-    return True, risky
+    return True, risky or inside
+
+
+def _project_layer_risk(use: LayerUse, facts: ModuleFacts) -> LayerUse | None:
+    """A project layer class applied in the model (TransformerBlock(...)(x)) that builds a risky layer."""
+    cls = facts.classes.get(use.label)
+    for method in cls.methods.values() if cls is not None else ():
+        for call in method.calls:
+            if call.qualname in K.RISKY_LAYERS:
+                return LayerUse("attention", f"{cls.name} → {call.qualname.rpartition('.')[2]}", call.node)
+    return None
