@@ -126,6 +126,10 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
             findings = baseline.filter_known(findings, known, baseline_file)
         return findings
 
+    if not files and not from_stdin:
+        click.echo("gradlint: warning: no Python files or notebooks found under the given paths "
+                   "(excluded, gitignored or hidden?)", err=True)
+
     def lint():
         if from_stdin:
             return engine.run_source(sys.stdin.buffer.read(), stdin_filename or "-", settings)

@@ -277,3 +277,10 @@ def test_stdin_is_linted_under_the_given_name():
                                 input="import torch\nopt = torch.optim.Adam(params, lr=1.0)\n")
     assert result.exit_code == 1
     assert result.stdout.startswith("src/train.py:2:7: GL202 Adam lr=1")
+
+
+def test_a_folder_with_nothing_to_lint_says_so_on_stderr(tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing here")
+    result = CliRunner().invoke(main, ["--no-cache", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "no Python files or notebooks found" in result.stderr

@@ -104,3 +104,17 @@ def test_numpy_only_scripts_are_never_differentiated(lint):
         X_std[:, 0] = (X[:, 0] - X[:, 0].mean()) / X[:, 0].std()
         unit = X / np.linalg.norm(X, axis=1, keepdims=True)
     ''') == []
+
+
+def test_numpy_and_pandas_values_in_a_framework_script_are_data(lint):
+    assert lint('''
+        import pandas as pd
+        import numpy as np
+        import tensorflow as tf
+
+        df = pd.read_csv("housing.csv")
+        normalized = (df - df.mean()) / df.std()
+        x = np.array([0, 1, 2, 3])
+        z = (x - x.mean()) / x.std()
+        model = tf.keras.Sequential([tf.keras.layers.Dense(1)])
+    ''') == []

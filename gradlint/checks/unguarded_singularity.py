@@ -117,9 +117,14 @@ def _gradient_free(facts, call, source) -> bool:
     text = facts.module.code_for_node(source.operand) if source.operand is not None and operand is None else operand or ""
     if without_gradient(call, facts) or ".grad" in text or "detach()" in text or "stop_gradient(" in text:
         return True
+    root = operand.split(".")[0] if operand else None
+    bound = call.scope.binding(root) if root else None
     # TensorFlow: gradients from `tape.gradient(...)` are plain values (clipping or logging them by hand).
-    bound = call.scope.binding(operand) if operand and "." not in operand else None
-    return isinstance(bound, cst.Call) and isinstance(bound.func, cst.Attribute) and bound.func.attr.value == "gradient"
+    if isinstance(bound, cst.Call) and isinstance(bound.func, cst.Attribute) and bound.func.attr.value == "gradient":
+        return True
+    # A NumPy array or pandas frame (`df = pd.read_csv(...)`, `x = np.array(...)`) is data, never differentiated.
+    made_by = call.scope.qualify(bound.func) if isinstance(bound, cst.Call) else None
+    return bool(made_by) and made_by.startswith(("numpy.", "pandas.", "sklearn.", "scipy."))
 
 
 def _tensorflow(call, source) -> bool:
