@@ -46,7 +46,7 @@ def found(result) -> list[str]:
     import json
 
     assert result.exit_code in (0, 1), result.output
-    return [f"{item['code']}:{item['location']['row']}" for item in json.loads(result.output)]
+    return [f"{item['code']}:{item['location']['row']}" for item in json.loads(result.stdout)]
 
 
 def error_line(result) -> str:
