@@ -180,7 +180,7 @@ def test_color_always_has_ansi_even_when_piped(project):
 def test_json_has_ruffs_fields_plus_name_and_severity(project):
     result = gradlint("--output-format", "json", "bad.py")
     assert result.exit_code == 1
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert [(item["code"], item["location"]["row"]) for item in report] == [("GL101", 4), ("GL202", 5)]
     for item in report:
         assert set(item) == RUFF_FIELDS
@@ -198,7 +198,7 @@ def test_json_has_ruffs_fields_plus_name_and_severity(project):
 
 def test_json_with_no_findings_is_an_empty_array(project):
     result = gradlint("--output-format", "json", "clean.py")
-    assert (result.exit_code, json.loads(result.output)) == (0, [])
+    assert (result.exit_code, json.loads(result.stdout)) == (0, [])
 
 
 # -- catalog commands ---------------------------------------------------------------------------------

@@ -120,7 +120,7 @@ def test_output_format_from_config_is_honoured(project):
 
 def test_sarif_validates_and_carries_rules_results_and_locations(project):
     result = gradlint("--output-format", "sarif", "src")
-    document = json.loads(result.output)
+    document = json.loads(result.stdout)
     assert sarif_errors(document) == []
     run = document["runs"][0]
     driver = run["tool"]["driver"]
@@ -163,7 +163,7 @@ def test_sarif_of_no_findings_and_of_every_fixture_validates(monkeypatch):
     for args in (["--select", "ALL", "fixtures"], ["--select", "ALL", "gradlint/__init__.py"]):
         result = CliRunner().invoke(main, ["--output-format", "sarif", *args])
         assert result.exit_code in (0, 1), result.output
-        assert sarif_errors(json.loads(result.output)) == []
+        assert sarif_errors(json.loads(result.stdout)) == []
 
 
 def test_sarif_of_a_syntax_error_and_an_odd_file_name_validates(project):

@@ -261,7 +261,7 @@ def test_the_loss_follows_the_compiled_loss_else_the_output(compiled, output, ex
 # -- the twin, measured (torch) -----------------------------------------------------------------
 def verify(*args):
     result = CliRunner().invoke(main, ["verify", *map(str, args), "--output-format", "json"])
-    return result.exit_code, json.loads(result.output)
+    return result.exit_code, json.loads(result.stdout)
 
 
 @pytest.mark.slow

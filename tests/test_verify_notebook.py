@@ -75,7 +75,7 @@ def test_verify_runs_a_notebook_model_and_never_its_cells(tmp_path, monkeypatch)
     shutil.copy(NOTEBOOK, tmp_path / NOTEBOOK.name)
     monkeypatch.chdir(tmp_path)  # the cells write their markers relative to the working directory
     result = CliRunner().invoke(main, ["verify", NOTEBOOK.name, "--steps", "3", "--output-format", "json"])
-    (record,) = json.loads(result.output)
+    (record,) = json.loads(result.stdout)
     assert (result.exit_code, record["verdict"], record["model"]) == (0, "healthy", "NotebookNet")
     assert record["filename"] == NOTEBOOK.name
     assert record["input"] == "float32[16, 32] (inferred from Linear(in_features=32, out_features=64, bias=True))"
@@ -96,6 +96,6 @@ def test_a_notebook_next_to_a_script_of_the_same_name_imports_its_sibling(tmp_pa
                    "net = Net()\nopen('marker.txt', 'w').write('ran')")
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["verify", ".", "--steps", "2", "--output-format", "json"])
-    found = {(r["filename"], r["model"]): r["verdict"] for r in json.loads(result.output)}
+    found = {(r["filename"], r["model"]): r["verdict"] for r in json.loads(result.stdout)}
     assert found == {("layers_lib.ipynb", "Net"): "healthy", ("layers_lib.py", "Block"): "skipped"}  # built in Net
     assert not (tmp_path / "marker.txt").exists()

@@ -27,7 +27,7 @@ VERIFY = FIXTURES / "verify"
 def verify(*args: str, cwd=None):
     """(exit code, JSON records) of `gradlint verify ARGS --output-format json`."""
     result = CliRunner().invoke(main, ["verify", *map(str, args), "--output-format", "json"])
-    records = json.loads(result.output) if result.exit_code in (0, 1) else result.output
+    records = json.loads(result.stdout) if result.exit_code in (0, 1) else result.output
     return result.exit_code, records
 
 
