@@ -179,11 +179,14 @@ def _differentiated(fn, step) -> str | None:
 
 
 def _evidence(facts, layer, model: str | None, scope) -> str | None:
-    """The trained model's recurrent/attention layer. When the model cannot be tied to its layers (a name
-    bound twice, as notebooks do), a layer elsewhere is evidence only if the file builds one model at all."""
+    """The trained model's recurrent/attention layer. When the model cannot be tied to its layers, a layer
+    elsewhere in the file is evidence only for a helper's model parameter, or if the file builds one model."""
     known, use = model_risk(model, scope, facts) if model else (False, None)
     if known:
         return f"`{model}` uses keras {use.label} (line {facts.line(use.node)})" if use is not None else None
-    if len({id(chain.node) for chain in facts.chains}) > 1:
+    # A training helper's parameter (`def run_experiment(model)`) gets the file's model; a name bound to
+    # several models (notebooks rebind `model`) could be any of them.
+    parameter = model is not None and model in scope.params and model not in scope.assigns
+    if not parameter and len({id(chain.node) for chain in facts.chains}) > 1:
         return None
     return f"the model uses keras {layer.qualname.rpartition('.')[2]} (line {facts.line(layer.node)})"

@@ -141,6 +141,8 @@ def model_risk(name: str, scope: Scope, facts: ModuleFacts) -> tuple[bool, Layer
         elif isinstance(construction.func, cst.Name) and construction.func.value in facts.classes:
             cls = facts.classes[construction.func.value]
             chain = chains.get(id(cls.methods["call"].node)) if "call" in cls.methods else None
+        elif isinstance(construction.func, cst.Name):
+            chain = _built_by_function(construction.func.value, chains, facts)  # model = create_vit_classifier()
     if chain is None:
         return False, None
     risky = next((u for u in chain.layers if u.kind == "recurrent" or u.label.endswith("MultiHeadAttention")), None)
@@ -149,6 +151,15 @@ def model_risk(name: str, scope: Scope, facts: ModuleFacts) -> tuple[bool, Layer
     if risky is None and inside is None and any(u.label not in facts.classes for u in opaque):
         return False, None  # a layer gradlint cannot see into might be recurrent
     return True, risky or inside
+
+
+def _built_by_function(name: str, chains: dict, facts: ModuleFacts):
+    """The one model a module-level builder function constructs (`def build_model(): ... return Model(...)`)."""
+    builder = next((f for f in facts.functions if f.name == name and f.class_name is None), None)
+    if builder is None:
+        return None
+    built = [chains[id(c.node)] for c in builder.calls if id(c.node) in chains]
+    return built[0] if len(built) == 1 else None
 
 
 def _project_layer_risk(use: LayerUse, facts: ModuleFacts) -> LayerUse | None:
