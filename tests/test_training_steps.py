@@ -755,3 +755,26 @@ def test_model_built_by_the_caller_of_the_training_function_is_in_reach(lint):
 def test_standard_amp_recipe_without_clipping_is_not_a_clipping_risk(lint):
     assert lint(AMP_LOOP.format(unscale="").replace(
         "    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n", "")) == []
+
+
+def test_a_loop_belongs_to_its_own_function_even_when_the_script_calls_it_from_main(lint):
+    findings = lint("""
+        import torch
+        from transformers import AutoModelForSequenceClassification
+
+        def training_function(loader):
+            model = AutoModelForSequenceClassification.from_pretrained("bert-base-cased")
+            optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
+            for batch in loader:
+                model(**batch).loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+
+        def main():
+            training_function(loader=[])
+
+        if __name__ == "__main__":
+            main()
+    """)
+    assert codes_and_lines(findings) == [("GL201", 9)]
+    assert "AutoModelForSequenceClassification (line 5)" in findings[0].message

@@ -186,7 +186,10 @@ def find_training_loops(facts: ModuleFacts) -> list[TrainingLoop]:
                     continue
                 inside = [e for e in events if block in e.blocks]
                 if any(e.steps_optimizer for e in inside):
-                    loops.setdefault(id(block.node), TrainingLoop(fn, block, inside))
+                    # The same loop is seen from every caller that inlines its function; it belongs to the
+                    # function whose own body holds it (its model, its names and its fixes are there).
+                    if any(block in call.blocks for call in fn.calls) or id(block.node) not in loops:
+                        loops[id(block.node)] = TrainingLoop(fn, block, inside)
                     break
         if fn.name == "training_step" and fn.class_name is not None and id(fn.node) not in loops:
             # Manual optimization: Lightning calls training_step once per batch, so its body is an iteration.
