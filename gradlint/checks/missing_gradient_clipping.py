@@ -21,13 +21,19 @@ _ADVICE = (
 )
 
 
+_SET_UP = {"__init__", "setup", "setUp", "setUpClass", "configure_model", "configure_optimizers", "build", "build_model"}
+
+
 def _reach(facts, fn) -> list:
     """The code a loop's model can come from: its function, the functions that call it (transitively),
-    the helpers it calls, its class's methods, and the module's top level."""
+    the helpers it calls, its class's set-up and the methods it calls, and the module's top level."""
     by_name = {f.name: f for f in facts.functions if f.class_name is None}
     found = {id(facts.top): facts.top, id(fn): fn}
     if fn.class_name and fn.class_name in facts.classes:
-        found.update((id(m), m) for m in facts.classes[fn.class_name].methods.values())
+        # The class's set-up builds the model a method trains; sibling test methods build their own.
+        methods = facts.classes[fn.class_name].methods
+        called = {c.method for c in fn.calls if c.receiver == "self"}
+        found.update((id(m), m) for name, m in methods.items() if name in _SET_UP or name in called)
     frontier = [fn]
     while frontier:
         current = frontier.pop()
