@@ -778,3 +778,23 @@ def test_a_loop_belongs_to_its_own_function_even_when_the_script_calls_it_from_m
     """)
     assert codes_and_lines(findings) == [("GL201", 9)]
     assert "AutoModelForSequenceClassification (line 5)" in findings[0].message
+
+
+def test_sibling_test_methods_do_not_lend_each_other_models(lint):
+    assert lint("""
+        import unittest
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        class AcceleratorTester(unittest.TestCase):
+            def test_loading(self):
+                self.assertIsNotNone(AutoModelForCausalLM.from_pretrained("gpt2"))
+
+            def test_training(self):
+                model = torch.nn.Linear(4, 2)
+                optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+                for x, y in [(torch.ones(1, 4), torch.ones(1, 2))]:
+                    optimizer.zero_grad()
+                    torch.nn.functional.mse_loss(model(x), y).backward()
+                    optimizer.step()
+    """) == []
