@@ -27,8 +27,26 @@ def default_dir(settings) -> Path:
 
 
 def settings_digest(settings, codes: frozenset[str]) -> str:
-    material = repr((_FORMAT, __version__, sorted(codes), settings.thresholds, settings.per_file_ignores))
+    material = repr((_FORMAT, __version__, _code_fingerprint(), sorted(codes), settings.thresholds,
+                     settings.per_file_ignores))
     return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def _code_fingerprint() -> str:
+    """gradlint's own sources and rule pages (name, size, mtime): an editable install that changed since
+    the cache was written must not be answered from it. A few dozen stat calls, no reading."""
+    package = Path(__file__).resolve().parent
+    from gradlint.catalog import rules_dir
+
+    files = sorted([*package.rglob("*.py"), *rules_dir().glob("*.md")])
+    stats = []
+    for file in files:
+        try:
+            info = file.stat()
+        except OSError:
+            continue
+        stats.append(f"{file.name}:{info.st_size}:{info.st_mtime_ns}")
+    return hashlib.sha256("|".join(stats).encode()).hexdigest()[:16]
 
 
 class Cache:
