@@ -8,6 +8,7 @@ import re
 import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from gradlint.config import Settings
@@ -95,12 +96,16 @@ def _parse_error(path: str, text: str, exc) -> Finding:
 
 def package_of(path: Path) -> str:
     """The dotted package a file belongs to (folders with __init__.py), for relative imports."""
-    parts = []
-    folder = path.resolve().parent
-    while (folder / "__init__.py").is_file():
-        parts.append(folder.name)
-        folder = folder.parent
-    return ".".join(reversed(parts))
+    return _package_of_folder(path.resolve().parent)
+
+
+@lru_cache(maxsize=4096)
+def _package_of_folder(folder: Path) -> str:
+    """Asked once per folder, not once per file: every file of a package shares the answer."""
+    if not (folder / "__init__.py").is_file():
+        return ""
+    parent = _package_of_folder(folder.parent) if folder.parent != folder else ""
+    return f"{parent}.{folder.name}" if parent else folder.name
 
 
 def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str], package: str = "") -> FileResult:

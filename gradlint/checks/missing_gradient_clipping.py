@@ -85,7 +85,7 @@ def _model_classes(facts) -> set[str]:
     }
 
 
-def _other_risk(facts, settings) -> str | None:
+def _large_fixed_lr(facts, settings) -> str | None:
     for opt in facts.optimizers:
         limit = settings.thresholds.lr_limits.get(opt.kind)
         value = opt.lr.value if opt.lr else None
@@ -101,7 +101,7 @@ def check(facts, settings):
     loops = [loop for loop in facts.training_loops if not loop.of("clip")]
     if not loops or framework_clipping(facts):
         return
-    large_lr = _other_risk(facts, settings)
+    large_lr = _large_fixed_lr(facts, settings)
     for loop in loops:
         evidence, imported = _local_evidence(facts, _reach(facts, loop.function))
         evidence = evidence or large_lr

@@ -105,32 +105,28 @@ def _call(node: cst.Call, scope: Scope, facts: "ModuleFacts", depth: int) -> Sou
     return _module_output(node, scope, facts, depth)
 
 
+_FUNCTION_KINDS = ((SOFTMAX, "softmax"), (LOG_SOFTMAX, "log_softmax"), (SIGMOID, "sigmoid"), (_RELU, "relu"),
+                   (_ABS, "abs"), (_SQUARE, "square"))
+_POWERS = ("torch.pow", "tensorflow.pow", "keras.ops.power")
+
+
 def _functional(qualname, node, first, scope, facts, depth) -> Source | None:
-    label = code_of(facts, node)
-    if qualname in SOFTMAX:
-        return Source("softmax", label, node, first)
-    if qualname in LOG_SOFTMAX:
-        return Source("log_softmax", label, node, first)
-    if qualname in SIGMOID:
-        return Source("sigmoid", label, node, first)
-    if qualname in _RELU:
-        return Source("relu", label, node, first)
-    if qualname in _ABS:
-        return Source("abs", label, node, first)
-    if qualname in _SQUARE:
-        return Source("square", label, node, first)
-    if qualname in ("torch.pow", "tensorflow.pow", "keras.ops.power") and len(node.args) >= 2:
+    """What a function call produces; its label is written only for a call that matters."""
+    kind = next((k for names, k in _FUNCTION_KINDS if qualname in names), None)
+    if kind is None and qualname in _POWERS and len(node.args) >= 2:
         exponent = facts.resolve(node.args[1].value, scope)
         if exponent is not None and exponent.value == 2:
-            return Source("square", label, node, first)
-    if qualname in NORMS:
-        return Source("norm", label, node, first)
-    if qualname in _VARIANCE:
-        return Source("std" if qualname.endswith("std") else "variance", label, node, first)
+            kind = "square"
+    if kind is None and qualname in NORMS:
+        kind = "norm"
+    if kind is None and qualname in _VARIANCE:
+        kind = "std" if qualname.endswith("std") else "variance"
+    if kind is not None:
+        return Source(kind, code_of(facts, node), node, first)
     if qualname in _SUM:
         inner = source_of(first, scope, facts, depth + 1)
         if inner is not None and inner.kind == "square":
-            return Source("sum_of_squares", label, node, inner.operand)
+            return Source("sum_of_squares", code_of(facts, node), node, inner.operand)
     return None
 
 
