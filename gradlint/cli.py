@@ -84,6 +84,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
           write_baseline, no_cache, cache_dir, verify_models, stdin_filename) -> None:
     """Lint PATHS (files or folders; default: the current folder; `-` reads code from stdin)."""
     from gradlint import baseline, config, discovery, engine, gitdiff
+    from gradlint.cache import CacheDirError
     from gradlint.report import ReportContext, render
     from gradlint.report.text_format import statistics as statistics_table
     from gradlint.report.text_format import summary
@@ -115,7 +116,10 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
         known = baseline.load(baseline_file) if baseline_file is not None else None
         verify_options = _verify_options(settings) if verify_models else None
         changed = gitdiff.changed_lines(diff_since) if diff_since is not None else None
-    except (config.ConfigError, discovery.DiscoveryError, baseline.BaselineError, gitdiff.GitDiffError) as exc:
+        if not no_cache and not from_stdin:
+            cache_dir = _checked_cache_dir(cache_dir, settings, paths)
+    except (config.ConfigError, discovery.DiscoveryError, baseline.BaselineError, gitdiff.GitDiffError,
+            CacheDirError) as exc:
         fail(str(exc))
 
     def reported(findings):
@@ -232,6 +236,17 @@ def _write_atomically(path: Path, text: str) -> None:
         fail(f"cannot write {path}: {exc.strerror}")
 
 
+def _checked_cache_dir(cache_dir: Path | None, settings, paths) -> Path:
+    """The cache folder of this run, refused (CacheDirError) if it is the project, the working folder,
+    a linted folder, or a folder with files gradlint did not write."""
+    from gradlint import cache
+
+    folder = cache_dir or cache.default_dir(settings)
+    linted = [Path(p) for p in paths if p != "-" and Path(p).is_dir()]
+    cache.check_dir(folder, Path(settings.root), Path.cwd(), *linted)
+    return folder
+
+
 @main.command("clean")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="The cache folder to remove.")
@@ -244,7 +259,10 @@ def clean_command(config_file, cache_dir) -> None:
     except config.ConfigError as exc:
         fail(str(exc))
     folder = cache_dir or cache.default_dir(settings)
-    removed = cache.clean(folder)
+    try:
+        removed = cache.clean(folder, Path(settings.root), Path.cwd())
+    except cache.CacheDirError as exc:
+        fail(str(exc))
     click.echo(f"gradlint: removed {removed} cache file{'s' * (removed != 1)} from {folder}", err=True)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pickle
+import json
 
 from conftest import FIXTURES, codes_and_lines
 
@@ -60,11 +60,11 @@ def test_a_corrupt_cache_is_ignored_not_trusted(tmp_path):
     script.write_text("import torch\nopt = torch.optim.Adam(params, lr=0.5)\n")
     cache_dir = tmp_path / "cache"
     _run([script], use_cache=True, cache_dir=cache_dir)
-    for stored in cache_dir.glob("*.pickle"):
-        stored.write_bytes(b"\x80\x05garbage")
+    for stored in cache_dir.glob("*.json"):
+        stored.write_bytes(b'{"format": 2, "files": {')
     assert codes_and_lines(_run([script], use_cache=True, cache_dir=cache_dir).findings) == [("GL202", 2)]
-    for stored in cache_dir.glob("*.pickle"):
-        stored.write_bytes(pickle.dumps({str(script.resolve()): ("not-the-hash", "junk")}))
+    for stored in cache_dir.glob("*.json"):
+        stored.write_text(json.dumps({"format": 2, "files": {str(script.resolve()): ["not-the-hash", "junk"]}}))
     assert codes_and_lines(_run([script], use_cache=True, cache_dir=cache_dir).findings) == [("GL202", 2)]
 
 
