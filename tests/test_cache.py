@@ -45,7 +45,7 @@ def test_clean_refuses_a_folder_gradlint_did_not_create(project, where):
     done = gradlint("clean", "--cache-dir", where, cwd=project)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
-    assert ("nothing removed" in done.stderr) if where == "src" else ("is the folder" in done.stderr)
+    assert ("did not create" in done.stderr) if where == "src" else ("is the folder" in done.stderr)
     assert files_of(project) == before
 
 
