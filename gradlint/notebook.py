@@ -16,6 +16,9 @@ _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "python", "
 _LINE_MAGIC = re.compile(r"^(\s*)(%|!|\?\??\w)")
 _HELP = re.compile(r"^(\s*)[\w.\[\]()]+\?\??\s*$")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*)[\w, ]+=\s*[%!]")
+# Automagic (on by default): a line magic's name without the %, as in `pip install x`, when what follows
+# cannot continue a Python expression.
+_AUTOMAGIC = re.compile(r"^(\s*)(?:pip|conda|mamba|cd|load_ext|autoreload|matplotlib)\s+(?![\s=(\[.,:+\-*/%<>!&|^@])")
 _LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
 
 
@@ -97,14 +100,76 @@ def mask(lines: list[str]) -> list[str]:
 
 
 def _mask_lines(lines: list[str]) -> list[str]:
-    """Mask IPython lines; a masked line ending in a backslash continues onto the next, masked too."""
+    """Mask IPython lines; a masked line ending in a backslash continues onto the next, masked too.
+
+    IPython reads escapes only at the start of a logical line: inside open brackets or a triple-quoted
+    string, or after a backslash continuation, `%(a, b)` and `!x` are Python and stay as written."""
     out: list[str] = []
     continued = False
+    state = _Open()
     for line in lines:
-        masked = "# " + line if continued else _mask_line(line)
+        if continued:
+            masked = "# " + line
+        elif state.inside:
+            masked = line
+        else:
+            masked = _mask_line(line)
         continued = masked != line and line.rstrip().endswith("\\")
+        if masked == line:
+            state.scan(line)
         out.append(masked)
     return out
+
+
+class _Open:
+    """What a line leaves open for the next: bracket depth, a triple-quoted string, a backslash."""
+
+    def __init__(self):
+        self.depth = 0
+        self.quote: str | None = None  # the delimiter of an open triple-quoted string
+        self.backslash = False
+
+    @property
+    def inside(self) -> bool:
+        return self.depth > 0 or self.quote is not None or self.backslash
+
+    def scan(self, line: str) -> None:
+        i, n = 0, len(line)
+        while i < n:
+            if self.quote is not None:
+                end = line.find(self.quote, i)
+                while end > 0 and _escaped(line, end):
+                    end = line.find(self.quote, end + 1)
+                if end < 0:
+                    break
+                self.quote, i = None, end + 3
+                continue
+            char = line[i]
+            if char == "#":
+                break
+            if char in "\"'":
+                if line.startswith(char * 3, i):
+                    self.quote, i = char * 3, i + 3
+                    continue
+                end = i + 1
+                while end < n and (line[end] != char or _escaped(line, end)):
+                    end += 1
+                i = end + 1
+                continue
+            if char in "([{":
+                self.depth += 1
+            elif char in ")]}":
+                self.depth = max(0, self.depth - 1)
+            i += 1
+        self.backslash = self.quote is None and line.endswith("\\") and not line.lstrip().startswith("#")
+
+
+def _escaped(line: str, at: int) -> bool:
+    """Whether the character at `at` follows an odd number of backslashes."""
+    count = 0
+    while at - count - 1 >= 0 and line[at - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
 
 
 def dedent_cell(lines: list[str]) -> tuple[list[str], int]:
@@ -117,7 +182,7 @@ def dedent_cell(lines: list[str]) -> tuple[list[str], int]:
 
 
 def _mask_line(line: str) -> str:
-    for pattern in (_LINE_MAGIC, _HELP, _ASSIGNED_MAGIC):
+    for pattern in (_LINE_MAGIC, _HELP, _ASSIGNED_MAGIC, _AUTOMAGIC):
         match = pattern.match(line)
         if match:
             return f"{match.group(1)}pass"

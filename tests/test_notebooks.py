@@ -149,3 +149,25 @@ def test_findings_in_an_indented_cell_point_at_the_written_column(tmp_path):
     path.write_text(json.dumps(_notebook(cells)))
     finding, = lint_paths([path]).findings
     assert (finding.code, finding.cell, finding.span.row, finding.span.column) == ("GL202", 1, 2, 9)
+
+
+def test_percent_and_bang_inside_brackets_or_strings_are_python_not_magics(tmp_path):
+    # Real notebooks (rasbt/deeplearning-models) break a %-format over lines: `%(epoch+1, ...)` continues
+    # the open call, so IPython leaves it alone; so must we.
+    cells = [
+        ["import torch\n", "for epoch in range(3):\n",
+         "    print ('Epoch: %03d/%03d | Cost: %.4f'\n", "           %(epoch+1, 3, 0.5))\n"],
+        ["text = \"\"\"\n", "%not a magic inside a string\n", "!nor this\n", "\"\"\"\n"],
+        ["total = (1 +\n", "         2) \\\n", "    %3\n", "%load_ext autoreload\n"],
+        ["pip install torchvision\n", "conda install -y numpy\n", "pip = 3\n", "cd = pip + 1\n"],
+    ]
+    path = tmp_path / "continued.ipynb"
+    path.write_text(json.dumps(_notebook(cells)))
+    assert lint_paths([path]).findings == []
+
+
+def test_a_real_syntax_error_after_a_continued_percent_line_is_still_found(tmp_path):
+    cells = [["x = (1\n", "     %(2))\n", "def broken(:\n", "    pass\n"]]
+    path = tmp_path / "broken.ipynb"
+    path.write_text(json.dumps(_notebook(cells)))
+    assert _cells_and_rows(lint_paths([path]).findings) == [("GL000", 1, 3)]
