@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradlint.checks import finding
+from gradlint.facts.optim import large_fixed_lr
 
 
 def origin_text(facts, value) -> str:
@@ -14,12 +15,10 @@ def origin_text(facts, value) -> str:
 
 def check(facts, settings):
     for opt in facts.optimizers:
-        limit = settings.thresholds.lr_limits.get(opt.kind)
-        if limit is None or opt.lr is None or opt.scheduled or not opt.lr_given:
+        limit = large_fixed_lr(opt, facts, settings.thresholds.lr_limits)
+        if limit is None:
             continue
-        value = opt.lr.value
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < limit:
-            continue
+        value = opt.lr_number
         origin = origin_text(facts, opt.lr)
         keras = (opt.call.qualname or "").startswith("keras.")
         schedules = "a keras.optimizers.schedules object or callback" if keras else "torch.optim.lr_scheduler"

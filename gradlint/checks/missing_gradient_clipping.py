@@ -8,9 +8,10 @@ from gradlint.checks import finding
 from gradlint.facts import vocab
 from gradlint.facts.keras_steps import fitted_optimizers, model_risk, risky_layer, tape_steps
 from gradlint.facts.names import dotted
+from gradlint.facts.optim import large_fixed_lr, warmed_up
 from gradlint.facts.precision import framework_clipping
-from gradlint.facts.traits import class_ref, risky_construction, summarise
-from gradlint.facts.steps import optimizer_name
+from gradlint.facts.traits import ATTENTION_NAMES, class_ref, risky_construction, summarise
+from gradlint.facts.steps import fixed_batch, optimizer_name
 from gradlint.finding import Fix
 from gradlint.fix.edits import insert_before, source, torch_spelling
 from gradlint.project import ProjectIndex
@@ -87,10 +88,8 @@ def _model_classes(facts) -> set[str]:
 
 def _large_fixed_lr(facts, settings) -> str | None:
     for opt in facts.optimizers:
-        limit = settings.thresholds.lr_limits.get(opt.kind)
-        value = opt.lr.value if opt.lr else None
-        if limit and isinstance(value, (int, float)) and value >= limit and not opt.scheduled and opt.lr_given:
-            return f"{opt.kind} runs at a large fixed lr={value:g}"
+        if large_fixed_lr(opt, facts, settings.thresholds.lr_limits) is not None:
+            return f"{opt.kind} runs at a large fixed lr={opt.lr_number:g}"
     # float16 alone is not evidence: a GradScaler already skips the steps that overflow (the standard AMP
     # recipe trains without clipping), and without a scaler GL206 names the fix.
     return None
@@ -102,8 +101,15 @@ def check(facts, settings):
     if not loops or framework_clipping(facts):
         return
     large_lr = _large_fixed_lr(facts, settings)
+    warm = warmed_up(facts)
     for loop in loops:
+        if not loop.of("zero_grad", "engine_step"):
+            continue  # gradients that are never zeroed are GL203's finding, and clipping is not the fix
         evidence, imported = _local_evidence(facts, _reach(facts, loop.function))
+        if fixed_batch(loop):
+            evidence, imported = None, ()  # a demo fitting one fixed batch: no bad batch to blow up on
+        if evidence and warm and any(name in evidence for name in ATTENTION_NAMES):
+            evidence = None  # an attention model warmed up: the standard transformer recipe
         evidence = evidence or large_lr
         if evidence is None and not imported:
             continue

@@ -9,7 +9,8 @@ from gradlint.checks.log_of_softmax import log_argument
 from gradlint.facts import vocab
 from gradlint.facts import vocab_keras as K
 from gradlint.facts.names import dotted
-from gradlint.facts.tensors import Division, divisions, source_of, without_gradient
+from gradlint.facts.context import without_gradient
+from gradlint.facts.tensors import Division, divisions, source_of
 
 _SQRT_OF = {"sum_of_squares": "a sum of squares", "variance": "a variance"}
 _LOG_OF = {"relu": "a ReLU output", "norm": "a norm", "variance": "a variance", "std": "a standard deviation",

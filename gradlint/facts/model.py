@@ -132,6 +132,13 @@ class ModuleFacts:
         return function_events(self)
 
     @cached_property
+    def gradient_free_functions(self) -> frozenset:
+        """Functions that run with autograd off (see context.py)."""
+        from gradlint.facts.context import gradient_free_functions
+
+        return gradient_free_functions(self)
+
+    @cached_property
     def training_loops(self) -> list:
         from gradlint.facts.steps import find_training_loops
 

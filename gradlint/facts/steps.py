@@ -208,3 +208,40 @@ def optimizer_name(event: Event) -> str | None:
         first = call.node.args[0].value if call.node.args else None
         return dotted(first) if first is not None else None
     return call.receiver if event.kind == "step" else None
+
+
+_DATA_METHODS = ("batch", "sample", "next", "get_", "load", "read", "fetch", "step")
+
+
+def fixed_batch(loop: TrainingLoop) -> bool:
+    """The loop fits one fixed batch: `for epoch in range(n)` whose body draws no data (no `next()`, no
+    `get_batch()`/`sample()`, no indexing or slicing by the loop variable, no inner data loop)."""
+    node = loop.loop.node
+    if not isinstance(node, cst.For) or not isinstance(node.iter, cst.Call):
+        return False
+    if not (isinstance(node.iter.func, cst.Name) and node.iter.func.value == "range"):
+        return False
+    names = {n.value for n in _names(node.target)}
+    for inner in _walk(node.body):
+        if isinstance(inner, (cst.For, cst.While)):
+            return False
+        if isinstance(inner, cst.Call):
+            func = inner.func
+            called = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+            if called in ("next", "iter") or any(part in called.lower() for part in _DATA_METHODS if part != "step"):
+                return False
+        if isinstance(inner, cst.Subscript) and names & {n.value for n in _names(inner.slice)}:
+            return False
+    return True
+
+
+def _names(node):
+    return [n for n in _walk(node) if isinstance(n, cst.Name)]
+
+
+def _walk(node):
+    stack = [node] if not isinstance(node, (list, tuple)) else list(node)
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)

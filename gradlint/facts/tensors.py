@@ -335,27 +335,6 @@ def _same(left: cst.BaseExpression, right: cst.BaseExpression) -> bool:
     return left.deep_equals(right) and isinstance(left, (cst.Name, cst.Attribute, cst.Subscript, cst.Call))
 
 
-# -- gradient-free contexts -------------------------------------------------------------------------
-_NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"}
-
-
-def without_gradient(call, facts: "ModuleFacts") -> bool:
-    """Inside `with torch.no_grad()`/`inference_mode()`, or a function decorated with either."""
-    for block in call.blocks:
-        if block.kind == "with" and isinstance(block.node, cst.With):
-            for item in block.node.items:
-                head = item.item.func if isinstance(item.item, cst.Call) else item.item
-                if call.scope.qualify(head) in _NO_GRAD:
-                    return True
-    fn = function_of(call.scope, facts)
-    if isinstance(fn.node, cst.FunctionDef):
-        for decorator in fn.node.decorators:
-            head = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
-            if fn.scope.parent is not None and fn.scope.parent.qualify(head) in _NO_GRAD:
-                return True
-    return False
-
-
 # -- divisions --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Division:

@@ -11,18 +11,18 @@ from gradlint.facts import vocab
 from gradlint.facts.model import CallInfo, ModuleFacts
 from gradlint.project import ClassSummary
 
+# Recurrent models explode through time (Pascanu et al. 2013): clipping is part of their recipe. A
+# transformer built from scratch is a risk without warm-up (GL201 asks); a pretrained one fine-tuned at 2e-5
+# is the textbook recipe and no evidence at all (a large fixed lr is evidence of its own).
 RISKY = {**{q: "recurrent" for q in vocab.RECURRENT_MODULES}, **{q: "attention" for q in vocab.ATTENTION_MODULES}}
+ATTENTION_NAMES = tuple(q.rpartition(".")[2] for q in vocab.ATTENTION_MODULES)
 
 
 def risky_construction(call: CallInfo) -> str | None:
-    """'nn.LSTM' / 'AutoModelForCausalLM' when this call builds a recurrent or attention model."""
+    """'nn.LSTM' / 'nn.TransformerEncoderLayer' when this call builds a recurrent or attention layer."""
     qualname = call.qualname or ""
     if qualname in RISKY:
         return qualname.replace("torch.nn.", "nn.")
-    if qualname.startswith(vocab.HF_ATTENTION_PREFIXES) or (
-        qualname.startswith("transformers.") and qualname.endswith(("ForCausalLM.from_pretrained", "ForSeq2SeqLM.from_pretrained"))
-    ):
-        return qualname.split(".")[1]
     return None
 
 

@@ -1,0 +1,133 @@
+"""Where a call runs: whether gradients flow there, and whether the file is test code.
+
+Rules ask the context instead of guessing. Gradient mode follows PyTorch's own semantics:
+`with torch.no_grad()` / `inference_mode()` / `set_grad_enabled(False)` and the matching decorators
+switch gradients off, `enable_grad()` / `set_grad_enabled(True)` back on (the innermost block wins),
+and a function of the file whose every call site in the file runs without gradients runs without
+them too (a helper only ever called from an `@torch.no_grad()` sampling loop).
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from gradlint.facts.model import CallInfo, FunctionInfo, ModuleFacts
+
+_NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad",
+            "torch.autograd.grad_mode.inference_mode"}
+_ENABLE_GRAD = {"torch.enable_grad", "torch.autograd.enable_grad", "torch.autograd.grad_mode.enable_grad"}
+_SET_GRAD = {"torch.set_grad_enabled", "torch.autograd.set_grad_enabled", "torch.autograd.grad_mode.set_grad_enabled"}
+
+
+def _switch(expr: cst.BaseExpression, scope) -> bool | None:
+    """False where `expr` (a with-item or decorator) turns gradients off, True where on, None otherwise."""
+    head = expr.func if isinstance(expr, cst.Call) else expr
+    name = scope.qualify(head) if scope is not None else None
+    if name in _NO_GRAD:
+        if isinstance(expr, cst.Call) and name.endswith("inference_mode") and expr.args:
+            mode = expr.args[0].value
+            if isinstance(mode, cst.Name) and mode.value == "False":
+                return None
+        return False
+    if name in _ENABLE_GRAD:
+        return True
+    if name in _SET_GRAD and isinstance(expr, cst.Call) and expr.args:
+        mode = expr.args[0].value
+        if isinstance(mode, cst.Name) and mode.value in ("True", "False"):
+            return mode.value == "True"
+    return None
+
+
+def block_mode(call: "CallInfo") -> bool | None:
+    """Gradient mode set by the call's own enclosing `with` blocks (innermost first), None if none sets it."""
+    for block in reversed(call.blocks):
+        if block.kind == "with" and isinstance(block.node, cst.With):
+            for item in block.node.items:
+                mode = _switch(item.item, call.scope)
+                if mode is not None:
+                    return mode
+    return None
+
+
+def decorated_mode(fn: "FunctionInfo") -> bool | None:
+    if not isinstance(fn.node, cst.FunctionDef) or fn.scope.parent is None:
+        return None
+    for decorator in fn.node.decorators:
+        mode = _switch(decorator.decorator, fn.scope.parent)
+        if mode is not None:
+            return mode
+    return None
+
+
+def gradient_free_functions(facts: "ModuleFacts") -> frozenset:
+    """Functions that run without gradients: decorated so, or called in this file only from places
+    that do (a fixed point over the file's own call graph: module functions by name, methods via self)."""
+    by_name = {fn.name: fn for fn in facts.functions if fn.class_name is None and fn.scope.parent is facts.scope}
+    callers: dict[int, list[tuple["CallInfo", "FunctionInfo"]]] = {}
+    for fn in (facts.top, *facts.functions):
+        for call in fn.calls:
+            target = _callee(call, fn, by_name, facts)
+            if target is not None and target is not fn:
+                callers.setdefault(id(target), []).append((call, fn))
+    free: set[int] = set()
+    decided = {id(fn): decorated_mode(fn) for fn in facts.functions}
+    free.update(key for key, mode in decided.items() if mode is False)
+    changed = True
+    while changed:
+        changed = False
+        for fn in facts.functions:
+            key = id(fn)
+            if key in free or decided[key] is True or not callers.get(key):
+                continue
+            if all(_site_free(call, caller, free) for call, caller in callers[key]):
+                free.add(key)
+                changed = True
+    return frozenset(fn for fn in facts.functions if id(fn) in free)
+
+
+def _site_free(call: "CallInfo", caller: "FunctionInfo", free: set[int]) -> bool:
+    mode = block_mode(call)
+    if mode is not None:
+        return mode is False
+    return id(caller) in free
+
+
+def _callee(call: "CallInfo", fn: "FunctionInfo", by_name: dict, facts: "ModuleFacts"):
+    func = call.node.func
+    if isinstance(func, cst.Name) and isinstance(call.scope.binding(func.value), cst.Ellipsis):  # a def
+        target = by_name.get(func.value)
+        if target is not None and call.scope.qualify(func) in (None, func.value):
+            return target
+        return None
+    if call.receiver == "self" and fn.class_name is not None:
+        cls = facts.classes.get(fn.class_name)
+        return cls.methods.get(call.method) if cls is not None else None
+    return None
+
+
+def without_gradient(call: "CallInfo", facts: "ModuleFacts") -> bool:
+    """No autograd graph is recorded where this call runs."""
+    mode = block_mode(call)
+    if mode is not None:
+        return mode is False
+    from gradlint.facts.tensors import function_of
+
+    return function_of(call.scope, facts) in facts.gradient_free_functions
+
+
+# -- test code --------------------------------------------------------------------------------------
+_TEST_DIRS = {"test", "tests", "testing", "unit_tests", "unittests"}
+
+
+def is_test_file(path: str) -> bool:
+    """pytest's and unittest's conventions: test_*.py, *_test.py, conftest.py, or a tests/ folder."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    if not parts:
+        return False
+    name = parts[-1]
+    return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+            or any(part in _TEST_DIRS for part in parts[:-1]))
