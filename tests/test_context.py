@@ -69,3 +69,60 @@ def test_a_helper_also_called_with_gradients_on_is_still_checked(lint):
             return (unit(model(x)) * y).sum()
     """, select=("GL403",))
     assert codes_and_lines(findings) == [("GL403", 4)]
+
+
+def test_frozen_random_parameters_are_not_a_large_init(lint):
+    # LLMs-from-scratch ch03: torch.rand weights with requires_grad=False only illustrate q/k/v in forward.
+    findings = lint("""
+        import torch
+
+        W_query = torch.nn.Parameter(torch.rand(3, 2), requires_grad=False)
+        W_key = torch.nn.Parameter(torch.rand(3, 2))
+    """, select=("GL301",))
+    assert codes_and_lines(findings) == [("GL301", 4)]
+
+
+def test_a_notebook_that_never_trains_gets_no_init_findings(tmp_path):
+    import json
+
+    from conftest import lint_paths
+
+    cells = [["import torch\n", "W = torch.nn.Parameter(torch.rand(3, 2))\n"], ["print(inputs @ W)\n"]]
+    book = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": c}
+                      for c in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "illustration.ipynb"
+    path.write_text(json.dumps(book))
+    assert lint_paths([path]).findings == []
+    cells.append(["opt = torch.optim.SGD([W], lr=0.1)\n", "(inputs @ W).sum().backward()\n", "opt.step()\n"])
+    book["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                          "source": cells[-1]})
+    path.write_text(json.dumps(book))
+    assert [(f.code, f.cell) for f in lint_paths([path], select=("GL301",)).findings] == [("GL301", 1)]
+
+
+def test_deepspeed_and_a_project_loss_scaler_scale_fp16_losses(lint):
+    deepspeed = """
+        import deepspeed
+
+        model = build_model().half()
+        engine, optimizer, _, _ = deepspeed.initialize(model=model, model_parameters=model.parameters())
+        for batch in loader:
+            loss = engine(batch)
+            engine.backward(loss)
+            engine.step()
+    """
+    assert lint(deepspeed, select=("GL206",)) == []
+    convnext = """
+        import torch
+
+        def train_one_epoch(model, loader, optimizer, loss_scaler):
+            for x, y in loader:
+                with torch.cuda.amp.autocast():
+                    loss = criterion(model(x), y)
+                optimizer.zero_grad()
+                loss_scaler(loss, optimizer, clip_grad=1.0, parameters=model.parameters())
+    """
+    assert lint(convnext, select=("GL206",)) == []
+    unscaled = convnext.replace("loss_scaler(loss, optimizer, clip_grad=1.0, parameters=model.parameters())",
+                                "loss.backward()\n                optimizer.step()")
+    assert codes_and_lines(lint(unscaled, select=("GL206",))) == [("GL206", 5)]

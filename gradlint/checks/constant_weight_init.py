@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradlint.checks import finding
+from gradlint.facts.context import never_trains
 from gradlint.facts import vocab_keras as K
 from gradlint.facts.init import creations, init_calls
 from gradlint.facts.tensors import code_of
@@ -28,6 +29,8 @@ def _frozen(facts) -> set[str]:
 
 
 def check(facts, settings):
+    if never_trains(facts):
+        return
     frozen = None
     for init in init_calls(facts):
         if init.role != "weight":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import libcst as cst
+
 from gradlint.checks import finding
+from gradlint.facts.context import never_trains
 from gradlint.facts import vocab_keras as K
 from gradlint.facts.init import creations, init_calls
 from gradlint.facts.tensors import code_of
@@ -24,7 +27,15 @@ def _where(facts, value) -> str:
     return f" ({value.origin} in line {facts.line(value.node)})" if value.origin else ""
 
 
+def _frozen(call) -> bool:
+    """nn.Parameter(..., requires_grad=False): a fixed tensor, never updated and never a gradient path."""
+    flag = call.kwarg("requires_grad") if call is not None else None
+    return isinstance(flag, cst.Name) and flag.value == "False"
+
+
 def check(facts, settings):
+    if never_trains(facts):
+        return
     for init in init_calls(facts):
         if init.role != "weight":
             continue
@@ -51,6 +62,8 @@ def check(facts, settings):
                 f"activations and gradients explode with depth; {remedy}",
             )
     for made in creations(facts, {"torch.randn", "torch.rand", *K.RANDOM_TENSORS}):
+        if _frozen(made.call):
+            continue
         spread = made.spread or ("N(0, 1)" if made.maker_name == "torch.randn" else "U(0, 1)")
         if made.spread:  # TensorFlow: tf.Variable(tf.random.normal([m, n]))
             remedy = ("pass stddev=(2 / fan_in) ** 0.5, or create it with "

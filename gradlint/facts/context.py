@@ -131,3 +131,15 @@ def is_test_file(path: str) -> bool:
     name = parts[-1]
     return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
             or any(part in _TEST_DIRS for part in parts[:-1]))
+
+
+def never_trains(facts: "ModuleFacts") -> bool:
+    """A notebook that builds tensors and modules but never trains anything (no optimizer, no backward,
+    no fit): a forward-only illustration, whose init cannot hurt a gradient. A .py file may be imported by
+    a training script, so only notebooks, which run on their own, are judged so."""
+    if not facts.path.endswith(".ipynb"):
+        return False
+    if facts.optimizers:
+        return False
+    return not any(c.method in ("backward", "manual_backward", "fit", "train_on_batch") or
+                   (c.qualname or "").endswith("autograd.grad") for c in facts.all_calls)

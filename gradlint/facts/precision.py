@@ -58,6 +58,13 @@ def uses_grad_scaler(facts: ModuleFacts) -> bool:
             return True
         if call.qualname and call.qualname.endswith(("Accelerator", "Fabric", "Trainer")):
             return True
+        # DeepSpeed's fp16 optimizer scales the loss dynamically (`deepspeed.initialize`, `optimizer.backward`).
+        if call.qualname and call.qualname.startswith("deepspeed.") and call.qualname.endswith("initialize"):
+            return True
+        # A project's scaler object called on the loss (timm/ConvNeXt's NativeScaler: loss_scaler(loss, opt)).
+        name = call.method if call.receiver is not None else getattr(call.node.func, "value", "")
+        if isinstance(name, str) and "scaler" in name.lower() and call.node.args:
+            return True
     return False
 
 
