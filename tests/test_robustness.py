@@ -299,7 +299,7 @@ def test_a_50k_line_file(tmp_path):
 def test_a_10k_element_sequential(tmp_path):
     layers = "".join("    nn.Linear(64, 64),\n    nn.Sigmoid(),\n" for _ in range(5_000))
     (tmp_path / "model.py").write_text(f"import torch.nn as nn\n\nmodel = nn.Sequential(\n{layers})\n")
-    done = run_bounded(["-q", "model.py"], tmp_path, seconds=120, mib=1024)
+    done = run_bounded(["-q", "--select", "ALL", "model.py"], tmp_path, seconds=120, mib=1024)
     assert _findings(done) == [("GL101", 3), ("GL102", 3)]
 
 

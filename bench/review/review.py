@@ -168,7 +168,15 @@ def load_verdicts() -> dict[tuple[str, str, int, str], dict]:
 
 
 def finding_key(repo: Repo, finding: dict) -> tuple[str, str, int, str]:
-    return repo.name, finding["path"], finding["location"]["row"], finding["code"]
+    """A notebook finding's path names its cell (`nb.ipynb:cell 4`): rows count from the cell's top."""
+    path = finding["path"] + (f":cell {finding['cell']}" if finding.get("cell") else "")
+    return repo.name, path, finding["location"]["row"], finding["code"]
+
+
+def lookup(verdicts: dict, repo: Repo, finding: dict) -> dict | None:
+    """The verdict row of a finding; rows written before cells were recorded match on the notebook path."""
+    key = finding_key(repo, finding)
+    return verdicts.get(key) or verdicts.get((repo.name, finding["path"], key[2], key[3]))
 
 
 def source_line(folder: Path, finding: dict) -> str:
@@ -192,7 +200,7 @@ def table(outcomes: list[Outcome], verdicts: dict) -> tuple[str, dict]:
                 count["in tests"] += 1
                 continue
             count["findings"] += 1
-            row = verdicts.get(finding_key(outcome.repo, finding))
+            row = lookup(verdicts, outcome.repo, finding)
             count[row["verdict"] if row else "unreviewed"] += 1
         count["files"], count["test files"] = outcome.files, outcome.test_files
         total.update(count)
@@ -238,23 +246,23 @@ def main(argv=None) -> int:
     for problem in problems:
         print("  " + problem)
     unreviewed = [(o, f) for o in outcomes for f in o.findings
-                  if not is_test_path(f["path"]) and finding_key(o.repo, f) not in verdicts]
+                  if not is_test_path(f["path"]) and lookup(verdicts, o.repo, f) is None]
     if args.unreviewed:
         for outcome, finding in unreviewed:
-            print(f"{outcome.repo.name}/{finding['path']}:{finding['location']['row']}: {finding['code']} "
+            print(f"{outcome.repo.name}/{finding_key(outcome.repo, finding)[1]}:{finding['location']['row']}: {finding['code']} "
                   f"{finding['message'][:200]}\n    | {source_line(CORPUS / outcome.repo.name, finding)}")
     if args.skeleton:
         with args.skeleton.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
             for outcome, finding in unreviewed:
-                writer.writerow([outcome.repo.name, outcome.repo.commit, finding["path"],
+                writer.writerow([outcome.repo.name, outcome.repo.commit, finding_key(outcome.repo, finding)[1],
                                  finding["location"]["row"], finding["code"], "", finding["message"][:300]])
     if args.json:
         rows = []
         for outcome in outcomes:
             for finding in outcome.findings:
-                row = verdicts.get(finding_key(outcome.repo, finding))
+                row = lookup(verdicts, outcome.repo, finding)
                 rows.append({"repo": outcome.repo.name, "path": finding["path"], "line": finding["location"]["row"],
                              "code": finding["code"], "message": finding["message"],
                              "test": is_test_path(finding["path"]), "verdict": row["verdict"] if row else None})

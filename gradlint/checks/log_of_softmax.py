@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from gradlint.checks import finding
+from gradlint.facts.context import without_gradient
 from gradlint.facts import vocab
 from gradlint.facts import vocab_keras as K
 from gradlint.facts.names import dotted
@@ -41,6 +42,8 @@ def check(facts, settings):
             source, complement = _one_minus_sigmoid(argument, call, facts), True
         if source is None or source.kind not in _PROBABILITIES:
             continue
+        if without_gradient(call, facts):
+            continue  # no backward through it: at worst a -inf in an evaluation metric, not a NaN gradient
         yield finding(
             facts, "GL401", call.node, _message(facts, log_name, source, complement),
             fix=_fix(facts, call, argument, source) if natural and not complement else None,

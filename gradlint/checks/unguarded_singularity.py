@@ -116,7 +116,7 @@ def _gradient_free(facts, call, source) -> bool:
     """No gradient flows: torch.no_grad()/inference_mode, or the operand is a `.grad` tensor (norm logging)."""
     operand = dotted(source.operand) if source.operand is not None else None
     text = facts.module.code_for_node(source.operand) if source.operand is not None and operand is None else operand or ""
-    if without_gradient(call, facts) or ".grad" in text or "detach()" in text or "stop_gradient(" in text:
+    if without_gradient(call, facts) or any(m in text for m in (".grad", "detach()", "stop_gradient(", ".data")):
         return True
     root = operand.split(".")[0] if operand else None
     bound = call.scope.binding(root) if root else None

@@ -31,8 +31,9 @@ class Optimizer:
         return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-# A linear model tolerates up to this many times the ceiling (Lightning's hello-world: Adam 2e-2 on one Linear).
-SMALL_MODEL_BAND = 3.0
+# A linear model tolerates up to this many times the ceiling (Lightning's hello-world: Adam 2e-2 on one Linear;
+# softmax regression at Adam 5e-2): the problem is convex, a larger step only settles later.
+SMALL_MODEL_BAND = 10.0
 _DEEP_NAME = re.compile(r"(?i)resnet|resnext|vgg|densenet|mobilenet|efficientnet|inception|convnext|regnet|"
                         r"\bvit|unet|transformer|gpt|bert|llama|wide_?res")
 _DEEP_PACKAGES = ("torchvision.models.", "timm.", "transformers.", "segmentation_models_pytorch.")
@@ -108,6 +109,7 @@ def small_model(opt: Optimizer, facts: ModuleFacts, max_weights: int) -> bool:
     params = opt.call.argument("params", 0)
     if fn is not None and fn.class_name and isinstance(params, cst.Call) and dotted(params.func) == "self.parameters":
         chains = [c for c in chains if c.where == f"{fn.class_name}.forward"]
+    chains = [c for c in chains if any(l.kind in ("weight", "opaque") for l in c.layers)]  # a model, not a stack of activations
     if not chains or deep_model(facts) and len(chains) == len(facts.chains):
         return False
     return all(sum(l.kind in ("weight", "opaque") for l in chain.layers) <= max_weights and not chain.residual
