@@ -12,7 +12,7 @@ def test_sigmoid_dense_stack_in_sequential_list(lint):
         model = tf.keras.Sequential([
             tf.keras.layers.Dense(64, activation="sigmoid", input_shape=[10]),
             tf.keras.layers.Dense(64, activation="sigmoid"),
-            tf.keras.layers.Dense(64, activation=tf.nn.tanh),
+            tf.keras.layers.Dense(64, activation=tf.nn.sigmoid),
             tf.keras.layers.Dense(1),
         ])
     """)
@@ -27,7 +27,7 @@ def test_model_add_in_a_loop_with_activation_layers(lint):
         model = Sequential()
         for _ in range(4):
             model.add(layers.Dense(32))
-            model.add(layers.Activation("tanh"))
+            model.add(layers.Activation("sigmoid"))
         model.add(layers.Dense(1))
     """)
     assert codes_and_lines(findings) == [("GL101", 3)]
@@ -55,9 +55,9 @@ def test_functional_chain_without_normalization(lint):
 
         def build():
             inputs = keras.Input(shape=(8,))
-            x = layers.Dense(16, activation="tanh")(inputs)
-            x = layers.Dense(16, activation="tanh")(x)
-            x = layers.Dense(16, activation="tanh")(x)
+            x = layers.Dense(16, activation="sigmoid")(inputs)
+            x = layers.Dense(16, activation="sigmoid")(x)
+            x = layers.Dense(16, activation="sigmoid")(x)
             return keras.Model(inputs, layers.Dense(1)(x))
     """)
     assert codes_and_lines(findings) == [("GL101", 6)]
@@ -71,9 +71,9 @@ def test_subclassed_model_call(lint):
         class Net(keras.Model):
             def __init__(self):
                 super().__init__()
-                self.d1 = layers.Dense(8, activation="tanh")
-                self.d2 = layers.Dense(8, activation="tanh")
-                self.d3 = layers.Dense(8, activation="tanh")
+                self.d1 = layers.Dense(8, activation="sigmoid")
+                self.d2 = layers.Dense(8, activation="sigmoid")
+                self.d3 = layers.Dense(8, activation="sigmoid")
 
             def call(self, x):
                 return self.d3(self.d2(self.d1(x)))
