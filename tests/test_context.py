@@ -126,3 +126,35 @@ def test_deepspeed_and_a_project_loss_scaler_scale_fp16_losses(lint):
     unscaled = convnext.replace("loss_scaler(loss, optimizer, clip_grad=1.0, parameters=model.parameters())",
                                 "loss.backward()\n                optimizer.step()")
     assert codes_and_lines(lint(unscaled, select=("GL206",))) == [("GL206", 5)]
+
+
+def test_a_weight_overwritten_by_a_checkpoint_load_is_not_its_init(lint):
+    # diffusers' diffusion_policy: a randn placeholder, then load_state_dict from the pretrained checkpoint.
+    source = """
+        import torch
+        import torch.nn as nn
+
+        class Policy(nn.Module):
+            def __init__(self, path):
+                super().__init__()
+                self.weight = nn.Parameter(torch.randn(32, 512))
+                self.load_state_dict(torch.load(path))
+    """
+    assert lint(source, select=("GL301",)) == []
+    assert codes_and_lines(lint(source.replace("        self.load_state_dict(torch.load(path))\n", ""),
+                                select=("GL301",))) == [("GL301", 7)]
+
+
+def test_a_notebook_that_never_trains_gets_no_singularity_findings(tmp_path):
+    # openai/CLIP's Interacting_with_CLIP: features from a no_grad cell normalised in the next, never trained.
+    import json
+
+    from conftest import lint_paths
+
+    cells = [["import torch\n", "with torch.no_grad():\n", "    feats = model.encode_image(images).float()\n"],
+             ["feats /= feats.norm(dim=-1, keepdim=True)\n"]]
+    book = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": c}
+                      for c in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "interacting.ipynb"
+    path.write_text(json.dumps(book))
+    assert lint_paths([path]).findings == []

@@ -30,9 +30,9 @@ LR = 5.0
 
 model = nn.Sequential(
     nn.Linear(32, 64),
-    nn.Tanh(),
-    nn.Tanh(),
-    nn.Tanh(),
+    nn.Sigmoid(),
+    nn.Sigmoid(),
+    nn.Sigmoid(),
     nn.Linear(64, 1),
 )
 optimizer = torch.optim.SGD(model.parameters(), lr=LR)

@@ -234,7 +234,7 @@ def test_a_pretrained_model_at_a_large_fixed_lr_is_a_risk(lint):
             optimizer.step()
             optimizer.zero_grad()
     """)
-    assert codes_and_lines(findings) == [("GL202", 5), ("GL201", 9)]
+    assert codes_and_lines(findings) == [("GL202", 5)]  # the lr is the defect: GL201 does not repeat it
 
 
 def test_a_transformer_built_from_scratch_with_warm_up_needs_no_clipping_finding(lint):
@@ -292,7 +292,7 @@ def test_a_loop_that_never_zeroes_is_gl203_not_also_gl201(lint):
 
 
 def test_large_fixed_lr_is_a_risk_too(lint):
-    findings = lint("""
+    source = """
         import torch
         model = torch.nn.Linear(4, 2)
         optimizer = torch.optim.SGD(model.parameters(), lr=2.0)
@@ -300,8 +300,11 @@ def test_large_fixed_lr_is_a_risk_too(lint):
             optimizer.zero_grad()
             torch.nn.functional.mse_loss(model(x), y).backward()
             optimizer.step()
-    """)
-    assert codes_and_lines(findings) == [("GL202", 3), ("GL201", 7)]
+    """
+    findings = lint(source)
+    assert codes_and_lines(findings) == [("GL202", 3)]  # one finding per defect: GL202 names the lr
+    # With GL202 switched off, the large fixed lr is still GL201's evidence.
+    assert codes_and_lines(lint(source, select=("GL201",))) == [("GL201", 7)]
 
 
 def test_model_class_from_another_file_of_the_run(tmp_path):

@@ -33,6 +33,16 @@ def _frozen(call) -> bool:
     return isinstance(flag, cst.Name) and flag.value == "False"
 
 
+def _loaded_after(facts, call) -> bool:
+    """The function that creates the weight then loads a checkpoint over it (load_state_dict/from_pretrained)."""
+    from gradlint.facts.tensors import function_of
+
+    fn = function_of(call.scope, facts)
+    calls = fn.calls
+    after = calls[next((i for i, c in enumerate(calls) if c is call), 0):]
+    return any(c.method in ("load_state_dict", "load_checkpoint", "from_pretrained") for c in after)
+
+
 def check(facts, settings):
     if never_trains(facts):
         return
@@ -62,7 +72,7 @@ def check(facts, settings):
                 f"activations and gradients explode with depth; {remedy}",
             )
     for made in creations(facts, {"torch.randn", "torch.rand", *K.RANDOM_TENSORS}):
-        if _frozen(made.call):
+        if _frozen(made.call) or _loaded_after(facts, made.call):
             continue
         spread = made.spread or ("N(0, 1)" if made.maker_name == "torch.randn" else "U(0, 1)")
         if made.spread:  # TensorFlow: tf.Variable(tf.random.normal([m, n]))

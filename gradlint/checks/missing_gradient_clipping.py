@@ -87,6 +87,8 @@ def _model_classes(facts) -> set[str]:
 
 
 def _large_fixed_lr(facts, settings) -> str | None:
+    if "GL202" in settings.enabled_codes():
+        return None  # GL202 reports that lr itself: one finding per defect, and clipping is not its fix
     for opt in facts.optimizers:
         if large_fixed_lr(opt, facts, settings.thresholds.lr_limits) is not None:
             return f"{opt.kind} runs at a large fixed lr={opt.lr_number:g}"

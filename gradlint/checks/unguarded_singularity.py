@@ -9,7 +9,7 @@ from gradlint.checks.log_of_softmax import log_argument
 from gradlint.facts import vocab
 from gradlint.facts import vocab_keras as K
 from gradlint.facts.names import dotted
-from gradlint.facts.context import without_gradient
+from gradlint.facts.context import never_trains, without_gradient
 from gradlint.facts.tensors import Division, divisions, source_of
 
 _SQRT_OF = {"sum_of_squares": "a sum of squares", "variance": "a variance"}
@@ -38,7 +38,7 @@ _DIFFERENTIABLE = {"torch", "tensorflow", "keras", "jax", "flax", "lightning", "
 
 
 def check(facts, settings):
-    if not facts.imported_roots & _DIFFERENTIABLE:
+    if not facts.imported_roots & _DIFFERENTIABLE or never_trains(facts):
         return
     calls_by_node = {id(c.node): c for c in facts.all_calls}
     for call in facts.all_calls:
