@@ -118,3 +118,27 @@ def test_numpy_and_pandas_values_in_a_framework_script_are_data(lint):
         z = (x - x.mean()) / x.std()
         model = tf.keras.Sequential([tf.keras.layers.Dense(1)])
     ''') == []
+
+
+def test_normalising_what_a_learned_module_returns_is_not_a_singularity(lint):
+    # openai/CLIP and diffusers' CLIP guidance: an embedding is all-zero with probability zero.
+    findings = lint("""
+        import torch
+
+        class Guide:
+            def cond_fn(self, image, text_features):
+                image_embeddings = self.clip_model.get_image_features(image)
+                image_embeddings = image_embeddings / image_embeddings.norm(p=2, dim=-1, keepdim=True)
+                feats = self.encode_image(image).float()
+                feats = feats / feats.norm(dim=-1, keepdim=True)
+                return (image_embeddings * text_features).sum()
+
+        def lpips_normalize(in_feat):
+            norm_factor = torch.sqrt(torch.sum(in_feat ** 2, dim=1, keepdim=True))
+            return in_feat / norm_factor
+
+        def unit(relu_map):
+            return relu_map / relu_map.norm(dim=1, keepdim=True)
+    """, select=("GL403",))
+    # A ReLU feature map (LPIPS) or an arbitrary tensor can be all-zero: still reported.
+    assert codes_and_lines(findings) == [("GL403", 12), ("GL403", 16)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from gradlint.checks import finding
@@ -102,7 +104,7 @@ def _division(facts, fn, division, compared, calls_by_node):
     if compared & (guards - {None}):
         return  # `if n > 0`, `n[n == 0] = 1`, `torch.where(n > 0, …)`: the zero case is handled
     producer = calls_by_node.get(id(source.node))
-    if producer is None or _gradient_free(facts, producer, source):
+    if producer is None or _gradient_free(facts, producer, source) or _learned_output(source, fn.scope, division.node):
         return
     yield finding(
         facts, "GL403", division.node,
@@ -132,3 +134,33 @@ def _tensorflow(call, source) -> bool:
     """The quantity is computed with TensorFlow/Keras: the remedy is spelled in tf."""
     names = (call.qualname, call.scope.qualify(source.node.func) if isinstance(source.node, cst.Call) else None)
     return any(n and n.startswith(("tensorflow.", "keras.")) for n in names)
+
+
+# Methods that hand a tensor back unchanged in what it can be (dtype, device, layout).
+_PASS_THROUGH = {"float", "half", "double", "to", "cuda", "cpu", "contiguous", "detach", "clone", "squeeze",
+                 "unsqueeze", "view", "reshape", "flatten"}
+_LEARNED = re.compile(r"(?i)encode|embed|proj|feature|head|pool")
+
+
+def _learned_output(source, scope, anchor) -> bool:
+    """The normalised vector is what a learned module returned (`model.encode_image(x)`,
+    `self.clip_model.get_image_features(...)`, `self.projector(h)`): an embedding is all-zero with
+    probability zero, unlike a ReLU map, a difference or padding (the reviewed corpus rates these noise)."""
+    operand = source.operand
+    if isinstance(operand, cst.Name):
+        values = scope.assigns.get(operand.value, [])
+        at = next((i for i, v in enumerate(values) if v is anchor), None)
+        if len(values) == 1 and at is None:
+            operand = values[0]
+        elif at:  # `x = x / x.norm()`: the x before this assignment
+            operand = values[at - 1]
+        else:
+            return False
+    while isinstance(operand, cst.Call) and isinstance(operand.func, cst.Attribute) and \
+            operand.func.attr.value in _PASS_THROUGH:
+        operand = operand.func.value
+    if not isinstance(operand, cst.Call) or not isinstance(operand.func, cst.Attribute):
+        return False
+    receiver = dotted(operand.func.value) or ""
+    return bool(_LEARNED.search(operand.func.attr.value)) or (
+        receiver.startswith("self.") and bool(_LEARNED.search(receiver.rpartition(".")[2])))

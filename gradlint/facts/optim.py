@@ -43,7 +43,7 @@ def large_fixed_lr(opt: Optimizer, facts: ModuleFacts, limits) -> float | None:
     """The limit this optimizer's lr is at or above, with no schedule, while training weights; else None.
 
     Shared by GL202 (the finding) and GL201 (a large fixed lr is risk evidence). The ceiling is per
-    optimizer kind and per kind of model: exactly at the ceiling a small model (an MLP of up to 3 weight
+    optimizer kind and per kind of model: exactly at the ceiling a small model (an MLP of up to 5 weight
     layers) is fine, and a linear model up to SMALL_MODEL_BAND times it; an optimizer over input tensors (style transfer, latent or adversarial
     optimisation) trains no weights and has no ceiling here."""
     limit = limits.get(opt.kind)
@@ -52,7 +52,7 @@ def large_fixed_lr(opt: Optimizer, facts: ModuleFacts, limits) -> float | None:
         return None
     if not trains_weights(opt, facts):
         return None
-    if value <= limit and small_model(opt, facts, max_weights=3):
+    if value <= limit and small_model(opt, facts, max_weights=5):
         return None  # Adam at exactly 1e-2 for a policy MLP or a GCN is the published recipe
     if value < limit * SMALL_MODEL_BAND and small_model(opt, facts, max_weights=1):
         return None  # a linear model (softmax regression) is convex: a larger step is only slower to settle
@@ -117,9 +117,9 @@ def small_model(opt: Optimizer, facts: ModuleFacts, max_weights: int) -> bool:
 
 
 def deep_model(facts: ModuleFacts) -> bool:
-    """The file builds a deep network: a chain of 4+ weight layers, a residual forward, a known deep
+    """The file builds a deep network: a chain of 6+ weight layers, a residual forward, a known deep
     architecture (torchvision/timm/transformers, or a class named like one)."""
-    if any(sum(l.kind == "weight" for l in chain.layers) >= 4 or chain.residual for chain in facts.chains):
+    if any(sum(l.kind == "weight" for l in chain.layers) >= 6 or chain.residual for chain in facts.chains):
         return True
     for call in facts.all_calls:
         name = call.qualname or dotted(call.node.func) or ""
