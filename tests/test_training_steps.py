@@ -273,6 +273,14 @@ def test_a_recurrent_demo_fitting_one_fixed_batch_is_not_a_clipping_risk(lint):
     assert lint(source, select=("GL201",)) == []
     over_data = source.replace("for epoch in range(5000):", "for input_batch, target_batch in loader:")
     assert codes_and_lines(lint(over_data, select=("GL201",))) == [("GL201", 12)]
+    # A per-sample loss summed in an inner range loop still fits the one fixed batch (nlp-tutorial's Seq2Seq).
+    summed = source.replace("            loss = criterion(output[-1], target_batch)\n",
+                            "            loss = 0\n            for i in range(len(target_batch)):\n"
+                            "                loss += criterion(output[i], target_batch[i])\n")
+    assert "for i in range" in summed and lint(summed, select=("GL201",)) == []
+    batched = source.replace("            output, _ = model(input_batch)\n",
+                             "            output, _ = model(input_batch[epoch % 3])\n")
+    assert codes_and_lines(lint(batched, select=("GL201",))) == [("GL201", 12)]
 
 
 def test_a_loop_that_never_zeroes_is_gl203_not_also_gl201(lint):

@@ -217,14 +217,12 @@ def fixed_batch(loop: TrainingLoop) -> bool:
     """The loop fits one fixed batch: `for epoch in range(n)` whose body draws no data (no `next()`, no
     `get_batch()`/`sample()`, no indexing or slicing by the loop variable, no inner data loop)."""
     node = loop.loop.node
-    if not isinstance(node, cst.For) or not isinstance(node.iter, cst.Call):
-        return False
-    if not (isinstance(node.iter.func, cst.Name) and node.iter.func.value == "range"):
+    if not _range_loop(node):
         return False
     names = {n.value for n in _names(node.target)}
     for inner in _walk(node.body):
-        if isinstance(inner, (cst.For, cst.While)):
-            return False
+        if isinstance(inner, cst.While) or isinstance(inner, cst.For) and not _range_loop(inner):
+            return False  # an inner loop over data (a range loop summing per-sample losses is fine)
         if isinstance(inner, cst.Call):
             func = inner.func
             called = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
@@ -233,6 +231,11 @@ def fixed_batch(loop: TrainingLoop) -> bool:
         if isinstance(inner, cst.Subscript) and names & {n.value for n in _names(inner.slice)}:
             return False
     return True
+
+
+def _range_loop(node) -> bool:
+    return (isinstance(node, cst.For) and isinstance(node.iter, cst.Call) and isinstance(node.iter.func, cst.Name)
+            and node.iter.func.value == "range")
 
 
 def _names(node):
