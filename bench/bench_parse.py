@@ -82,7 +82,7 @@ def time_bare_parse(files: list[Path], jobs: int) -> tuple[float, int]:
 def time_gradlint(corpus: Path, jobs: int) -> tuple[float, int]:
     exe = shutil.which("gradlint", path=str(Path(sys.executable).parent)) or "gradlint"
     start = time.perf_counter()
-    done = subprocess.run([exe, "--exit-zero", "-q", "--jobs", str(jobs), str(corpus)],
+    done = subprocess.run([exe, "--exit-zero", "-q", "--no-cache", "--jobs", str(jobs), str(corpus)],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
