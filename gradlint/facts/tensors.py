@@ -102,7 +102,23 @@ def _call(node: cst.Call, scope: Scope, facts: "ModuleFacts", depth: int) -> Sou
         found = _method(func.attr.value, func.value, node, scope, facts, depth)
         if found is not None:
             return found
+    helper = _helper_called(func, scope, facts)
+    if helper is not None:
+        found = _function_output(helper, facts, depth)
+        return Source(found.kind, f"{code_of(facts, node, 32)} → {found.label}", node, found.operand) if found else None
     return _module_output(node, scope, facts, depth)
+
+
+def _helper_called(func: cst.BaseExpression, scope: Scope, facts: "ModuleFacts") -> "FunctionInfo | None":
+    """The file's own function a call runs: `probs(logits)` (a module-level def), `self.head_probs(x)`
+    (a method of the caller's class other than forward). Imported functions are not followed."""
+    if isinstance(func, cst.Name) and isinstance(scope.binding(func.value), cst.Ellipsis) and scope.qualify(func) is None:
+        return next((f for f in facts.functions if f.name == func.value and f.class_name is None
+                     and f.scope.parent is facts.scope), None)
+    if isinstance(func, cst.Attribute) and dotted(func.value) == "self" and func.attr.value != "forward":
+        cls = class_of(scope, facts)
+        return cls.methods.get(func.attr.value) if cls is not None else None
+    return None
 
 
 _FUNCTION_KINDS = ((SOFTMAX, "softmax"), (LOG_SOFTMAX, "log_softmax"), (SIGMOID, "sigmoid"), (_RELU, "relu"),
@@ -236,7 +252,17 @@ def _constructed_output(construction: cst.Call, scope: Scope, facts, depth) -> S
 def _forward_output(cls: "ClassInfo", facts: "ModuleFacts", depth: int) -> Source | None:
     """What forward() (a Keras model's call()) returns when its last statement is the only `return`."""
     forward = cls.methods.get("forward") or (cls.methods.get("call") if _is_keras_model(cls) else None)
-    if forward is None or depth > _MAX_DEPTH or not isinstance(forward.node, cst.FunctionDef):
+    if forward is None:
+        return None
+    found = _function_output(forward, facts, depth)
+    if found is None:
+        return None
+    return Source(found.kind, f"{cls.name}.{found.label}", found.node, found.operand)
+
+
+def _function_output(forward: "FunctionInfo", facts: "ModuleFacts", depth: int) -> Source | None:
+    """What a function returns when its last statement is its only `return` (labelled `name returns ...`)."""
+    if depth > _MAX_DEPTH or not isinstance(forward.node, cst.FunctionDef):
         return None
     body = forward.node.body
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
@@ -248,7 +274,7 @@ def _forward_output(cls: "ClassInfo", facts: "ModuleFacts", depth: int) -> Sourc
     found = source_of(returned, forward.scope, facts, depth + 1)
     if found is None:
         return None
-    return Source(found.kind, f"{cls.name}.{forward.name} returns {found.label}", found.node, found.operand)
+    return Source(found.kind, f"{forward.name} returns {found.label}", found.node, found.operand)
 
 
 def _is_keras_model(cls: "ClassInfo") -> bool:
