@@ -65,3 +65,37 @@ def test_a_helper_that_returns_logits_is_clean_and_an_imported_one_is_not_guesse
         def loss_fn(model, x, target):
             return nn.CrossEntropyLoss()(logits_of(model, x), target) + F.cross_entropy(probabilities(x), target)
     """, select=("GL402",)) == []
+
+
+def test_the_model_is_a_parameter_bound_at_the_files_call_sites(lint):
+    source = """
+        import torch
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(10, 1)
+                self.sigmoid = nn.Sigmoid()
+
+            def forward(self, x):
+                return self.sigmoid(self.fc(x))
+
+        def train(model, loader, optimizer):
+            criterion = nn.BCEWithLogitsLoss()
+            for x, y in loader:
+                optimizer.zero_grad()
+                loss = criterion(model(x), y)
+                loss.backward()
+                optimizer.step()
+
+        def main():
+            model = Net()
+            train(model, [], torch.optim.SGD(model.parameters(), lr=0.1))
+    """
+    findings = lint(source, select=("GL402",))
+    assert codes_and_lines(findings) == [("GL402", 17)]
+    assert "Net.forward returns" in findings[0].message
+    # A call site that passes something else (unknown) leaves the parameter unknown: no guess.
+    other = source + "\n\ndef finetune(backbone):\n    train(backbone, [], None)\n"
+    assert lint(other, select=("GL402",)) == []

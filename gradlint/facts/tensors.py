@@ -220,11 +220,32 @@ def model_output(text: str, scope: Scope, facts: "ModuleFacts", depth: int = 0) 
         construction, where = cls.attrs.get(text[5:]), cls.scope
     elif "." not in text:
         construction, where = scope.binding(text), scope
+        if construction is None and text in scope.params:
+            return _parameter_output(text, scope, facts, depth)
     else:
         return None
     if not isinstance(construction, cst.Call):
         return None
     return _constructed_output(construction, where, facts, depth)
+
+
+def _parameter_output(name: str, scope: Scope, facts: "ModuleFacts", depth: int) -> Source | None:
+    """A model passed in as a parameter: what every call site's model outputs, when they all agree."""
+    from gradlint.facts.flow import argument_values
+
+    passed = argument_values(scope, name, facts) if depth < _MAX_DEPTH else None
+    if not passed:
+        return None
+    outputs = []
+    for value, caller in passed:
+        text = dotted(value)
+        found = model_output(text, caller, facts, depth + 1) if text else None
+        if found is None:
+            return None
+        outputs.append(found)
+    if len({o.kind for o in outputs}) != 1:
+        return None
+    return outputs[0]
 
 
 def _constructed_output(construction: cst.Call, scope: Scope, facts, depth) -> Source | None:
