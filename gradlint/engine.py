@@ -148,11 +148,14 @@ def _analyse(result: FileResult, module, text: str, settings: Settings, codes: f
     """Facts, then every check; a RecursionError escapes, so that lint_source can retry with a deeper stack."""
     from gradlint import checks, suppress
     from gradlint.facts.builder import build
+    from gradlint.facts.context import TRAINING_BANDS, quiet_in_tests
     from gradlint.facts.traits import summarise
 
     facts = build(module, result.path, package)
     result.classes = summarise(facts)
     lines = text.splitlines()
+    if quiet_in_tests(facts):
+        codes = frozenset(c for c in codes if not c.startswith(TRAINING_BANDS))
     for code in sorted(codes):
         try:
             check = checks.load(code)

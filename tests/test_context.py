@@ -158,3 +158,41 @@ def test_a_notebook_that_never_trains_gets_no_singularity_findings(tmp_path):
     path = tmp_path / "interacting.ipynb"
     path.write_text(json.dumps(book))
     assert lint_paths([path]).findings == []
+
+
+def test_a_unit_test_that_does_not_really_train_gets_no_training_findings(tmp_path):
+    from conftest import lint_paths
+
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test_checkpoint.py").write_text('''import torch
+import torch.nn as nn
+
+
+class Toy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(8, 8))
+
+
+def test_resume_restores_the_optimizer():
+    model = Toy()
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    with torch.no_grad():
+        model.weight.fill_(2.0)
+    model.weight.sum().backward()
+    opt.step()
+''')
+    assert lint_paths([tests]).findings == []
+    # A test that trains over data is training code: it is checked like any script.
+    (tests / "test_convergence.py").write_text('''import torch
+
+
+def test_loss_goes_down(model, loader):
+    opt = torch.optim.SGD(model.parameters(), lr=5.0)
+    for x, y in loader:
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+''')
+    assert [(f.code, f.span.row) for f in lint_paths([tests]).findings] == [("GL202", 5)]

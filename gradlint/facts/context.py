@@ -143,3 +143,21 @@ def never_trains(facts: "ModuleFacts") -> bool:
         return False
     return not any(c.method in ("backward", "manual_backward", "fit", "train_on_batch") or
                    (c.qualname or "").endswith("autograd.grad") for c in facts.all_calls)
+
+
+def really_trains(facts: "ModuleFacts") -> bool:
+    """A training loop over data: a step inside a loop that draws batches (not a fixed `range` demo of a
+    unit test that runs one backward or checks a scheduler's arithmetic)."""
+    from gradlint.facts.steps import fixed_batch
+
+    return any(not fixed_batch(loop) for loop in facts.training_loops)
+
+
+# Rule bands whose findings need code that really trains: a unit test builds a layer with a constant
+# init, runs one backward or constructs an optimizer with an odd lr to test it.
+TRAINING_BANDS = ("GL2", "GL3")
+
+
+def quiet_in_tests(facts: "ModuleFacts") -> bool:
+    """Test code (a test file) that never really trains: its GL2xx/GL3xx findings are not reported."""
+    return is_test_file(facts.path) and not really_trains(facts)
