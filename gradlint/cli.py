@@ -38,7 +38,7 @@ def run() -> None:
     except ModuleNotFoundError as exc:
         if exc.name not in ("libcst", "pathspec", "tomli"):
             raise
-        click.echo(f"gradlint: error: a dependency is missing ({exc.name}): pip install --force-reinstall gradlint",
+        click.echo(f"gradlint: error: a dependency is missing ({exc.name}): pip install --force-reinstall gradlint-ml",
                    err=True)
         sys.exit(2)
 
