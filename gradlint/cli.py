@@ -38,7 +38,7 @@ def run() -> None:
     except ModuleNotFoundError as exc:
         if exc.name not in ("libcst", "pathspec", "tomli"):
             raise
-        click.echo(f"gradlint: error: a dependency is missing ({exc.name}): pip install --force-reinstall gradlint",
+        click.echo(f"gradlint: error: a dependency is missing ({exc.name}): pip install --force-reinstall gradlint-ml",
                    err=True)
         sys.exit(2)
 
@@ -67,6 +67,8 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", help="Colour the text output.")
 @click.option("--no-respect-gitignore", is_flag=True, help="Lint files that .gitignore excludes.")
+@click.option("--force-exclude", is_flag=True,
+              help="Apply exclude/extend-exclude to paths passed explicitly too (for pre-commit).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Processes to use (default: all cores).")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, apply the unsafe fixes too.")
@@ -81,7 +83,7 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the cache lives (default: .gradlint_cache).")
 def check(paths, select, ignore, extend_select, output_format, output_file, config_file, exit_zero, quiet,
           statistics, color, no_respect_gitignore, jobs, fix, unsafe_fixes, show_diff, diff_since, baseline_file,
-          write_baseline, no_cache, cache_dir, verify_models, stdin_filename) -> None:
+          write_baseline, no_cache, cache_dir, verify_models, stdin_filename, force_exclude) -> None:
     """Lint PATHS (files or folders; default: the current folder; `-` reads code from stdin)."""
     from gradlint import baseline, config, discovery, engine, gitdiff
     from gradlint.cache import CacheDirError
@@ -112,7 +114,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
         from_stdin = paths == ("-",)
         if from_stdin and (fix or show_diff):
             raise config.ConfigError("--fix and --diff need files, not stdin")
-        files = [] if from_stdin else discovery.discover(list(paths), settings)
+        files = [] if from_stdin else discovery.discover(list(paths), settings, force_exclude=force_exclude)
         known = baseline.load(baseline_file) if baseline_file is not None else None
         verify_options = _verify_options(settings) if verify_models else None
         changed = gitdiff.changed_lines(diff_since) if diff_since is not None else None

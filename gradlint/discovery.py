@@ -18,8 +18,11 @@ class DiscoveryError(Exception):
     pass
 
 
-def discover(paths: list[str], settings: Settings) -> list[Path]:
-    """Files to lint, each once, in sorted order. A missing path raises DiscoveryError."""
+def discover(paths: list[str], settings: Settings, force_exclude: bool = False) -> list[Path]:
+    """Files to lint, each once, in sorted order. A missing path raises DiscoveryError.
+
+    A path named explicitly is linted even when exclude/extend-exclude match it, unless force_exclude
+    (ruff's --force-exclude: what pre-commit passes, file by file, is excluded like a walked file)."""
     root = Path(settings.root).resolve()
     excluded = pathspec.GitIgnoreSpec.from_lines([*settings.exclude, *settings.extend_exclude])
     found: dict[Path, None] = {}
@@ -27,6 +30,8 @@ def discover(paths: list[str], settings: Settings) -> list[Path]:
         path = Path(raw)
         if not path.exists():
             raise DiscoveryError(f"{raw}: no such file or directory")
+        if force_exclude and _excluded_explicitly(path, root, excluded, is_dir=not path.is_file()):
+            continue
         if path.is_file():
             found[path] = None  # named explicitly: always linted
             continue
@@ -88,6 +93,18 @@ def _excluded(path: Path, root: Path, spec: pathspec.PathSpec, is_dir: bool) -> 
     rel = _relative(path, root)
     candidates = [path.name + suffix] + ([rel + suffix] if rel else [])
     return any(spec.match_file(c) for c in candidates)
+
+
+def _excluded_explicitly(path: Path, root: Path, spec: pathspec.PathSpec, is_dir: bool) -> bool:
+    """exclude/extend-exclude against a path given on the command line: the path or a folder above it
+    (below the root) matches."""
+    if not spec.patterns:
+        return False
+    if _excluded(path, root, spec, is_dir):
+        return True
+    rel = _relative(path, root)
+    parts = rel.split("/") if rel and rel != "." else []
+    return any(spec.match_file("/".join(parts[:i]) + "/") for i in range(1, len(parts)))
 
 
 class _GitIgnores:

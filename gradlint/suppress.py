@@ -13,7 +13,27 @@ _CODE = re.compile(r"[A-Za-z]+[0-9]+")
 
 
 def skips_file(text: str) -> bool:
-    return "skip-file" in text and _SKIP_FILE.search(text) is not None
+    """`# gradlint: skip-file` as a comment on a line of its own; the same words in a string or docstring
+    do not count. The regex finds candidates cheaply; tokenize (only then) tells comments from strings."""
+    if "skip-file" not in text or _SKIP_FILE.search(text) is None:
+        return False
+    return any(_SKIP_FILE.match(comment) for comment in _own_line_comments(text))
+
+
+def _own_line_comments(text: str):
+    """The comments that stand alone on their line. A file that tokenize gives up on (a syntax error) keeps
+    the comments before the error; after it, where strings can no longer be told apart, every line."""
+    import io
+    import tokenize
+
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT and not token.line[:token.start[1]].strip():
+                yield token.string
+    except tokenize.TokenError:  # an unterminated string or bracket at the end: nothing follows it
+        return
+    except SyntaxError as exc:  # a dedent to no enclosing level (IndentationError), a stray character
+        yield from text.splitlines()[exc.lineno or len(text):]
 
 
 def silenced_codes(line: str) -> frozenset[str] | None:

@@ -83,3 +83,26 @@ def test_run_step_installs_gradlint_and_prints_annotations(tmp_path):
     installed = subprocess.run([str(tmp_path / "runner-python" / "bin" / "gradlint"), "--version"],
                                capture_output=True, text=True)
     assert installed.stdout.startswith("gradlint ")
+
+
+def test_version_input_installs_gradlint_ml_from_the_index_not_the_other_project(tmp_path):
+    """Regression: `version: 0.1.0` installed `gradlint==0.1.0`, an unrelated project on PyPI.
+
+    The step runs for real in bash; `python` and `gradlint` on PATH are stubs that record their arguments.
+    """
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    log = tmp_path / "calls.log"
+    for name in ("python", "gradlint"):
+        stub = stubs / name
+        stub.write_text(f'#!/bin/sh\necho "{name} $*" >> "{log}"\n', encoding="utf-8")
+        stub.chmod(0o755)
+    env = {**os.environ, **step_environment({"version": "0.1.0"}),
+           "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}", "GITHUB_ACTION_PATH": str(ROOT)}
+    [step] = ACTION["runs"]["steps"]
+    done = subprocess.run(["bash", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    pip, lint = log.read_text(encoding="utf-8").splitlines()
+    assert pip == "python -m pip install --disable-pip-version-check --quiet gradlint-ml==0.1.0"
+    assert lint == "gradlint --output-format github ."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -92,6 +93,40 @@ def test_explicit_file_is_linted_even_when_excluded_or_ignored(git_repo):
     assert discovered(git_repo, "generated/a.py") == ["generated/a.py"]
     assert discovered(git_repo, "vendored/b.py", exclude=("vendored",)) == ["vendored/b.py"]
     assert discovered(git_repo, ".hidden/c.py") == [".hidden/c.py"]
+
+
+def test_force_exclude_applies_exclude_to_explicit_paths(tmp_path):
+    make_tree(tmp_path, ["vendored/b.py", "vendored/deep/c.py", "experiments/old/x.py", "train.py", "gen_a.py"])
+    settings = {"exclude": ("vendored",), "extend_exclude": ("experiments/old/", "gen_*.py")}
+    named = ("vendored/b.py", "vendored/deep/c.py", "experiments/old/x.py", "gen_a.py", "train.py")
+    # Without the flag an explicit path is always linted (the old behaviour, kept as the default).
+    assert discovered(tmp_path, *named, **settings) == sorted(named)
+    found = discovery.discover([str(tmp_path / p) for p in named], config.Settings(root=str(tmp_path), **settings),
+                               force_exclude=True)
+    assert [p.name for p in found] == ["train.py"]
+    folder = discovery.discover([str(tmp_path / "vendored")], config.Settings(root=str(tmp_path), **settings),
+                                force_exclude=True)
+    assert folder == []
+
+
+def test_cli_force_exclude_with_relative_paths_as_pre_commit_passes_them(tmp_path, monkeypatch):
+    (tmp_path / "vendored").mkdir()
+    bad = "import torch\noptimizer = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=10.0)\n"
+    (tmp_path / "vendored" / "lib.py").write_text(bad)
+    (tmp_path / "train.py").write_text(bad)
+    (tmp_path / "pyproject.toml").write_text('[tool.gradlint]\nextend-exclude = ["vendored/"]\n')
+    monkeypatch.chdir(tmp_path)
+    # Regression: a file pre-commit names explicitly ignored extend-exclude.
+    plain = subprocess.run([sys.executable, "-m", "gradlint", "--no-cache", "vendored/lib.py", "train.py"],
+                           capture_output=True, text=True, timeout=120)
+    assert "vendored/lib.py:2" in plain.stdout
+    forced = subprocess.run([sys.executable, "-m", "gradlint", "--no-cache", "--force-exclude", "vendored/lib.py",
+                             "train.py"], capture_output=True, text=True, timeout=120)
+    assert forced.returncode == 1
+    assert "vendored" not in forced.stdout and "train.py:2:" in forced.stdout
+    only = subprocess.run([sys.executable, "-m", "gradlint", "--no-cache", "--force-exclude", "vendored/lib.py"],
+                          capture_output=True, text=True, timeout=120)
+    assert only.returncode == 0, only.stdout + only.stderr
 
 
 def test_a_file_named_twice_is_linted_once(tmp_path):

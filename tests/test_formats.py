@@ -222,3 +222,137 @@ def test_every_format_writes_to_an_output_file(project, fmt):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE((project / "report.out").stat().st_mode) == 0o666 & ~umask  # not a temp file's 0600
+
+
+# --- notebooks in the CI formats --------------------------------------------------------------------
+
+NOTEBOOK_CELLS = [
+    ("markdown", "# Training\nSome notes, with \"quotes\" and é.\n"),
+    ("code", "import torch\nfrom torch import nn\n"),
+    ("code", "%matplotlib inline\n"
+             "NAME = \"réseau \\\"v2\\\"\"  # escapes and non-ASCII before the finding on the same cell\n"
+             "model = nn.Sequential(\n    nn.Linear(32, 64),\n    nn.Sigmoid(),\n    nn.Sigmoid(),\n    nn.Sigmoid(),\n"
+             "    nn.Linear(64, 1),\n)\n"
+             "optimizer = torch.optim.SGD(model.parameters(), lr=5.0)  # é \"x\"\n"),
+]
+
+
+def write_notebook(path: Path, indent: int | None = 1, as_string: bool = False) -> str:
+    cells = []
+    for kind, source in NOTEBOOK_CELLS:
+        cell = {"cell_type": kind, "metadata": {}, "source": source if as_string else source.splitlines(True)}
+        if kind == "code":
+            cell |= {"execution_count": None, "outputs": [{"output_type": "stream", "name": "stdout", "text": ["ok\n"]}]}
+        cells.append(cell)
+    document = {"cells": cells, "metadata": {"language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    text = json.dumps(document, indent=indent, ensure_ascii=False) + "\n"
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+def raw_position(text: str, needle: str) -> tuple[int, int]:
+    """1-based line and column of the first occurrence of needle in the raw file."""
+    offset = text.index(needle)
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+@pytest.fixture
+def notebook_project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path, write_notebook(tmp_path / "train.ipynb")
+
+
+def test_github_places_notebook_findings_on_the_raw_ipynb_line_and_names_the_cell(notebook_project):
+    _, text = notebook_project
+    result = gradlint("--output-format", "github", "train.ipynb")
+    assert result.exit_code == 1
+    gl101, gl202 = result.output.splitlines()
+    sgd_line, sgd_col = raw_position(text, "torch.optim.SGD")
+    # Regression: line=10 (the row inside cell 3) was used as a line of the raw JSON file.
+    assert gl202.startswith(f"::error file=train.ipynb,line={sgd_line},col={sgd_col},endLine={sgd_line},"
+                            f"endColumn={sgd_col + len('torch.optim.SGD(model.parameters(), lr=5.0)')},"
+                            "title=GL202 (large-fixed-learning-rate) in cell 3::cell 3, line 10: SGD lr=5")
+    start_line, start_col = raw_position(text, "nn.Sequential(")
+    end_line, _ = raw_position(text, '")\\n"')
+    assert gl101.startswith(f"::error file=train.ipynb,line={start_line},col={start_col},endLine={end_line},")
+    assert "title=GL101 (saturating-activation-stack) in cell 3::cell 3, line 3:" in gl101
+
+
+def test_sarif_regions_are_raw_ipynb_lines_with_the_cell_in_properties(notebook_project):
+    _, text = notebook_project
+    document = json.loads(gradlint("--output-format", "sarif", "train.ipynb").stdout)
+    assert sarif_errors(document) == []
+    results = {r["ruleId"]: r for r in document["runs"][0]["results"]}
+    line, col = raw_position(text, "torch.optim.SGD")
+    region = results["GL202"]["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"], region["endLine"]) == (line, col, line)
+    assert results["GL202"]["properties"] == {"cell": 3, "cellStartLine": 10, "cellStartColumn": 13,
+                                              "cellEndLine": 10, "cellEndColumn": 56}
+    assert results["GL202"]["message"]["text"].startswith("cell 3, line 10: SGD lr=5")
+
+
+def test_gitlab_and_junit_use_the_raw_ipynb_line_and_name_the_cell(notebook_project):
+    _, text = notebook_project
+    line, col = raw_position(text, "torch.optim.SGD")
+    issues = {i["check_name"].split()[0]: i for i in json.loads(gradlint("--output-format", "gitlab", "train.ipynb").output)}
+    assert issues["GL202"]["location"] == {"path": "train.ipynb", "lines": {"begin": line}}
+    assert issues["GL202"]["description"].startswith("GL202 cell 3, line 10: SGD lr=5")
+    root = ET.fromstring(gradlint("--output-format", "junit", "train.ipynb").output)
+    failures = {f.get("message").split()[0]: f for f in root.iter("failure")}
+    assert failures["GL202"].text.startswith(f"train.ipynb:{line}:{col}: GL202 cell 3, line 10: SGD lr=5")
+    assert failures["GL202"].get("message").startswith("GL202 cell 3, line 10: SGD lr=5")
+
+
+@pytest.mark.parametrize("layout", ["one-line-file", "source-as-one-string"])
+def test_notebook_saved_without_one_line_per_source_line(tmp_path, monkeypatch, layout):
+    """A notebook written as one line, or with each cell's source as one string: every source line of a
+    cell is on one raw line, and the column still lands on the code."""
+    monkeypatch.chdir(tmp_path)
+    text = write_notebook(tmp_path / "train.ipynb", indent=None if layout == "one-line-file" else 1,
+                          as_string=layout == "source-as-one-string")
+    [gl202] = [line for line in gradlint("--output-format", "github", "train.ipynb").output.splitlines()
+               if "GL202" in line]
+    line, col = raw_position(text, "torch.optim.SGD")
+    assert f"line={line},col={col},endLine={line}," in gl202
+
+
+def test_text_and_json_formats_keep_cell_relative_positions(notebook_project):
+    assert "train.ipynb:cell 3:10:13: GL202" in gradlint("train.ipynb").output
+    [gl202] = [f for f in json.loads(gradlint("--output-format", "json", "train.ipynb").output) if f["code"] == "GL202"]
+    assert (gl202["cell"], gl202["location"]) == (3, {"row": 10, "column": 13})
+
+
+@pytest.mark.parametrize("indent", [None, 1, 2])
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_raw_offsets_of_every_source_character_point_at_it(tmp_path, indent, ensure_ascii):
+    from gradlint.report.notebook_lines import _code_cells
+
+    sources = [["x = 1\n", 's = "q\\\\\\" é 😀\\tz\\u2028w"\n', "  y = 2"], "a = 1\r\nb = 2\n", [], ""]
+    cells = [{"cell_type": "raw", "source": "raw"}] + [
+        {"cell_type": "code", "metadata": {"tags": ["t"]}, "outputs": [{"data": {"image/png": "AAAA" * 50}}],
+         "source": source} for source in sources]
+    text = json.dumps({"metadata": {}, "cells": cells, "nbformat": 4}, indent=indent, ensure_ascii=ensure_ascii)
+    found = _code_cells(text)
+    assert sorted(found) == [2, 3, 4, 5]
+    for index, source in zip((2, 3, 4, 5), sources):
+        cell = found[index]
+        assert cell.text == "".join(source)
+        for char, offset in zip(cell.text, cell.raw):
+            assert text[offset] == "\\" or text[offset] == char
+        assert text[cell.raw[-1]] == '"' or not cell.text
+
+
+def test_raw_span_is_none_when_the_notebook_on_disk_lacks_the_cell_line(tmp_path):
+    from gradlint.report.notebook_lines import RawNotebooks
+
+    write_notebook(tmp_path / "a.ipynb")
+    (tmp_path / "broken.ipynb").write_text("{not json", encoding="utf-8")
+    notebooks = RawNotebooks()
+    assert notebooks.span(Finding("GL202", "m", str(tmp_path / "a.ipynb"), Span(99, 1, 99, 2), cell=3)) is None
+    assert notebooks.span(Finding("GL202", "m", str(tmp_path / "a.ipynb"), Span(1, 1, 1, 2), cell=1)) is None  # markdown
+    assert notebooks.span(Finding("GL202", "m", str(tmp_path / "broken.ipynb"), Span(1, 1, 1, 2), cell=1)) is None
+    assert notebooks.span(Finding("GL202", "m", str(tmp_path / "missing.ipynb"), Span(1, 1, 1, 2), cell=1)) is None
+    # The CI formats still report it, on the file's first line, naming the cell.
+    line = render("github", [Finding("GL202", "m", str(tmp_path / "missing.ipynb"), Span(4, 2, 4, 9), cell=2)],
+                  ReportContext(files=()))
+    assert ",line=1,col=1,endLine=1,endColumn=1,title=GL202 (large-fixed-learning-rate) in cell 2::cell 2, line 4: m" in line

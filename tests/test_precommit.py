@@ -104,3 +104,92 @@ def test_hook_passes_on_a_clean_training_script(tmp_path, env, hook_repo):
     done = try_repo(tmp_path, env, hook_repo, CLEAN)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Passed" in done.stdout
+
+
+MODEL = """\
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(32, 64, batch_first=True)
+        self.head = nn.Linear(64, 10)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+"""
+
+LOOP = """\
+import torch
+from torch import nn
+
+from model import Net
+
+model = Net()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+for inputs, targets in loader:
+    optimizer.zero_grad()
+    loss = nn.functional.cross_entropy(model(inputs), targets)
+    loss.backward()
+    optimizer.step()
+"""
+
+
+def notebook(*cells: str) -> str:
+    import json
+
+    return json.dumps({
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"language_info": {"name": "python"}},
+        "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                   "source": cell.splitlines(keepends=True)} for cell in cells],
+    }, indent=1)
+
+
+def test_hook_definition_covers_notebooks_runs_serially_and_forces_exclude():
+    import yaml
+
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["types_or"] == ["python", "pyi", "jupyter"] and "types" not in hook
+    assert hook["require_serial"] is True
+    assert hook["entry"].split() == ["gradlint", "--force-exclude"]
+
+
+@pytest.mark.slow
+def test_hook_on_a_notebook_a_two_file_model_and_an_excluded_folder(tmp_path, env, hook_repo):
+    """Regression for three surprises of the old hook (`types: [python]`, `require_serial: false`, no
+    --force-exclude): the notebook was never linted; the files were split over processes, so the model in
+    model.py and its loop in train.py were not seen together (no GL201) and each process printed its own
+    summary; and the excluded vendored/ folder was linted because pre-commit names its files explicitly."""
+    project = tmp_path / "project"
+    files = {
+        "analysis.ipynb": notebook("import torch\nfrom torch import nn\n",
+                                   "model = nn.Linear(128, 10)\n"
+                                   "optimizer = torch.optim.SGD(model.parameters(), lr=10.0)\n"),
+        "model.py": MODEL,
+        "train.py": LOOP,
+        "vendored/legacy.py": BAD,
+        "pyproject.toml": '[tool.gradlint]\nextend-exclude = ["vendored/"]\n',
+        # Enough other files that pre-commit, were it allowed, would split them over several processes
+        # (it puts at least 4 files in each).
+        **{f"utils/helper_{i}.py": f"VALUE_{i} = {i}\n" for i in range(10)},
+    }
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text, encoding="utf-8")
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "project"]):
+        subprocess.run(["git", *args], cwd=project, check=True, capture_output=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "gradlint", "--all-files", "--color", "never"],
+        cwd=project, capture_output=True, text=True, env=env, timeout=600,
+    )
+    out = done.stdout
+    assert done.returncode == 1, out + done.stderr
+    assert "analysis.ipynb:cell 2:2:13: GL202" in out
+    assert "train.py:13:5: GL201" in out and "model Net (model.py)" in out
+    assert "vendored" not in out
+    summaries = [line for line in out.splitlines() if line.startswith(("Found ", "All checks passed"))]
+    assert summaries == ["Found 2 findings (GL201: 1, GL202: 1)."], out

@@ -118,3 +118,64 @@ def test_skip_file_also_skips_syntax_errors(lint):
     # gradlint: skip-file
     def broken(:
     ''') == []
+
+
+SKIP_IN_TEXT = [
+    pytest.param('"""Training script.\n\n# gradlint: skip-file\n"""\n', id="module-docstring"),
+    pytest.param("def helper():\n    '''Doc.\n\n    # gradlint: skip-file\n    '''\n", id="function-docstring"),
+    pytest.param('NOTE = """\n# gradlint: skip-file\n"""\n', id="triple-quoted-string"),
+    pytest.param("HELP = (\n    '# gradlint: skip-file'\n)\n", id="string-on-its-own-line"),
+    pytest.param("x = 1  # gradlint: skip-file\n", id="trailing-comment"),
+]
+BAD_LR = "import torch\noptimizer = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=5.0)\n"
+
+
+def gradlint(tmp_path, *args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "gradlint", "--no-cache", "--select", "GL202", *args],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("prefix", SKIP_IN_TEXT)
+def test_skip_file_words_in_a_docstring_or_string_do_not_skip_the_file_cli(tmp_path, prefix):
+    # Regression: the words on a line of a docstring or string skipped the whole file.
+    (tmp_path / "train.py").write_text(prefix + BAD_LR, encoding="utf-8")
+    done = gradlint(tmp_path, "train.py")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "GL202" in done.stdout
+
+
+@pytest.mark.parametrize("comment", ["# gradlint: skip-file", "    # gradlint: skip-file",
+                                     '"""Doc."""\n# gradlint: skip-file'])
+def test_skip_file_comment_skips_the_file_cli(tmp_path, comment):
+    (tmp_path / "train.py").write_text(comment + "\n" + BAD_LR, encoding="utf-8")
+    done = gradlint(tmp_path, "train.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_skip_file_comment_in_a_notebook_cell_cli(tmp_path):
+    import json
+
+    def book(first_cell):
+        return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": first_cell},
+            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": BAD_LR}]})
+
+    (tmp_path / "comment.ipynb").write_text(book("# gradlint: skip-file\n"), encoding="utf-8")
+    (tmp_path / "string.ipynb").write_text(book('"""\n# gradlint: skip-file\n"""\n'), encoding="utf-8")
+    done = gradlint(tmp_path, "comment.ipynb", "string.ipynb")
+    assert done.returncode == 1
+    assert "string.ipynb:cell 2:2:" in done.stdout and "comment.ipynb" not in done.stdout
+
+
+@pytest.mark.parametrize("text, skips", [
+    ("# gradlint: skip-file\ndef broken(:\n", True),  # a syntax error after the comment
+    ("x = '''never closed\n# gradlint: skip-file\n", False),  # inside a string that runs to the end
+    ("if x:\n        y\n    z\n# gradlint: skip-file\n", True),  # after a bad dedent tokenize stops at
+])
+def test_skips_file_on_files_tokenize_gives_up_on(text, skips):
+    from gradlint.suppress import skips_file
+
+    assert skips_file(text) is skips

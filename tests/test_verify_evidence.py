@@ -31,4 +31,4 @@ def test_without_torch_verify_is_one_line_and_exit_2(monkeypatch, tmp_path):
     (tmp_path / "train.py").write_text("import torch\n")
     result = CliRunner().invoke(main, ["--no-cache", "--verify", str(tmp_path / "train.py")])
     assert result.exit_code == 2
-    assert result.stderr.strip() == "gradlint: error: verify needs PyTorch: pip install 'gradlint[verify]'"
+    assert result.stderr.strip() == "gradlint: error: verify needs PyTorch: pip install 'gradlint-ml[verify]'"

@@ -229,7 +229,7 @@ def test_without_torch_one_line_and_exit_2():
     done = subprocess.run([sys.executable, "-c", hide_torch, "verify", str(VERIFY)], capture_output=True,
                           text=True, cwd=ROOT)
     assert (done.returncode, done.stdout, done.stderr) == (
-        2, "", "gradlint: error: verify needs PyTorch: pip install 'gradlint[verify]'\n")
+        2, "", "gradlint: error: verify needs PyTorch: pip install 'gradlint-ml[verify]'\n")
 
 
 def test_the_command_line_stays_torch_and_libcst_free():

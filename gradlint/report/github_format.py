@@ -1,6 +1,7 @@
 """GitHub Actions workflow commands: one `::error`/`::warning` annotation per finding.
 
 `::error file=train.py,line=4,col=13,endLine=4,endColumn=40,title=GL202 (large-fixed-learning-rate)::message`
+A notebook finding is placed on the raw .ipynb line that holds its source line (see notebook_lines).
 Values are escaped as the Actions runner expects: in the message `%`, `\\r`, `\\n`; in properties also
 `:` and `,`.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 import os
 
 from gradlint import catalog
+from gradlint.finding import Span
+from gradlint.report.notebook_lines import RawNotebooks, cell_label
 
 
 def escape_data(text: str) -> str:
@@ -30,11 +33,17 @@ def relative_path(path: str) -> str:
         return path
 
 
-def annotation(finding) -> str:
+def annotation(finding, notebooks: RawNotebooks | None = None) -> str:
+    """A notebook finding lands on the line of the .ipynb file that holds its source line, and names its
+    cell in the title and the message."""
     rule = catalog.get(finding.code)
     command = "warning" if rule is not None and rule.severity == "warning" else "error"
     title = f"{finding.code} ({rule.name})" if rule is not None else finding.code
-    span = finding.span
+    span, message = finding.span, finding.message
+    if finding.cell is not None:
+        span = (notebooks or RawNotebooks()).span(finding) or Span(1, 1, 1, 1)
+        title += f" in cell {finding.cell}"
+        message = f"{cell_label(finding)}: {message}"
     properties = {
         "file": relative_path(finding.path),
         "line": span.row,
@@ -44,8 +53,9 @@ def annotation(finding) -> str:
         "title": title,
     }
     props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
-    return f"::{command} {props}::{escape_data(finding.message)}"
+    return f"::{command} {props}::{escape_data(message)}"
 
 
 def render(findings, context) -> str:
-    return "".join(annotation(f) + "\n" for f in findings)
+    notebooks = RawNotebooks()
+    return "".join(annotation(f, notebooks) + "\n" for f in findings)

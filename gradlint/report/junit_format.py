@@ -6,6 +6,8 @@ import re
 import xml.etree.ElementTree as ET
 
 from gradlint import catalog
+from gradlint.finding import Span
+from gradlint.report.notebook_lines import RawNotebooks, cell_label
 
 # Characters XML 1.0 cannot carry at all, even escaped (a message quoting a NUL byte would break the file).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -27,15 +29,19 @@ def render(findings, context) -> str:
         errors="0",
         skipped="0",
     )
+    notebooks = RawNotebooks()
     for path, found in by_file.items():
         case = ET.SubElement(suite, "testcase", name=_xml_text(path), classname="gradlint", file=_xml_text(path))
         for finding in found:
             rule = catalog.get(finding.code)
-            span = finding.span
+            span, message = finding.span, finding.message
+            if finding.cell is not None:  # the raw .ipynb line that holds the cell's source line
+                span = notebooks.span(finding) or Span(1, 1, 1, 1)
+                message = f"{cell_label(finding)}: {message}"
             failure = ET.SubElement(
-                case, "failure", message=_xml_text(f"{finding.code} {finding.message}"), type=rule.name if rule else finding.code,
+                case, "failure", message=_xml_text(f"{finding.code} {message}"), type=rule.name if rule else finding.code,
             )
-            failure.text = _xml_text(f"{path}:{span.row}:{span.column}: {finding.code} {finding.message}")
+            failure.text = _xml_text(f"{path}:{span.row}:{span.column}: {finding.code} {message}")
     root = ET.Element("testsuites", name="gradlint", tests=suite.get("tests"), failures=suite.get("failures"), errors="0")
     root.append(suite)
     ET.indent(root)

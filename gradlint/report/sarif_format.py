@@ -2,7 +2,9 @@
 
 Paths are relative to `%SRCROOT%` (the report's root, by default the working directory, which is the
 repository root in CI); partialFingerprints hash the code, the path, the stripped source line and an
-occurrence index, so a finding keeps its identity when unrelated edits move it up or down.
+occurrence index, so a finding keeps its identity when unrelated edits move it up or down. A notebook
+finding's region is the raw .ipynb line that holds its source line; its cell and cell-relative position
+are in the result's properties and its message.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from urllib.parse import quote
 
 from gradlint import __version__, catalog
 from gradlint.baseline import fingerprints
+from gradlint.finding import Span
+from gradlint.report.notebook_lines import RawNotebooks, cell_label
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/gradlint/gradlint"
@@ -45,13 +49,18 @@ def artifact_location(path: str, root: Path) -> dict:
         return {"uri": absolute.as_uri()}
 
 
-def result_object(finding, rule_index: dict[str, int], root: Path, fingerprint: str) -> dict:
+def result_object(finding, rule_index: dict[str, int], root: Path, fingerprint: str,
+                  notebooks: RawNotebooks | None = None) -> dict:
     rule = catalog.get(finding.code)
-    span = finding.span
+    span, message = finding.span, finding.message
+    if finding.cell is not None:
+        # The region is in the raw .ipynb file (what viewers show); the cell position is in properties.
+        span = (notebooks or RawNotebooks()).span(finding) or Span(1, 1, 1, 1)
+        message = f"{cell_label(finding)}: {message}"
     result = {
         "ruleId": finding.code,
         "level": _level(rule.severity if rule else "error"),
-        "message": {"text": finding.message},
+        "message": {"text": message},
         "locations": [
             {
                 "physicalLocation": {
@@ -67,6 +76,11 @@ def result_object(finding, rule_index: dict[str, int], root: Path, fingerprint: 
         ],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
     }
+    if finding.cell is not None:
+        cell_span = finding.span
+        result["properties"] = {"cell": finding.cell, "cellStartLine": cell_span.row,
+                                "cellStartColumn": cell_span.column, "cellEndLine": cell_span.end_row,
+                                "cellEndColumn": cell_span.end_column}
     if finding.code in rule_index:
         result["ruleIndex"] = rule_index[finding.code]
     return result
@@ -76,7 +90,9 @@ def document(findings, context) -> dict:
     root = Path(getattr(context, "root", None) or ".").resolve()
     rules = list(catalog.all_rules().values())
     rule_index = {rule.code: i for i, rule in enumerate(rules)}
-    prints = fingerprints(list(findings), neighbours=0)
+    findings = list(findings)
+    prints = fingerprints(findings, neighbours=0)
+    notebooks = RawNotebooks()
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -93,7 +109,7 @@ def document(findings, context) -> dict:
                 },
                 "originalUriBaseIds": {SRCROOT: {"uri": root.as_uri().rstrip("/") + "/"}},
                 "columnKind": "unicodeCodePoints",
-                "results": [result_object(f, rule_index, root, p) for f, p in zip(findings, prints)],
+                "results": [result_object(f, rule_index, root, p, notebooks) for f, p in zip(findings, prints)],
             }
         ],
     }

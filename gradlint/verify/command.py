@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-NO_TORCH = "verify needs PyTorch: pip install 'gradlint[verify]'"
+NO_TORCH = "verify needs PyTorch: pip install 'gradlint-ml[verify]'"
 FAILING = ("exploding", "vanishing", "non-finite", "error")
 
 

@@ -71,7 +71,7 @@ def run_model(spec: ModelSpec, slice_path: Path | None, root: str | None, config
     except (OSError, ValueError):
         return Outcome(spec, "error", f"the model's process exited without a result{_last_line(log_path)}")
     if result.get("status") == "no-torch":
-        return Outcome(spec, "error", "verify needs PyTorch: pip install 'gradlint[verify]'")
+        return Outcome(spec, "error", "verify needs PyTorch: pip install 'gradlint-ml[verify]'")
     if result.get("status") != "ok":
         return Outcome(spec, "error", result.get("reason", "unknown failure"), result.get("device"))
     verdict, reason = judge(result, config.thresholds)
