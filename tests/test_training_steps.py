@@ -880,3 +880,31 @@ def test_sibling_test_methods_do_not_lend_each_other_models(lint):
                     torch.nn.functional.mse_loss(model(x), y).backward()
                     optimizer.step()
     """) == []
+
+
+def test_project_helpers_that_zero_or_clip_count_where_they_are_called(tmp_path):
+    # A project's utils module: zero_grad(params) sets p.grad = None, clip_gradient clamps p.grad in place.
+    from conftest import lint_paths
+
+    (tmp_path / "utils.py").write_text(
+        "def clip_gradient(optimizer, grad_clip):\n"
+        "    for group in optimizer.param_groups:\n"
+        "        for param in group['params']:\n"
+        "            if param.grad is not None:\n"
+        "                param.grad.data.clamp_(-grad_clip, grad_clip)\n\n\n"
+        "def zero_grad(params):\n"
+        "    for p in params:\n"
+        "        p.grad = None\n")
+    loop = (
+        "import torch\nimport torch.nn as nn\nimport utils\nfrom utils import zero_grad\n\n"
+        "model = nn.LSTM(10, 20)\noptimizer = torch.optim.Adam(model.parameters(), lr=1e-3)\n"
+        "for x, y in loader:\n"
+        "    zero_grad(model.parameters())\n"
+        "    out, _ = model(x)\n"
+        "    (out - y).pow(2).mean().backward()\n"
+        "    utils.clip_gradient(optimizer, 5.0)\n"
+        "    optimizer.step()\n")
+    (tmp_path / "train.py").write_text(loop)
+    assert lint_paths([tmp_path]).findings == []
+    (tmp_path / "train.py").write_text(loop.replace("    utils.clip_gradient(optimizer, 5.0)\n", ""))
+    assert [(f.code, f.span.row) for f in lint_paths([tmp_path]).findings] == [("GL201", 12)]

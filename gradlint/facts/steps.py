@@ -7,6 +7,7 @@ A training loop is the innermost loop whose iteration runs both a backward and a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -110,10 +111,22 @@ class _Roles:
         return None
 
 
+# A project's own helper named for what it does (`utils.clip_gradient(optimizer, 5)`, `zero_grad(params)`
+# that sets p.grad = None in another module): taking it at its name can only remove a finding.
+_ZERO_HELPER = re.compile(r"(?i)(zero_?grads?|zero_gradients?|reset_grads?|clear_grads?)")
+_CLIP_HELPER = re.compile(r"(?i)clip_?grad(ient)?s?(_?norm|_?value)?_?")
+
+
 def classify(call: CallInfo, roles: _Roles) -> str | None:
     method = call.method
     if call.qualname in vocab.CLIP_FUNCTIONS:
         return "clip"
+    helper = _project_helper_name(call)
+    if helper is not None:
+        if _ZERO_HELPER.fullmatch(helper):
+            return "zero_grad"
+        if _CLIP_HELPER.fullmatch(helper):
+            return "clip"
     if method is None:
         return None
     if method in ("backward", "manual_backward") and call.qualname not in _NOT_BACKWARD:
@@ -133,6 +146,14 @@ def classify(call: CallInfo, roles: _Roles) -> str | None:
     if method == "update" and role == "scaler":
         return "scaler_update"
     return None
+
+
+def _project_helper_name(call: CallInfo) -> str | None:
+    """`clip_gradient` for `clip_gradient(...)` / `utils.clip_gradient(...)` imported from the project.
+    torch's own functions are known by name, and a function of this file is inlined instead."""
+    if call.qualname is None or call.qualname.startswith(("torch.", "tensorflow.", "keras.")):
+        return None
+    return call.qualname.rpartition(".")[2]
 
 
 def function_events(facts: ModuleFacts) -> dict[FunctionInfo, list[Event]]:
