@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from conftest import codes_and_lines
 
 
@@ -196,3 +198,23 @@ def test_loss_goes_down(model, loader):
         opt.step()
 ''')
     assert [(f.code, f.span.row) for f in lint_paths([tests]).findings] == [("GL202", 5)]
+
+
+def test_an_uncalled_helper_of_an_inference_only_module_runs_without_gradients(lint):
+    source = """
+        import torch
+
+        def rescale_noise_cfg(noise_cfg, noise_pred_text):
+            std_text = noise_pred_text.std(dim=[1, 2, 3], keepdim=True)
+            std_cfg = noise_cfg.std(dim=[1, 2, 3], keepdim=True)
+            return noise_cfg * (std_text / std_cfg)
+
+        class Pipeline:
+            @torch.no_grad()
+            def __call__(self, latents):
+                return self.unet(latents)
+    """
+    assert lint(source, select=("GL403",)) == []
+    # The same helper in a module that trains may be called with gradients on from elsewhere.
+    training = textwrap.dedent(source) + "\n\ndef train(model, opt, x):\n    model(x).sum().backward()\n    opt.step()\n"
+    assert codes_and_lines(lint(training, select=("GL403",))) == [("GL403", 6)]

@@ -86,7 +86,20 @@ def gradient_free_functions(facts: "ModuleFacts") -> frozenset:
             if all(_site_free(call, caller, free) for call, caller in callers[key]):
                 free.add(key)
                 changed = True
+    if free and _inference_only(facts):
+        # An inference module (it switches gradients off itself and never computes one): a helper it
+        # never calls is a copy kept beside the pipeline (diffusers' community pipelines), not training code.
+        free.update(id(fn) for fn in facts.functions
+                    if not callers.get(id(fn)) and decided[id(fn)] is not True and fn.class_name is None)
     return frozenset(fn for fn in facts.functions if id(fn) in free)
+
+
+def _inference_only(facts: "ModuleFacts") -> bool:
+    """No backward, no autograd.grad, no optimizer anywhere in the file."""
+    if facts.optimizers:
+        return False
+    return not any(c.method in ("backward", "manual_backward") or (c.qualname or "").endswith("autograd.grad")
+                   for c in facts.all_calls)
 
 
 def _site_free(call: "CallInfo", caller: "FunctionInfo", free: set[int]) -> bool:
