@@ -76,6 +76,11 @@ def gradient_free_functions(facts: "ModuleFacts") -> frozenset:
     free: set[int] = set()
     decided = {id(fn): decorated_mode(fn) for fn in facts.functions}
     free.update(key for key, mode in decided.items() if mode is False)
+    if _inference_only(facts, free):
+        # An inference pipeline never computes a gradient: a helper its module never calls is a copy kept
+        # beside the pipeline (diffusers' community pipelines), not training code.
+        free.update(id(fn) for fn in facts.functions
+                    if not callers.get(id(fn)) and decided[id(fn)] is not True and fn.class_name is None)
     changed = True
     while changed:
         changed = False
@@ -86,16 +91,15 @@ def gradient_free_functions(facts: "ModuleFacts") -> frozenset:
             if all(_site_free(call, caller, free) for call, caller in callers[key]):
                 free.add(key)
                 changed = True
-    if free and _inference_only(facts):
-        # An inference module (it switches gradients off itself and never computes one): a helper it
-        # never calls is a copy kept beside the pipeline (diffusers' community pipelines), not training code.
-        free.update(id(fn) for fn in facts.functions
-                    if not callers.get(id(fn)) and decided[id(fn)] is not True and fn.class_name is None)
     return frozenset(fn for fn in facts.functions if id(fn) in free)
 
 
-def _inference_only(facts: "ModuleFacts") -> bool:
-    """No backward, no autograd.grad, no optimizer anywhere in the file."""
+def _inference_only(facts: "ModuleFacts", free: set[int]) -> bool:
+    """An inference pipeline module: a class whose `__call__` runs with gradients off, and nothing in the
+    file computes a gradient (no backward, no autograd.grad, no optimizer)."""
+    entry = any(id(cls.methods["__call__"]) in free for cls in facts.classes.values() if "__call__" in cls.methods)
+    if not entry:
+        return False
     if facts.optimizers:
         return False
     return not any(c.method in ("backward", "manual_backward") or (c.qualname or "").endswith("autograd.grad")
