@@ -73,30 +73,103 @@ def run_model(spec: ModelSpec, slice_path: Path | None, root: str | None, config
     if result.get("status") == "no-torch":
         return Outcome(spec, "error", "verify needs PyTorch: pip install 'gradlint-ml[verify]'")
     if result.get("status") != "ok":
-        return Outcome(spec, "error", result.get("reason", "unknown failure"), result.get("device"))
+        reason = result.get("reason", "unknown failure")
+        if "[Errno 27]" in reason:  # EFBIG: CPython ignores SIGXFSZ, so the capped write raises instead
+            reason = f"the model's process wrote more than {OUTPUT_LIMIT_BYTES >> 20} MiB of output and was stopped"
+        return Outcome(spec, "error", reason, result.get("device"))
     verdict, reason = judge(result, config.thresholds)
     return Outcome(spec, verdict, reason, result.get("device"), result)
 
 
+# The child starts with gradlint's own folder on sys.path and without the working folder: a `json.py` or
+# `torch.py` where the user runs gradlint must not shadow the real module inside the child (`python -m`
+# would put the working folder first). The script folders a slice needs are added by the child itself.
+_BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; sys.path.insert(0, {!r}); "
+         "from gradlint.verify.child import main; sys.exit(main(sys.argv[1:]))").format(_PACKAGE_PARENT)
+# Everything the child writes (its log included) is capped: past this size the kernel stops it (SIGXFSZ).
+OUTPUT_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+def _limit_output() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT_BYTES, OUTPUT_LIMIT_BYTES))
+
+
 def _spawn(args: list[str], log_path: Path, timeout: float) -> tuple[str, str]:
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
+    _become_subreaper()
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "gradlint.verify.child", *args], stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=log, env=env, start_new_session=True)
+        proc = subprocess.Popen([sys.executable, "-c", _BOOT, *args], stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log, env=env, start_new_session=True,
+                                preexec_fn=_limit_output if os.name == "posix" else None)
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
+            _kill_strays()
             return "timeout", f"timed out after {timeout:g} s (raise --timeout or [tool.gradlint.verify] timeout)"
     _kill_group(proc)  # anything user code left behind in the background
+    _kill_strays()  # ... also in a session of its own (setsid), reparented to us as the subreaper
     if code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        if name == "SIGXFSZ":
+            return "crash", f"the model's process wrote more than {OUTPUT_LIMIT_BYTES >> 20} MiB of output and was stopped"
         hint = " (out of memory?)" if name == "SIGKILL" else ""
         return "crash", f"the model's process was killed by {name}{hint}"
     if code != 0:
         return "crash", f"the model's process exited with code {code}{_last_line(log_path)}"
     return "done", ""
+
+
+_SUBREAPER = {"set": False}
+
+
+def _become_subreaper() -> None:
+    """Linux: orphans of the model's process (a daemon that called setsid) are reparented to gradlint
+    instead of init, so _kill_strays can find and end them. Elsewhere the process group kill is all."""
+    if _SUBREAPER["set"] or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        _SUBREAPER["set"] = True
+    except (OSError, AttributeError):
+        pass
+
+
+def _kill_strays() -> None:
+    """Kill and reap every remaining child of this process (verify runs one model process at a time, so
+    any child left is a descendant of a finished model), repeating while their own children reparent."""
+    if not _SUBREAPER["set"]:
+        return
+    me = os.getpid()
+    for _ in range(50):
+        strays = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == me:
+                strays.append(int(entry))
+        if not strays:
+            return
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -37,6 +37,7 @@ def _slice_body(statements, facts: ModuleFacts, defined: set[str]) -> list:
 def _slice_statement(statement, facts: ModuleFacts, defined: set[str]):
     if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
         defined.add(statement.name.value)
+        defined.add(_USER + statement.name.value)
         return statement
     if isinstance(statement, cst.Try):
         return _slice_try(statement, facts, defined)
@@ -148,7 +149,33 @@ def _is_pure(expr: cst.BaseExpression, scope: Scope, defined: set[str]) -> bool:
             return False  # keyword names are not free names
 
     expr.visit(_Visitor())
-    return pure
+    return pure and not _operates_on_user_code(expr, defined)
+
+
+# Marks a name the file itself defines (a class or function) in the slice's `defined` set.
+_USER = "\0user:"
+# Expressions that call hooks of their operands: a metaclass's __getattr__, __getitem__, __add__,
+# __format__, __eq__, __bool__ run user code even in an assignment without a call.
+_OPERATIONS = (cst.Attribute, cst.Subscript, cst.BinaryOperation, cst.UnaryOperation, cst.BooleanOperation,
+               cst.Comparison, cst.FormattedStringExpression)
+
+
+def _operates_on_user_code(expr: cst.BaseExpression, defined: set[str]) -> bool:
+    """A class or function of the file used as an operand (`T[0]`, `T + 1`, `f"{T}"`, `T.attr`): the slice
+    keeps only values that run no user code (a bare reference in a registry dict is fine)."""
+    stack = [(expr, False)]
+    while stack:
+        node, inside = stack.pop()
+        if isinstance(node, cst.Name):
+            if inside and _USER + node.value in defined:
+                return True
+            continue
+        if isinstance(node, cst.Attribute):
+            stack.append((node.value, True))  # the attribute's own name is not an operand
+            continue
+        inside = inside or isinstance(node, _OPERATIONS)
+        stack.extend((child, inside) for child in node.children)
+    return False
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
