@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import io
 import re
-import tokenize
 from pathlib import Path
 
 from gradlint.config import Settings
@@ -19,8 +17,10 @@ def fix_file(path: str, chosen: list[Finding], settings: Settings, unsafe: bool)
 
     file = Path(path)
     data = file.read_bytes()
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    encoding = engine.source_encoding(data)
     text = engine.decode(data)
+    if engine.python_verdict(path, data) is not None:  # never rewrite a file CPython rejects
+        return FileFix(path, text, text, 0, rejected="Python rejects this file (GL000); file left unchanged"), encoding
     codes = engine.active_codes(file, settings, settings.enabled_codes())
     package = engine.package_of(file)
 
