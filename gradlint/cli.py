@@ -174,7 +174,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     fmt = settings.output_format
     use_color = color == "always" or (color == "auto" and output_file is None and sys.stdout.isatty()
                                       and "NO_COLOR" not in os.environ)
-    context = ReportContext(files=tuple(result.files), color=use_color and fmt == "text")
+    context = ReportContext(files=tuple(result.files), color=use_color and fmt == "text", errors=len(result.errors))
     if fmt == "text" and quiet:
         from gradlint.report.text_format import render_one
 
@@ -182,7 +182,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     else:
         report = render(fmt, findings, context)
     if statistics and fmt == "text":
-        report = statistics_table(findings) + "\n" + ("" if quiet else summary(findings) + "\n")
+        report = statistics_table(findings) + "\n" + ("" if quiet else summary(findings, len(result.errors)) + "\n")
     if output_file is not None:
         _write_atomically(output_file, report)
     else:
@@ -221,7 +221,10 @@ def _apply_fixes(findings, settings, unsafe: bool, write: bool):
 
 def _exit_on_errors(errors) -> None:
     for error in errors:
-        click.echo(f"gradlint: internal error: check {error.code} failed on {error.path}: {error.message}", err=True)
+        if error.code.startswith("GL"):
+            click.echo(f"gradlint: internal error: check {error.code} failed on {error.path}: {error.message}", err=True)
+        else:  # a stage of the engine (decode, parse, facts, worker): the file was not fully checked
+            click.echo(f"gradlint: internal error: {error.path}: {error.code}: {error.message}", err=True)
     if errors:
         sys.exit(2)
 
