@@ -61,7 +61,7 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
 @click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default=None, help="How findings are printed.")
 @click.option("-o", "--output-file", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to a file.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this config file.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
@@ -92,9 +92,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     paths = paths or (".",)
     try:
         if config_file is not None:
-            if not config_file.is_file():
-                raise config.ConfigError(f"config file {config_file}: no such file")
-            settings = config.load(config_file)
+            settings = config.load(config.checked_file(config_file))
         else:
             settings = config.load(config.find_config(Path(paths[0])))
         cli_codes = {"select": _codes(select), "ignore": _codes(ignore), "extend_select": _codes(extend_select)}
@@ -251,14 +249,15 @@ def _checked_cache_dir(cache_dir: Path | None, settings, paths) -> Path:
 
 
 @main.command("clean")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this config file.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="The cache folder to remove.")
 def clean_command(config_file, cache_dir) -> None:
     """Remove the cache (.gradlint_cache, or the configured cache-dir)."""
     from gradlint import cache, config
 
     try:
-        settings = config.load(config_file if config_file is not None else config.find_config(Path(".")))
+        settings = config.load(config.checked_file(config_file) if config_file is not None
+                               else config.find_config(Path(".")))
     except config.ConfigError as exc:
         fail(str(exc))
     folder = cache_dir or cache.default_dir(settings)
