@@ -76,7 +76,7 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line breaks libcst counts rows by 
 def read_lines(path: str) -> tuple[str, ...]:
     """A file's lines as the engine decodes them and the parser counts them; () if unreadable."""
     try:
-        data = open(path, "rb").read()
+        data = read_regular(Path(path))
     except OSError:
         return ()
     try:
@@ -307,6 +307,17 @@ def _deep(work):
     return outcome["result"]
 
 
+def read_regular(path: Path) -> bytes:
+    """A file's bytes; OSError for what is not a regular file (a FIFO would block, a device never end)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # opening a FIFO does not wait for a writer
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file", str(path))
+        return handle.read()
+
+
 def _unreadable(display: str, exc: OSError) -> FileResult:
     return FileResult(display, findings=[_syntax_finding(display, f"cannot read file: {exc.strerror}", 1, 1)])
 
@@ -316,7 +327,7 @@ def lint_file(path: Path, settings: Settings, codes: frozenset[str], data: bytes
     display = _display_path(path)
     if data is None:
         try:
-            data = path.read_bytes()
+            data = read_regular(path)
         except OSError as exc:
             return _unreadable(display, exc)
     result = _lint_bytes(path, display, data, settings, codes, prefilter)
@@ -441,7 +452,7 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
     for path in files:
         if cache is not None:
             try:
-                hit = cache.get(path, content_digest(path.read_bytes()), _display_path(path))
+                hit = cache.get(path, content_digest(read_regular(path)), _display_path(path))
             except Exception:
                 hit = None  # the worker reports the read error; a broken cache entry is a miss
             if hit is not None:
