@@ -90,6 +90,8 @@ def load(path: Path) -> frozenset[tuple[str, str, str, int]]:
         raise BaselineError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise BaselineError(f"baseline {path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BaselineError(f"baseline {path} is not a gradlint baseline: its JSON is nested too deeply") from None
     if not isinstance(data, dict) or data.get("gradlint-baseline") != FORMAT_VERSION:
         raise BaselineError(f"baseline {path} is not a gradlint baseline (written by --write-baseline)")
     records = data.get("findings")

@@ -61,7 +61,7 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
 @click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default=None, help="How findings are printed.")
 @click.option("-o", "--output-file", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to a file.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this config file.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
@@ -94,9 +94,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     paths = paths or (".",)
     try:
         if config_file is not None:
-            if not config_file.is_file():
-                raise config.ConfigError(f"config file {config_file}: no such file")
-            settings = config.load(config_file)
+            settings = config.load(config.checked_file(config_file))
         else:
             settings = config.load(config.find_config(Path(paths[0])))
         cli_codes = {"select": _codes(select), "ignore": _codes(ignore), "extend_select": _codes(extend_select)}
@@ -176,7 +174,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     fmt = settings.output_format
     use_color = color == "always" or (color == "auto" and output_file is None and sys.stdout.isatty()
                                       and "NO_COLOR" not in os.environ)
-    context = ReportContext(files=tuple(result.files), color=use_color and fmt == "text")
+    context = ReportContext(files=tuple(result.files), color=use_color and fmt == "text", errors=len(result.errors))
     if fmt == "text" and quiet:
         from gradlint.report.text_format import render_one
 
@@ -184,7 +182,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     else:
         report = render(fmt, findings, context)
     if statistics and fmt == "text":
-        report = statistics_table(findings) + "\n" + ("" if quiet else summary(findings) + "\n")
+        report = statistics_table(findings) + "\n" + ("" if quiet else summary(findings, len(result.errors)) + "\n")
     if output_file is not None:
         _write_atomically(output_file, report)
     else:
@@ -223,7 +221,10 @@ def _apply_fixes(findings, settings, unsafe: bool, write: bool):
 
 def _exit_on_errors(errors) -> None:
     for error in errors:
-        click.echo(f"gradlint: internal error: check {error.code} failed on {error.path}: {error.message}", err=True)
+        if error.code.startswith("GL"):
+            click.echo(f"gradlint: internal error: check {error.code} failed on {error.path}: {error.message}", err=True)
+        else:  # a stage of the engine (decode, parse, facts, worker): the file was not fully checked
+            click.echo(f"gradlint: internal error: {error.path}: {error.code}: {error.message}", err=True)
     if errors:
         sys.exit(2)
 
@@ -250,14 +251,15 @@ def _checked_cache_dir(cache_dir: Path | None, settings, paths) -> Path:
 
 
 @main.command("clean")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this config file.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="The cache folder to remove.")
 def clean_command(config_file, cache_dir) -> None:
     """Remove the cache (.gradlint_cache, or the configured cache-dir)."""
     from gradlint import cache, config
 
     try:
-        settings = config.load(config_file if config_file is not None else config.find_config(Path(".")))
+        settings = config.load(config.checked_file(config_file) if config_file is not None
+                               else config.find_config(Path(".")))
     except config.ConfigError as exc:
         fail(str(exc))
     folder = cache_dir or cache.default_dir(settings)

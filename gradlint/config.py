@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -101,27 +102,79 @@ def _matches(code: str, selectors: tuple[str, ...]) -> bool:
 
 
 def find_config(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a [tool.gradlint] table, walking up from `start` (like ruff)."""
-    here = start.resolve()
-    if here.is_file():
+    """The nearest pyproject.toml with a [tool.gradlint] table, walking up from `start` (like ruff).
+
+    A pyproject.toml that cannot be read as TOML is skipped, unless it mentions gradlint: then linting
+    with the defaults would silently ignore the user's settings, and that is a ConfigError."""
+    try:
+        here = start.resolve()
+    except (RuntimeError, OSError):  # a symlink loop
+        here = start.absolute()
+    if _is_file(here):
         here = here.parent
     for folder in (here, *here.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                text = candidate.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            try:
-                data = tomllib.loads(text)
-            except tomllib.TOMLDecodeError as exc:
-                if "tool.gradlint" in text:
-                    # A broken file that holds our table: linting with the defaults instead would mislead.
-                    raise ConfigError(f"{candidate}: not valid TOML: {exc}") from None
-                continue
-            if "gradlint" in data.get("tool", {}):
-                return candidate
+        if not _is_file(candidate):
+            continue
+        try:
+            data = candidate.read_bytes()
+        except OSError:
+            continue
+        problem, table = _parse(data, candidate)
+        if problem is not None:
+            if _mentions_gradlint(data):
+                raise ConfigError(problem)
+            continue
+        tool = table.get("tool")
+        if isinstance(tool, dict) and "gradlint" in tool:
+            return candidate
     return None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _mentions_gradlint(data: bytes) -> bool:
+    return any(word in data for word in (b"gradlint", "gradlint".encode("utf-16-le"), "gradlint".encode("utf-16-be")))
+
+
+def _parse(data: bytes, path: Path) -> tuple[str | None, dict]:
+    """(None, table) for a TOML file, or (why not, {}): not UTF-8 (TOML must be), not TOML, nested too deep."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"{path}: not UTF-8 (TOML files must be UTF-8): {exc}", {}
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\0" in text:
+        return f"{path}: not UTF-8 text (NUL characters: UTF-16?); TOML files must be UTF-8", {}
+    try:
+        return None, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return f"{path}: not valid TOML: {exc}", {}
+    except RecursionError:
+        return f"{path}: not valid TOML: nested too deeply", {}
+
+
+def checked_file(path: Path) -> Path:
+    """A --config path that is a regular file (not a folder, a FIFO or /dev/null); else a ConfigError saying what it is."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path}: no such file") from None
+    except OSError as exc:  # a symlink loop (ELOOP), a folder we may not enter
+        raise ConfigError(f"cannot read config file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise ConfigError(f"config file {path} is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"config file {path} is not a regular file (a device, FIFO or socket)")
+    return path
 
 
 def load(path: Path | None) -> Settings:
@@ -129,15 +182,29 @@ def load(path: Path | None) -> Settings:
     if path is None:
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    table = data.get("tool", {}).get("gradlint") if path.name == "pyproject.toml" else data
+    problem, document = _parse(data, path)
+    if problem is not None:
+        raise ConfigError(problem)
+    if path.name == "pyproject.toml":
+        tool = document.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: tool must be a table, not {_kind(tool)}")
+        table = tool.get("gradlint")
+    else:
+        table = document
     if table is None:
         return Settings(root=str(path.parent))
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: tool.gradlint must be a table, not {_kind(table)}")
     return from_table(table, root=path.parent, where=str(path))
+
+
+def _kind(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array"}.get(
+        type(value), type(value).__name__)
 
 
 _LIST_KEYS = {
@@ -224,13 +291,15 @@ def _thresholds(value: Any, name: str, where: str) -> Thresholds:
                     raise ConfigError(
                         f"{where}: {name}.{key}.{optimizer}: unknown optimizer (known: {', '.join(sorted(known))})"
                     )
-                if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0:
+                if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not 0 < limit < math.inf:
                     raise ConfigError(f"{where}: {name}.{key}.{optimizer} must be a positive number")
                 limits[optimizer] = float(limit)
             fields["lr_limits"] = FrozenDict(limits)
             continue
         if isinstance(item, bool) or not isinstance(item, (int, float)) or (kind is int and not isinstance(item, int)):
             raise ConfigError(f"{where}: {name}.{key} must be {'an integer' if kind is int else 'a number'}")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ConfigError(f"{where}: {name}.{key} must be a finite number, not {item}")
         if item <= (1 if kind is int else 0):
             raise ConfigError(f"{where}: {name}.{key} must be greater than {1 if kind is int else 0}")
         fields[key.replace("-", "_")] = kind(item)

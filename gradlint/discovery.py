@@ -28,12 +28,14 @@ def discover(paths: list[str], settings: Settings, force_exclude: bool = False) 
     found: dict[Path, None] = {}
     for raw in paths:
         path = Path(raw)
-        if not path.exists():
+        if not os.path.lexists(path):
             raise DiscoveryError(f"{raw}: no such file or directory")
-        if force_exclude and _excluded_explicitly(path, root, excluded, is_dir=not path.is_file()):
+        if force_exclude and _excluded_explicitly(path, root, excluded, is_dir=_is_dir(path)):
             continue
-        if path.is_file():
-            found[path] = None  # named explicitly: always linted
+        if not _is_dir(path):
+            # Named explicitly: always linted. A symlink loop, a dangling link or a file that cannot be
+            # read is that file's own GL000 ("cannot read file"), not the end of the run.
+            found[path] = None
             continue
         for file in _walk(path, root, excluded, settings.respect_gitignore):
             found[file] = None
@@ -43,12 +45,27 @@ def discover(paths: list[str], settings: Settings, force_exclude: bool = False) 
 def _relative(path: Path, root: Path) -> str | None:
     try:
         return path.resolve().relative_to(root).as_posix()
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # RuntimeError: a symlink loop
         return None
 
 
 def _is_virtualenv(folder: Path) -> bool:
-    return (folder / "pyvenv.cfg").is_file()
+    return _is_file(folder / "pyvenv.cfg")
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, with an unreadable folder (EACCES) or any other OSError answering False."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _walk(top: Path, root: Path, excluded: pathspec.PathSpec, use_gitignore: bool):
@@ -82,7 +99,7 @@ def _walk(top: Path, root: Path, excluded: pathspec.PathSpec, use_gitignore: boo
             file = here / name
             if _excluded(file, root, excluded, is_dir=False) or (ignores and ignores.ignored(file, is_dir=False)):
                 continue
-            if file.is_file():  # a dangling symlink is not a file
+            if _is_file(file):  # a dangling symlink is not a file
                 yield file
 
 
@@ -121,7 +138,7 @@ class _GitIgnores:
                     if folder != start:
                         self._load(folder)
             info = repo / ".git" / "info" / "exclude"
-            if info.is_file():
+            if _is_file(info):
                 self._add(repo, info)
 
     def enter(self, folder: Path) -> None:
@@ -129,7 +146,7 @@ class _GitIgnores:
 
     def _load(self, folder: Path) -> None:
         candidate = folder / ".gitignore"
-        if candidate.is_file():
+        if _is_file(candidate):
             self._add(folder, candidate)
 
     def _add(self, folder: Path, file: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import tokenize
@@ -43,13 +42,32 @@ class RunResult:
 
 
 def decode(data: bytes) -> str:
-    """Source bytes → text, honouring a PEP 263 cookie and a UTF-8 BOM (UnicodeDecodeError/SyntaxError on failure)."""
+    """Source bytes → text, honouring a PEP 263 cookie and a UTF-8 BOM (UnicodeDecodeError/SyntaxError on failure).
+
+    The cookie is looked for in the first two lines as CPython counts them: a lone CR ends a line too
+    (tokenize.detect_encoding would read a whole CR-only file as line 1 and find a cookie anywhere in it)."""
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        encoding = source_encoding(data)
     except SyntaxError:
         data.decode("utf-8")  # no usable cookie: a UnicodeDecodeError says where the bad byte is
         raise
     return data.decode(encoding)
+
+
+def source_encoding(data: bytes) -> str:
+    """tokenize.detect_encoding over the first two lines as CPython splits them (SyntaxError on a bad cookie)."""
+    lines = iter(_FIRST_LINES.findall(data, 0, _two_lines_end(data)))
+    return tokenize.detect_encoding(lambda: next(lines, b""))[0]
+
+
+_FIRST_LINES = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def _two_lines_end(data: bytes) -> int:
+    first = _BREAK.search(data)
+    second = _BREAK.search(data, first.end()) if first else None
+    return second.end() if second else len(data)
 
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line breaks libcst counts rows by (not \f or \x1c)
@@ -58,7 +76,7 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line breaks libcst counts rows by 
 def read_lines(path: str) -> tuple[str, ...]:
     """A file's lines as the engine decodes them and the parser counts them; () if unreadable."""
     try:
-        data = open(path, "rb").read()
+        data = read_regular(Path(path))
     except OSError:
         return ()
     try:
@@ -74,24 +92,86 @@ def _syntax_finding(path: str, message: str, row: int, column: int) -> Finding:
 
 def _decode_error(path: str, data: bytes, exc: Exception) -> Finding:
     if isinstance(exc, UnicodeDecodeError):
-        before = data[: exc.start]
-        row = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        row, column = _row_column(data, exc.start)
         return _syntax_finding(path, f"cannot decode file as {exc.encoding}: {exc.reason}", row, column)
     return _syntax_finding(path, f"cannot decode file: {exc}", 1, 1)
 
 
-def _parse_error(path: str, text: str, exc) -> Finding:
-    """CPython's own message and position where it rejects the file too (clearer than the CST parser's)."""
+PyCF_ONLY_AST = 0x400  # ast.PyCF_ONLY_AST, without importing ast
+
+
+def python_verdict(path: str, data: bytes | str) -> Finding | None:
+    """CPython's own verdict on a file: None when `compile(..., PyCF_ONLY_AST)` accepts it, else its GL000.
+
+    The running interpreter decides what is Python (its version, its recursion and integer-digit limits),
+    with or without a framework token in the file. Its parser runs in C and refuses a pathological nesting
+    cheaply (RecursionError, MemoryError) before libcst is ever handed the file."""
+    import warnings
+
     try:
-        compile(text, path, "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
-    except SyntaxError as python_error:
-        if python_error.lineno:
-            return _syntax_finding(path, f"syntax error: {python_error.msg}", python_error.lineno,
-                                   max(1, python_error.offset or 1))
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    return _syntax_finding(path, f"syntax error: {exc.message}", exc.editor_line, exc.editor_column)
+        with warnings.catch_warnings():  # a SyntaxWarning is neither printed nor, under -W error, a verdict
+            warnings.simplefilter("ignore")
+            compile(data, path, "exec", flags=PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:  # ValueError: "source code string cannot contain null bytes" (3.11)
+        message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        if "null bytes" in message:
+            row, column = _position_of_nul(data)
+        else:
+            row, column = getattr(exc, "lineno", None) or 1, max(1, getattr(exc, "offset", None) or 1)
+        return _syntax_finding(path, f"syntax error: {message}", row, column)
+    except RecursionError:
+        return _syntax_finding(path, f"{_TOO_DEEP[0]} (maximum recursion depth exceeded during ast construction)", 1, 1)
+    except MemoryError:
+        return _syntax_finding(path, f"{_TOO_DEEP[1]} (its parser ran out of stack)", 1, 1)
+    return None
+
+
+_TOO_DEEP = ("syntax error: too deeply nested for Python to parse", "syntax error: too complex for Python to parse")
+
+
+def _position_of_nul(data: bytes | str) -> tuple[int, int]:
+    at = data.find(b"\0" if isinstance(data, bytes) else "\0")
+    if at < 0:
+        return 1, 1
+    return _row_column(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass"), at)
+
+
+def _row_column(data: bytes, at: int) -> tuple[int, int]:
+    """The 1-based row and column of byte `at`, with CR, LF and CRLF all ending a line (as CPython counts)."""
+    before = data[:at]
+    breaks = list(_BREAK.finditer(before))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, at - start + 1
+
+
+# libcst's parser recurses natively: handed a nesting that CPython accepts only under a raised recursion
+# limit (a 5,000-link method chain), it overflows its stack. Under the default limit CPython refuses first.
+SAFE_DEPTH = 1000  # recursion-limit units above the current frame (CPython allows ~3 AST levels per unit)
+
+
+def _too_deep_for_libcst(data: bytes | str) -> bool:
+    """Only where the recursion limit was raised: CPython's verdict under the default limit, from the current depth."""
+    import sys
+
+    depth = _stack_depth()
+    limit = sys.getrecursionlimit()
+    if limit - depth <= SAFE_DEPTH:
+        return False  # CPython's verdict already ran under a budget this small
+    sys.setrecursionlimit(depth + SAFE_DEPTH)
+    try:
+        rejected = python_verdict("<depth>", data)
+    finally:
+        sys.setrecursionlimit(limit)
+    return rejected is not None and rejected.message.startswith(_TOO_DEEP)
+
+
+def _stack_depth() -> int:
+    import sys
+
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
 
 
 def package_of(path: Path) -> str:
@@ -109,39 +189,70 @@ def _package_of_folder(folder: Path) -> str:
 
 
 def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str], package: str = "") -> FileResult:
-    """Everything for one file, in process: the unit of work of the pool."""
+    """Everything for one file, in process: the unit of work of the pool.
+
+    GL000 is CPython's verdict (python_verdict), taken before libcst sees the file. A file CPython accepts
+    that gradlint cannot analyse (libcst refuses it, a fact builder raises) is an internal error, not GL000."""
+    result = FileResult(path)
+    text = _judged(path, data, codes, result)
+    if text is None:
+        return result
     import libcst as cst
 
+    if _too_deep_for_libcst(data):
+        result.errors.append(InternalError(path, "parse", "not analysed: nested too deeply for libcst's parser"))
+        return result
+    try:
+        module = _parse(cst, text)
+    except Exception as exc:  # CPython accepts the file: libcst's refusal is gradlint's failure, not the user's
+        reason = exc.message if isinstance(exc, cst.ParserSyntaxError) else f"{type(exc).__name__}: {exc}"
+        result.errors.append(InternalError(path, "parse", f"not analysed: libcst cannot parse this valid Python ({_first_line(reason)})"))
+        return result
+    try:
+        try:
+            _analyse(result, module, text, settings, codes, package)
+        except RecursionError:
+            result = _deep(lambda: _analyse(FileResult(path), module, text, settings, codes, package))
+    except Exception as exc:  # the facts builder (a check's own failure is isolated inside _analyse)
+        result = FileResult(path, errors=[InternalError(path, "facts", f"{type(exc).__name__}: {_first_line(str(exc))}")])
+    return result
+
+
+def _parse(cst, text: str):
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError:
+        # CPython (3.11) accepts a backslash continuation before a final CRLF; libcst wants a line after it.
+        if not text.endswith("\\\r\n"):
+            raise
+        return cst.parse_module(text + "\r\n")
+
+
+def _first_line(message: str) -> str:
+    lines = message.strip().splitlines()
+    return lines[0][:300] if lines else ""
+
+
+def _judged(path: str, data: bytes, codes: frozenset[str], result: FileResult) -> str | None:
+    """The decoded text when CPython accepts the file; else None, with its GL000 (if selected) in `result`.
+
+    A file that skips itself (`# gradlint: skip-file`) gets neither."""
     from gradlint import suppress
 
-    result = FileResult(path)
     try:
-        text = decode(data)
+        text, problem = decode(data), None
     except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
-        if "GL000" in codes:
-            result.findings.append(_decode_error(path, data, exc))
-        return result
-    if suppress.skips_file(text):
-        return result
-    if _nesting(text) > MAX_NESTING:
-        rejected = _syntax_only(path, data, frozenset({"GL000"})).findings
-        if rejected:  # CPython refuses it too ("too many nested parentheses"); libcst would crawl, then crash
-            result.findings.extend(rejected if "GL000" in codes else [])
-            return result
-    try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        if "GL000" in codes:
-            result.findings.append(_parse_error(path, text, exc))
-        return result
-    except (RecursionError, MemoryError) as exc:
-        result.findings.append(_syntax_finding(path, f"cannot parse file: {type(exc).__name__}", 1, 1))
-        return result
-    try:
-        _analyse(result, module, text, settings, codes, package)
-    except RecursionError:
-        result = _deep(lambda: _analyse(FileResult(path), module, text, settings, codes, package))
-    return result
+        text, problem = None, exc
+    if text is not None and suppress.skips_file(text):
+        return None
+    rejected = python_verdict(path, data)
+    if rejected is None and text is not None:
+        return text
+    if rejected is None:  # CPython decodes what gradlint could not: our failure
+        result.errors.append(InternalError(path, "decode", f"{type(problem).__name__}: {problem}"))
+    elif "GL000" in codes:
+        result.findings.append(_decode_error(path, data, problem) if problem is not None else rejected)
+    return None
 
 
 def _analyse(result: FileResult, module, text: str, settings: Settings, codes: frozenset[str], package: str) -> FileResult:
@@ -169,26 +280,6 @@ def _analyse(result: FileResult, module, text: str, settings: Settings, codes: f
             continue
         result.findings.extend(f for f in found if not suppress.is_suppressed(f, lines))
     return result
-
-
-# CPython's tokenizer refuses more than 200 nested brackets. libcst's native parser accepts more, but slows
-# down super-linearly (1,000 nested calls: 11 s) and overflows its stack (a segfault) near 3,000.
-MAX_NESTING = 200
-_NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
-
-
-def _nesting(text: str) -> int:
-    """The deepest bracket nesting, counting brackets in strings and comments too (so: an upper bound)."""
-    if text.count("(") + text.count("[") + text.count("{") <= MAX_NESTING:
-        return 0
-    depth = deepest = 0
-    for char in _NOT_BRACKETS.sub("", text):
-        if char in "([{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
 
 
 def _deep(work):
@@ -219,6 +310,17 @@ def _deep(work):
     return outcome["result"]
 
 
+def read_regular(path: Path) -> bytes:
+    """A file's bytes; OSError for what is not a regular file (a FIFO would block, a device never end)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # opening a FIFO does not wait for a writer
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file", str(path))
+        return handle.read()
+
+
 def _unreadable(display: str, exc: OSError) -> FileResult:
     return FileResult(display, findings=[_syntax_finding(display, f"cannot read file: {exc.strerror}", 1, 1)])
 
@@ -228,7 +330,7 @@ def lint_file(path: Path, settings: Settings, codes: frozenset[str], data: bytes
     display = _display_path(path)
     if data is None:
         try:
-            data = path.read_bytes()
+            data = read_regular(path)
         except OSError as exc:
             return _unreadable(display, exc)
     result = _lint_bytes(path, display, data, settings, codes, prefilter)
@@ -276,34 +378,67 @@ def active_codes(path: Path, settings: Settings, codes: frozenset[str]) -> froze
 
 
 def _syntax_only(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
-    """A file no rule could care about: only GL000, with CPython's parser (much cheaper than a CST)."""
+    """A file no rule could care about: only GL000, CPython's verdict (much cheaper than a CST)."""
     result = FileResult(path)
-    if "GL000" not in codes:
-        return result
-    try:
-        text = decode(data)
-        compile(text, path, "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
-    except (UnicodeDecodeError, LookupError) as exc:
-        result.findings.append(_decode_error(path, data, exc))
-    except SyntaxError as exc:
-        if exc.lineno is None:  # a bad coding cookie, from detect_encoding
-            result.findings.append(_decode_error(path, data, exc))
-        elif not _skips(text):
-            result.findings.append(_syntax_finding(path, f"syntax error: {exc.msg}", exc.lineno, max(1, exc.offset or 1)))
-    except (ValueError, RecursionError, MemoryError) as exc:
-        result.findings.append(_syntax_finding(path, f"cannot parse file: {type(exc).__name__}", 1, 1))
+    if "GL000" in codes:
+        _judged(path, data, codes, result)
     return result
-
-
-def _skips(text: str) -> bool:
-    from gradlint.suppress import skips_file
-
-    return skips_file(text)
 
 
 def _lint_chunk(args) -> list[FileResult]:
     paths, settings, codes, prefilter = args
-    return [lint_file(path, settings, codes, prefilter=prefilter) for path in paths]
+    return [_lint_isolated(path, settings, codes, prefilter) for path in paths]
+
+
+def _lint_isolated(path: Path, settings: Settings, codes: frozenset[str], prefilter: bool) -> FileResult:
+    """lint_file, with any failure of any stage costing this file an internal error, never the run."""
+    try:
+        return lint_file(path, settings, codes, prefilter=prefilter)
+    except Exception as exc:
+        return _failed(path, "engine", f"{type(exc).__name__}: {_first_line(str(exc))}")
+
+
+def _failed(path: Path, stage: str, message: str) -> FileResult:
+    try:
+        display = _display_path(path)
+    except Exception:
+        display = str(path)
+    return FileResult(display, errors=[InternalError(display, stage, message)])
+
+
+def _lint_in_pool(todo: list[Path], settings: Settings, codes: frozenset[str], prefilter: bool, jobs: int) -> list[FileResult]:
+    """Chunks across worker processes. A worker that dies (a native crash) breaks the pool: the chunks it
+    left undone are linted again one file per fresh process, so only the file that kills its process is lost."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    size = max(1, min(64, len(todo) // (jobs * 8)))
+    chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+    fresh: list[FileResult] = []
+    undone: list[Path] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_lint_chunk, (c, settings, codes, prefilter)) for c in chunks]
+        for chunk, future in zip(chunks, futures):
+            try:
+                batch = future.result()
+            except BrokenProcessPool:
+                undone.extend(chunk)
+                fresh.extend([None] * len(chunk))  # filled in below, in order
+                continue
+            fresh.extend(batch)
+    if undone:
+        alone = iter(_lint_alone(path, settings, codes, prefilter) for path in undone)
+        fresh = [result if result is not None else next(alone) for result in fresh]
+    return fresh
+
+
+def _lint_alone(path: Path, settings: Settings, codes: frozenset[str], prefilter: bool) -> FileResult:
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            return pool.submit(_lint_chunk, ([path], settings, codes, prefilter)).result()[0]
+    except BrokenProcessPool:
+        return _failed(path, "worker", "the process linting this file crashed (a native stack overflow?)")
 
 
 def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cache: bool = False,
@@ -320,9 +455,9 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
     for path in files:
         if cache is not None:
             try:
-                hit = cache.get(path, content_digest(path.read_bytes()), _display_path(path))
-            except OSError:
-                hit = None  # the worker reports the read error
+                hit = cache.get(path, content_digest(read_regular(path)), _display_path(path))
+            except Exception:
+                hit = None  # the worker reports the read error; a broken cache entry is a miss
             if hit is not None:
                 done[path] = hit
                 continue
@@ -330,11 +465,7 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
     if len(todo) < POOL_THRESHOLD or jobs == 1:
         fresh = _lint_chunk((todo, settings, codes, prefilter))
     else:
-        size = max(1, min(64, len(todo) // (jobs * 8)))
-        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            batches = pool.map(_lint_chunk, [(c, settings, codes, prefilter) for c in chunks])
-            fresh = [r for batch in batches for r in batch]
+        fresh = _lint_in_pool(todo, settings, codes, prefilter, jobs)
     for path, result in zip(todo, fresh):
         done[path] = result
         if cache is not None and result.digest is not None:
@@ -350,10 +481,13 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
 def run_source(data: bytes, display: str, settings: Settings) -> RunResult:
     """Lint code that is not a file on disk (stdin, an editor buffer) under the name `display`."""
     codes = active_codes(Path(display), settings, settings.enabled_codes())
-    if display.endswith(".ipynb"):
-        result = _lint_notebook(Path(display), display, data, settings, codes, prefilter=False)
-    else:
-        result = lint_source(display, data, settings, codes)
+    try:
+        if display.endswith(".ipynb"):
+            result = _lint_notebook(Path(display), display, data, settings, codes, prefilter=False)
+        else:
+            result = lint_source(display, data, settings, codes)
+    except Exception as exc:
+        result = FileResult(display, errors=[InternalError(display, "engine", f"{type(exc).__name__}: {exc}")])
     return RunResult([display], sorted(_resolve_cross_file([result]), key=lambda f: f.sort_key), result.errors)
 
 
@@ -381,12 +515,12 @@ def _resolve_cross_file(results: list[FileResult]):
 def _display_path(path: Path) -> str:
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # RuntimeError: a symlink loop (3.11's resolve)
         return path.as_posix()
 
 
 def _relative_to_root(path: Path, settings: Settings) -> str:
     try:
         return path.resolve().relative_to(Path(settings.root).resolve()).as_posix()
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):
         return path.as_posix()

@@ -85,9 +85,17 @@ class Notebook:
         return f"cell {where[0]}, line {where[1]}" if where else f"line {row}"
 
 
-def _cell_text(cell: dict) -> str:
+def _cell_text(cell: dict, index: int) -> str:
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        source = "".join(source)
+    if not isinstance(source, str):
+        raise NotebookError(f"invalid notebook: the source of cell {index} is not a string or a list of strings")
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotebookError(f"invalid notebook: the source of cell {index} is not valid Unicode (a lone surrogate)") from None
+    return source
 
 
 def mask(lines: list[str]) -> list[str]:
@@ -189,15 +197,33 @@ def _mask_line(line: str) -> str:
     return line
 
 
+def _int(digits: str):
+    """JSON integers past Python's int-digit limit (a 5,000-digit execution_count) read as JavaScript does: a float."""
+    return int(digits) if len(digits) <= 4000 else float(digits)
+
+
+def parse_json(text: str):
+    """json.loads that raises NotebookError, never ValueError or RecursionError (100k nested brackets)."""
+    try:
+        return json.loads(text, parse_int=_int)
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"invalid notebook: not JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        raise NotebookError(f"invalid notebook: unreadable JSON ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
 def load(data: bytes) -> Notebook:
     try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise NotebookError(f"invalid notebook: not JSON ({exc})") from None
+    document = parse_json(text)
     cells = document.get("cells") if isinstance(document, dict) else None
     if not isinstance(cells, list):
         raise NotebookError("invalid notebook: no 'cells' list")
-    language = (document.get("metadata") or {}).get("language_info", {}).get("name", "python")
+    metadata = document.get("metadata")
+    info = metadata.get("language_info") if isinstance(metadata, dict) else None
+    language = info.get("name", "python") if isinstance(info, dict) else "python"
     if language not in ("python", "ipython", "ipython3", ""):
         return Notebook("", (), {})
     out: list[str] = []
@@ -206,7 +232,7 @@ def load(data: bytes) -> Notebook:
     for index, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        lines = _cell_text(cell).splitlines() or [""]
+        lines = _cell_text(cell, index).splitlines() or [""]
         sources[index] = lines
         code, indent = dedent_cell(lines)
         spans.append(CellLines(index, len(out) + 1, len(lines), indent))

@@ -167,15 +167,17 @@ def test_unreadable_file_simulated(tmp_path, monkeypatch):
     """The same, for any user: reading the file fails with PermissionError."""
     from pathlib import Path
 
+    import os
+
     make_tree(tmp_path, ["ok.py", "secret.py"])
-    real = Path.read_bytes
+    real = os.open
 
-    def read_bytes(self):
-        if self.name == "secret.py":
+    def guarded_open(path, *args, **kwargs):
+        if Path(path).name == "secret.py":
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", guarded_open)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["--select", "GL000", "."])
     assert result.exit_code == 1

@@ -56,8 +56,11 @@ def _offset(starts: list[int], text: str, position: tuple[int, int]) -> int:
 def apply(text: str, fixes: list[Fix]) -> tuple[str, list[int]]:
     """Apply every fix whose edits overlap no fix taken before it; returns (new text, indices applied).
 
-    A fix is all or nothing: either every edit of it is applied or none."""
+    A fix is all or nothing: either every edit of it is applied or none. Inserted line breaks take the
+    file's own (its first): a CRLF file gets CRLF lines, a CR-only file CR, never a bare LF."""
     starts = _line_starts(text)
+    newline = LINE_BREAK.search(text)
+    newline = newline.group() if newline else "\n"
     taken: list[tuple[int, int, Edit]] = []
     applied: list[int] = []
     for index, fix in enumerate(fixes):
@@ -73,7 +76,7 @@ def apply(text: str, fixes: list[Fix]) -> tuple[str, list[int]]:
     cursor = 0
     for start, end, edit in sorted(taken, key=lambda item: (item[0], item[1])):
         pieces.append(text[cursor:start])
-        pieces.append(edit.content)
+        pieces.append(edit.content if newline == "\n" else LINE_BREAK.sub(newline, edit.content))
         cursor = end
     pieces.append(text[cursor:])
     return "".join(pieces), applied
@@ -93,11 +96,16 @@ def _overlaps(new: list[tuple[int, int, Edit]], old: list[tuple[int, int, Edit]]
 
 
 def parses(text: str) -> bool:
+    """Whether CPython accepts the text and libcst can parse it: a fix must never write anything less."""
     import libcst as cst
 
+    from gradlint import engine
+
+    if engine.python_verdict("<fixed>", text) is not None:
+        return False
     try:
-        cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError, MemoryError):
+        engine._parse(cst, text)
+    except Exception:
         return False
     return True
 
@@ -161,22 +169,36 @@ def _waiting(findings, text, pending, original_lines, unsafe):
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write through a temp file in the same folder and os.replace, keeping the file's mode (fixes, reports, baselines).
+    """Write through a temp file in the same folder and os.replace, keeping the file's mode, owner and group
+    (fixes, reports, baselines).
 
-    A symlink is followed: its target is rewritten, the link stays a link."""
+    A symlink is followed: its target is rewritten, the link stays a link. A file with several hard links,
+    or one whose owner this process cannot give a new file to, is rewritten in place instead, through the
+    same inode (a replace would break the links or hand the file to us)."""
     target = Path(os.path.realpath(path))
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
+        before = target.stat()
     except FileNotFoundError:  # a new file gets what open() would give it, not mkstemp's 0600
+        before = None
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
+    else:
+        if before.st_nlink > 1:
+            return _write_in_place(target, data)
+        mode = stat.S_IMODE(before.st_mode)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if before is not None and (before.st_uid, before.st_gid) != _owner(tmp):
+            try:
+                os.chown(tmp, before.st_uid, before.st_gid)
+            except (PermissionError, AttributeError):
+                os.unlink(tmp)
+                return _write_in_place(target, data)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
@@ -185,3 +207,16 @@ def write_atomically(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def _owner(path: str) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_uid, info.st_gid
+
+
+def _write_in_place(target: Path, data: bytes) -> None:
+    with open(target, "r+b") as handle:
+        handle.write(data)
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())

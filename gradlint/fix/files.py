@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import io
 import re
-import tokenize
 from pathlib import Path
 
 from gradlint.config import Settings
@@ -19,8 +17,10 @@ def fix_file(path: str, chosen: list[Finding], settings: Settings, unsafe: bool)
 
     file = Path(path)
     data = file.read_bytes()
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    encoding = engine.source_encoding(data)
     text = engine.decode(data)
+    if engine.python_verdict(path, data) is not None:  # never rewrite a file CPython rejects
+        return FileFix(path, text, text, 0, rejected="Python rejects this file (GL000); file left unchanged"), encoding
     codes = engine.active_codes(file, settings, settings.enabled_codes())
     package = engine.package_of(file)
 
@@ -56,6 +56,9 @@ def fix_files(findings: list[Finding], settings: Settings, unsafe: bool, write: 
         except (OSError, UnicodeDecodeError, SyntaxError, LookupError, ValueError) as exc:
             results.append(FileFix(path, "", "", 0, rejected=f"cannot read the file: {exc}"))
             continue
+        if write and result.changed and _read_only(Path(path)):
+            result = FileFix(path, result.before, result.before, 0,
+                             rejected="the file is read-only; file left unchanged (make it writable to fix it)")
         if write and result.changed:
             try:
                 write_atomically(Path(path), result.after.encode(encoding))
@@ -63,6 +66,17 @@ def fix_files(findings: list[Finding], settings: Settings, unsafe: bool, write: 
                 result = FileFix(path, result.before, result.before, 0, rejected=f"cannot write: {exc.strerror or exc}")
         results.append(result)
     return results
+
+
+def _read_only(path: Path) -> bool:
+    """No write bit at all (0444), or no write access for this user: refused, as editors do (root too)."""
+    import os
+    import stat
+
+    try:
+        return not stat.S_IMODE(path.stat().st_mode) & 0o222 or not os.access(path, os.W_OK)
+    except OSError:
+        return False  # the write reports it
 
 
 def unified_diff(result: FileFix) -> str:

@@ -13,19 +13,25 @@ from pathlib import Path
 from gradlint.fix import FileFix, apply, parses, wanted
 
 
-def _dump(document) -> str:
-    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+def _dump(document, newline: str = "\n", bom: str = "", final: bool = True) -> str:
+    """Jupyter's layout, with the file's own line breaks, BOM and final newline (or none)."""
+    text = json.dumps(document, indent=1, ensure_ascii=False) + ("\n" if final else "")
+    return bom + (text if newline == "\n" else text.replace("\n", newline))  # JSON strings escape their breaks
 
 
 def fix_notebook(path: str, chosen: list, unsafe: bool) -> FileFix:
     from gradlint import notebook
 
-    raw = Path(path).read_text(encoding="utf-8")
+    raw = Path(path).read_bytes().decode("utf-8")  # as written: no newline translation
+    bom = "\ufeff" if raw.startswith("\ufeff") else ""
+    body = raw[len(bom):]
+    newline = "\r\n" if "\r\n" in body else "\n"
     try:
-        document = json.loads(raw)
-    except json.JSONDecodeError:
+        document = notebook.parse_json(body)
+    except notebook.NotebookError:
         return FileFix(path, raw, raw, 0, rejected="not valid notebook JSON; file left unchanged")
-    if _dump(document) != raw:
+    layout = {"newline": newline, "bom": bom, "final": body.endswith(newline)}
+    if _dump(document, **layout) != raw:
         return FileFix(path, raw, raw, 0,
                        rejected="the notebook is not in Jupyter's JSON layout (indent=1); file left unchanged")
     by_cell: dict[int, list] = {}
@@ -40,7 +46,7 @@ def fix_notebook(path: str, chosen: list, unsafe: bool) -> FileFix:
         new, applied = apply(text, fixes)
         fixed += len(applied)
         cell["source"] = new.splitlines(keepends=True) if isinstance(source, list) else new
-    after = _dump(document)
+    after = _dump(document, **layout)
     if after != raw and not parses(notebook.load(after.encode("utf-8")).source):
         return FileFix(path, raw, raw, 0, rejected="the fixed code would not parse; file left unchanged")
     return FileFix(path, raw, after, fixed)

@@ -12,6 +12,7 @@ class ReportContext:
     color: bool = False
     show_source: bool = True
     root: str | None = None  # SARIF's %SRCROOT%: paths are reported relative to it (default: the working directory)
+    errors: int = 0  # internal errors of the run (the text summary says so; the exit code is 2)
 
 
 def render(fmt: str, findings, context: ReportContext) -> str:

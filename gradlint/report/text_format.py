@@ -57,13 +57,15 @@ def render_one(finding, color: bool, show_source: bool) -> str:
     return f"{head}\n {gutter} | {line}\n {pad} | {' ' * start}{marker}"
 
 
-def summary(findings) -> str:
+def summary(findings, errors: int = 0) -> str:
+    """The last line; with internal errors it says so (the run exits 2), never "All checks passed!"."""
+    failed = f"{errors} internal error{'s' * (errors != 1)} (see stderr): not every file was fully checked."
     if not findings:
-        return "All checks passed!"
+        return f"No findings, but {failed}" if errors else "All checks passed!"
     counts = Counter(f.code for f in findings)
     parts = ", ".join(f"{code}: {n}" for code, n in sorted(counts.items()))
     noun = "finding" if len(findings) == 1 else "findings"
-    return f"Found {len(findings)} {noun} ({parts})."
+    return f"Found {len(findings)} {noun} ({parts})." + (f" And {failed}" if errors else "")
 
 
 def statistics(findings) -> str:
@@ -77,4 +79,4 @@ def statistics(findings) -> str:
 
 def render(findings, context) -> str:
     blocks = [render_one(f, context.color, context.show_source) for f in findings]
-    return "\n".join([*blocks, summary(findings)]) + "\n"
+    return "\n".join([*blocks, summary(findings, context.errors)]) + "\n"
