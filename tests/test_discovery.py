@@ -130,17 +130,17 @@ def test_unreadable_file_is_a_finding_not_a_crash(tmp_path, monkeypatch):
 
 def test_unreadable_file_simulated(tmp_path, monkeypatch):
     """The same, for any user: reading the file fails with PermissionError."""
-    from pathlib import Path
+    from gradlint import engine
 
     make_tree(tmp_path, ["ok.py", "secret.py"])
-    real = Path.read_bytes
+    real = engine.read_regular
 
-    def read_bytes(self):
-        if self.name == "secret.py":
+    def read_regular(path):
+        if path.name == "secret.py":
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return real(path)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(engine, "read_regular", read_regular)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["--select", "GL000", "."])
     assert result.exit_code == 1
