@@ -165,7 +165,7 @@ def test_unreadable_file_is_a_finding_not_a_crash(tmp_path, monkeypatch):
 
 def test_unreadable_file_simulated(tmp_path, monkeypatch):
     """The same, for any user: reading the file fails with PermissionError."""
-    from pathlib import Path
+    from gradlint import engine
 
     import os
 
