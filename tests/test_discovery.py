@@ -165,9 +165,8 @@ def test_unreadable_file_is_a_finding_not_a_crash(tmp_path, monkeypatch):
 
 def test_unreadable_file_simulated(tmp_path, monkeypatch):
     """The same, for any user: reading the file fails with PermissionError."""
-    from gradlint import engine
-
     import os
+    from pathlib import Path
 
     make_tree(tmp_path, ["ok.py", "secret.py"])
     real = os.open
