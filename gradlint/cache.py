@@ -167,8 +167,8 @@ class Cache:
     def put(self, path: Path, digest: str, result) -> None:
         from gradlint import cache_records
 
-        if result.errors:
-            return  # an internal error is not a result worth remembering
+        if result.errors or result.skipped:
+            return  # an internal error or a skipped file is not a result worth remembering
         self.entries[str(path.resolve())] = [digest, cache_records.dump_result(result)]
         self.dirty = True
 

@@ -140,6 +140,8 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
         return engine.run(files, settings, jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir)
 
     result = lint()
+    for line in result.skipped:
+        click.echo(f"gradlint: warning: skipped {line}", err=True)
     findings = reported(result.findings)
     if write_baseline is not None:
         # Recorded before --baseline hides anything, so `--baseline F --write-baseline F` refreshes F.

@@ -73,6 +73,7 @@ class Settings:
     output_format: str = "text"
     respect_gitignore: bool = True
     cache_dir: str | None = None
+    max_file_size_kb: int = 2048  # real training scripts are far below; a 10 MB data dump as .py is not
     verify: Mapping[str, Any] = field(default_factory=lambda: FrozenDict({}))
     root: str = "."  # folder of the config file; relative excludes and per-file-ignores start here
 
@@ -249,6 +250,10 @@ def from_table(table: Mapping[str, Any], root: Path, where: str = "config") -> S
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: {name} must be a string")
             values["cache_dir"] = value
+        elif key == "max-file-size-kb":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{where}: {name} must be a positive integer (KiB)")
+            values["max_file_size_kb"] = value
         elif key == "verify":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: {name} must be a table")

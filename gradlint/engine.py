@@ -32,6 +32,7 @@ class FileResult:
     errors: list[InternalError] = field(default_factory=list)
     classes: dict = field(default_factory=dict)  # name → ClassSummary, for the project index
     digest: str | None = None  # content hash of the bytes that were linted (the cache key)
+    skipped: str | None = None  # not linted, and why (a file over max-file-size-kb)
 
 
 @dataclass
@@ -39,6 +40,7 @@ class RunResult:
     files: list[str]
     findings: list[Finding]
     errors: list[InternalError]
+    skipped: list[str] = field(default_factory=list)  # "path: why" of files not linted
 
 
 def decode(data: bytes) -> str:
@@ -349,6 +351,8 @@ def _lint_bytes(path: Path, display: str, data: bytes, settings: Settings, codes
     active = active_codes(path, settings, codes)
     if path.suffix == ".ipynb":
         return _lint_notebook(path, display, data, settings, active, prefilter)
+    if len(data) > settings.max_file_size_kb * 1024:
+        return _too_big(display, len(data), settings)
     if prefilter and not may_matter(data):
         return _syntax_only(display, data, active)
     return lint_source(display, data, settings, active, package_of(path))
@@ -363,12 +367,20 @@ def _lint_notebook(path: Path, display: str, data: bytes, settings: Settings, co
     except notebook.NotebookError as exc:
         return FileResult(display, findings=[_syntax_finding(display, str(exc), 1, 1)] if "GL000" in codes else [])
     source = book.source.encode("utf-8")
+    if len(source) > settings.max_file_size_kb * 1024:
+        return _too_big(display, len(source), settings, "of code ")
     if prefilter and not may_matter(source):
         result = _syntax_only(display, source, codes)
     else:
         result = lint_source(display, source, settings, codes, package_of(path))
     result.findings = [book.map_finding(f) for f in result.findings]
     return result
+
+
+def _too_big(display: str, size: int, settings: Settings, what: str = "") -> FileResult:
+    """A file far beyond any training script (a data dump saved as .py): skipped, said in one line."""
+    return FileResult(display, skipped=f"{size / 1024:,.0f} KiB {what}is above max-file-size-kb = "
+                                       f"{settings.max_file_size_kb}; not linted")
 
 
 def active_codes(path: Path, settings: Settings, codes: frozenset[str]) -> frozenset[str]:
@@ -444,7 +456,8 @@ def _lint_alone(path: Path, settings: Settings, codes: frozenset[str], prefilter
 def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cache: bool = False,
         cache_dir: Path | None = None, prefilter: bool = True) -> RunResult:
     codes = settings.enabled_codes()
-    jobs = jobs or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
+    jobs = max(1, min(jobs or cores, cores, len(files) or 1))  # more processes than cores or files only cost
     cache = None
     if use_cache:
         from gradlint.cache import Cache, default_dir, settings_digest
@@ -475,7 +488,7 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
     results = [done[p] for p in files]
     findings = sorted(_resolve_cross_file(results), key=lambda f: f.sort_key)
     errors = [e for r in results for e in r.errors]
-    return RunResult([r.path for r in results], findings, errors)
+    return RunResult([r.path for r in results], findings, errors, [f"{r.path}: {r.skipped}" for r in results if r.skipped])
 
 
 def run_source(data: bytes, display: str, settings: Settings) -> RunResult:
