@@ -17,13 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from gradlint import __version__
+from gradlint.fs import read_regular
 
 CACHE_DIR_NAME = ".gradlint_cache"
 TAG_NAME = "CACHEDIR.TAG"
@@ -112,28 +112,11 @@ def _code_fingerprint() -> str:
 
 def _read_small(path: Path, limit: int) -> bytes | None:
     """The bytes of a regular file of at most `limit` bytes; None for anything else (FIFO, device,
-    folder, missing, too big). Opened non-blocking, so a FIFO never waits for a writer."""
+    folder, missing, too big)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        return read_regular(path, limit)
     except OSError:
         return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        chunks, total = [], 0
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks)
-            total += len(chunk)
-            if total > limit:
-                return None
-            chunks.append(chunk)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 class Cache:

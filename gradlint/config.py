@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from gradlint.fs import is_file as _is_file
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -132,11 +134,6 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:
-        return False
 
 
 def _mentions_gradlint(data: bytes) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pathspec
 
 from gradlint.config import Settings
+from gradlint.fs import is_dir as _is_dir, is_file as _is_file
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 # A folder called env/ is as often an RL package as a virtualenv: real virtualenvs have a pyvenv.cfg.
@@ -53,19 +54,8 @@ def _is_virtualenv(folder: Path) -> bool:
     return _is_file(folder / "pyvenv.cfg")
 
 
-def _is_file(path: Path) -> bool:
-    """Path.is_file, with an unreadable folder (EACCES) or any other OSError answering False."""
-    try:
-        return path.is_file()
-    except OSError:
-        return False
 
 
-def _is_dir(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except OSError:
-        return False
 
 
 def _walk(top: Path, root: Path, excluded: pathspec.PathSpec, use_gitignore: bool):

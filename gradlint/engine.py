@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gradlint.config import Settings
 from gradlint.finding import Finding, Span
+from gradlint.fs import read_regular
 from gradlint.prefilter import may_matter
 
 # Below this many files a pool costs more to start than it saves.
@@ -310,17 +311,6 @@ def _deep(work):
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]
-
-
-def read_regular(path: Path) -> bytes:
-    """A file's bytes; OSError for what is not a regular file (a FIFO would block, a device never end)."""
-    import stat
-
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # opening a FIFO does not wait for a writer
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(0, "not a regular file", str(path))
-        return handle.read()
 
 
 def _unreadable(display: str, exc: OSError) -> FileResult:
