@@ -19,7 +19,7 @@ import libcst as cst
 from gradlint.facts import vocab
 from gradlint.facts import vocab_keras as K
 from gradlint.facts.model import Block, CallInfo, ModuleFacts
-from gradlint.facts.names import dotted
+from gradlint.facts.names import dotted, walk
 from gradlint.facts.tensors import class_of
 from gradlint.facts.values import Value
 
@@ -241,7 +241,7 @@ def _test_words(block: Block, call: CallInfo, facts: ModuleFacts) -> set[str]:
     if block.test is None:
         return set()
     words = set(_strings(block.test))
-    for node in _walk(block.test):
+    for node in walk(block.test):
         if isinstance(node, (cst.Name, cst.Attribute)):
             words.add(dotted(node) or "")
             words.add(call.scope.qualify(node) or "")
@@ -253,23 +253,14 @@ def _inside_other_branch(call: CallInfo) -> bool:
         if block.kind == "if":
             return False
         if block.kind == "else" and block.test is not None and any(
-            isinstance(n, cst.Call) and dotted(n.func) == "isinstance" for n in _walk(block.test)
+            isinstance(n, cst.Call) and dotted(n.func) == "isinstance" for n in walk(block.test)
         ):
             return True
     return False
 
 
 def _strings(expr: cst.CSTNode) -> list[str]:
-    return [n.evaluated_value for n in _walk(expr) if isinstance(n, cst.SimpleString) and isinstance(n.evaluated_value, str)]
-
-
-def _walk(expr: cst.CSTNode):
-    """The nodes of one small expression (an `if` test)."""
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(node.children)
+    return [n.evaluated_value for n in walk(expr) if isinstance(n, cst.SimpleString) and isinstance(n.evaluated_value, str)]
 
 
 # -- parameters created from raw tensors -------------------------------------------------------------

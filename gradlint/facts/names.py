@@ -13,6 +13,15 @@ import libcst as cst
 from gradlint.facts.vocab import KNOWN_MEMBERS, canonical
 
 
+def walk(*nodes: cst.CSTNode):
+    """Every node of the given (small) trees, each with its descendants: an `if` test, a loop body."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.children)
+
+
 def dotted(node: cst.BaseExpression) -> str | None:
     """`a.b.c` for a chain of names and attributes, else None."""
     parts = []

@@ -14,7 +14,7 @@ import libcst as cst
 
 from gradlint.facts import vocab
 from gradlint.facts.model import Block, CallInfo, FunctionInfo, ModuleFacts
-from gradlint.facts.names import dotted
+from gradlint.facts.names import dotted, walk
 
 _INLINE_DEPTH = 3
 # Backward passes that do not fill .grad for a local optimizer step (distributed autograd keeps its own).
@@ -241,7 +241,7 @@ def fixed_batch(loop: TrainingLoop) -> bool:
     if not _range_loop(node):
         return False
     names = {n.value for n in _names(node.target)}
-    for inner in _walk(node.body):
+    for inner in walk(node.body):
         if isinstance(inner, cst.While) or isinstance(inner, cst.For) and not _range_loop(inner):
             return False  # an inner loop over data (a range loop summing per-sample losses is fine)
         if isinstance(inner, cst.Call):
@@ -249,7 +249,7 @@ def fixed_batch(loop: TrainingLoop) -> bool:
             called = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
             if called in ("next", "iter") or any(part in called.lower() for part in _DATA_METHODS if part != "step"):
                 return False
-        if isinstance(inner, cst.Subscript) and names & {n.value for n in _names(inner.slice)}:
+        if isinstance(inner, cst.Subscript) and names & {n.value for n in _names(*inner.slice)}:
             return False
     return True
 
@@ -259,13 +259,5 @@ def _range_loop(node) -> bool:
             and node.iter.func.value == "range")
 
 
-def _names(node):
-    return [n for n in _walk(node) if isinstance(n, cst.Name)]
-
-
-def _walk(node):
-    stack = [node] if not isinstance(node, (list, tuple)) else list(node)
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
+def _names(*nodes):
+    return [n for n in walk(*nodes) if isinstance(n, cst.Name)]
