@@ -17,7 +17,8 @@ else:  # pragma: no cover
 
 OUTPUT_FORMATS = ("text", "json", "github", "sarif", "gitlab", "junit")
 
-# Learning rates at or above these are "large" for an optimizer run with no schedule (GL202, GL201).
+# Learning rates above these are "large" for an optimizer run with no schedule (GL202, GL201); the upper
+# half up to them is "high" (GL209, off by default).
 DEFAULT_LR_LIMITS = {
     "SGD": 1.0,
     "ASGD": 1.0,
