@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 model = nn.LSTM(8, 16)
-optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 """
 
 
@@ -822,7 +822,7 @@ def test_model_built_by_the_caller_of_the_training_function_is_in_reach(lint):
         import torch
 
         def train(model, loader):
-            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
             for x, y in loader:
                 optimizer.zero_grad()
                 model(x)[0].sum().backward()
@@ -897,7 +897,7 @@ def test_project_helpers_that_zero_or_clip_count_where_they_are_called(tmp_path)
         "        p.grad = None\n")
     loop = (
         "import torch\nimport torch.nn as nn\nimport utils\nfrom utils import zero_grad\n\n"
-        "model = nn.LSTM(10, 20)\noptimizer = torch.optim.Adam(model.parameters(), lr=1e-3)\n"
+        "model = nn.LSTM(10, 20)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
         "for x, y in loader:\n"
         "    zero_grad(model.parameters())\n"
         "    out, _ = model(x)\n"
