@@ -7,10 +7,13 @@ import libcst as cst
 from gradlint.checks import finding
 from gradlint.facts.context import never_trains
 from gradlint.facts import vocab_keras as K
-from gradlint.facts.init import creations, init_calls
+from gradlint.facts.init import creations, fan_in, init_calls
 from gradlint.facts.tensors import code_of
 
 _LIMIT = 1.0
+# A normal draw whose std·√fan_in stays at most this (fan_in ≤ 16 at std 1) is within about 3x of He's
+# √2 gain: a small hand-written layer (TextRNN's 5-unit output projection), not an exploding stack.
+_SMALL_GAIN = 4.0
 _REMEDY = (
     "use nn.init.kaiming_normal_/kaiming_uniform_ (ReLU family) or xavier_normal_/xavier_uniform_ "
     "(tanh/sigmoid), which scale the spread to 1/√fan_in"
@@ -43,6 +46,22 @@ def _loaded_after(facts, call) -> bool:
     return any(c.method in ("load_state_dict", "load_checkpoint", "from_pretrained") for c in after)
 
 
+def _small_gain(made, facts) -> bool:
+    """N(0, s) weights over an input size the code fixes, with s·√fan_in ≤ _SMALL_GAIN."""
+    std = 1.0 if made.maker_name == "torch.randn" else _normal_std(made.spread)
+    size = fan_in(made, facts) if std is not None else None
+    return size is not None and std * size ** 0.5 <= _SMALL_GAIN
+
+
+def _normal_std(spread: str) -> float | None:
+    if not spread.startswith("N(0, "):
+        return None
+    try:
+        return float(spread[5:-1])
+    except ValueError:
+        return None
+
+
 def check(facts, settings):
     if never_trains(facts):
         return
@@ -72,7 +91,7 @@ def check(facts, settings):
                 f"activations and gradients explode with depth; {remedy}",
             )
     for made in creations(facts, {"torch.randn", "torch.rand", *K.RANDOM_TENSORS}):
-        if _frozen(made.call) or _loaded_after(facts, made.call):
+        if _frozen(made.call) or _loaded_after(facts, made.call) or _small_gain(made, facts):
             continue
         spread = made.spread or ("N(0, 1)" if made.maker_name == "torch.randn" else "U(0, 1)")
         if made.spread:  # TensorFlow: tf.Variable(tf.random.normal([m, n]))
