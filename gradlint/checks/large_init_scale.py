@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from gradlint.checks import finding
-from gradlint.facts.context import never_trains
+from gradlint.facts.context import never_trains, probe_weight
 from gradlint.facts import vocab_keras as K
 from gradlint.facts.init import creations, fan_in, init_calls
 from gradlint.facts.tensors import code_of
@@ -66,7 +66,7 @@ def check(facts, settings):
     if never_trains(facts):
         return
     for init in init_calls(facts):
-        if init.role != "weight":
+        if init.role != "weight" or probe_weight(init.target_text, init.call.scope, facts):
             continue
         remedy = _KERAS_REMEDY if init.keras else _REMEDY
         if init.kind in ("normal", "trunc_normal"):
