@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for row in rows:
-            if not args.check and status(row) in ("missing", "unrecorded", "root-mismatch"):
+            if not args.check and (status(row) != "ok" or (row["lint_root"] and not row["root_sha256"])):
                 git = mirror_git(row["repo"], args.mirror)
                 if git is not None and not git.has_commit(row["commit"]):
                     git = None
