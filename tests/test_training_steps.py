@@ -908,3 +908,67 @@ def test_project_helpers_that_zero_or_clip_count_where_they_are_called(tmp_path)
     assert lint_paths([tmp_path]).findings == []
     (tmp_path / "train.py").write_text(loop.replace("    utils.clip_gradient(optimizer, 5.0)\n", ""))
     assert [(f.code, f.span.row) for f in lint_paths([tmp_path]).findings] == [("GL201", 12)]
+
+
+# -- GL203 per optimizer and per path: each step needs its own zeroing ---------------------------------
+
+GAN_LOOP = """
+import torch
+import torch.nn as nn
+
+netG = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 784), nn.Tanh())
+netD = nn.Sequential(nn.Linear(784, 256), nn.LeakyReLU(0.2), nn.Linear(256, 1))
+optimizer_G = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+optimizer_D = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+criterion = nn.BCEWithLogitsLoss()
+
+for real, _ in loader:
+    z = torch.randn(real.size(0), 64)
+    {zero_d}
+    loss_d = criterion(netD(real), torch.ones(real.size(0), 1)) + criterion(netD(netG(z).detach()), torch.zeros(real.size(0), 1))
+    loss_d.backward()
+    optimizer_D.step()
+    {zero_g}
+    loss_g = criterion(netD(netG(z)), torch.ones(real.size(0), 1))
+    loss_g.backward()
+    optimizer_G.step()
+"""
+
+
+def gl203(lint, source):
+    return [(c, r) for c, r in codes_and_lines(lint(source)) if c == "GL203"]
+
+
+def test_gan_loop_zeroing_only_the_generator_leaves_the_discriminator_accumulating(lint):
+    source = GAN_LOOP.format(zero_d="", zero_g="optimizer_G.zero_grad()")
+    assert gl203(lint, source) == [("GL203", 15)]
+    (finding,) = [f for f in lint(source) if f.code == "GL203"]
+    assert "optimizer_D.step()" in finding.message and "optimizer_G.zero_grad() (line 16)" in finding.message
+
+
+def test_gan_loop_near_misses_each_optimizer_or_each_model_zeroed(lint):
+    assert gl203(lint, GAN_LOOP.format(zero_d="optimizer_D.zero_grad()", zero_g="optimizer_G.zero_grad()")) == []
+    assert gl203(lint, GAN_LOOP.format(zero_d="netD.zero_grad()", zero_g="netG.zero_grad()")) == []  # DCGAN's spelling
+
+
+def test_zeroing_in_only_one_branch_leaves_the_other_path_accumulating(lint):
+    source = """
+        import torch
+
+        def train_one_epoch(model, criterion, loader, optimizer, scaler, args):
+            for samples, targets in loader:
+                losses = criterion(model(samples), targets)
+                if args.amp:
+                    optimizer.zero_grad()
+                    scaler.scale(losses).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    losses.backward()
+                    optimizer.step()
+    """
+    assert gl203(lint, source) == [("GL203", 13)]
+    both = source.replace("                    losses.backward()", "                    optimizer.zero_grad()\n                    losses.backward()")
+    assert gl203(lint, both) == []
+    before_the_branch = source.replace("            losses = criterion", "            optimizer.zero_grad()\n            losses = criterion")
+    assert gl203(lint, before_the_branch) == []
