@@ -124,6 +124,7 @@ def test_layer_probed_for_a_receptive_field_plot_is_not_a_model_that_trains(lint
         out[0, 0, 5, 5].backward()
         plt.imshow(inp_img.grad[0, 0].abs() > 0)
         {trained}
+        del inp_img, conv, out
     '''
     assert [c for c, _ in codes_and_lines(lint(source.format(trained="")))] == []
     trained = "optimizer = torch.optim.SGD(conv.parameters(), lr=0.1)"

@@ -197,7 +197,10 @@ def only_probed(name: str, facts: "ModuleFacts") -> bool:
         return False
     from gradlint.facts.names import walk
 
+    deleted = {id(n.target) for n in walk(facts.module) if isinstance(n, cst.Del)}  # `del conv, img` frees it
     for node in walk(facts.module):
+        if id(node) in deleted:
+            continue
         if isinstance(node, cst.Call):
             for arg in node.args:
                 if _mentions(arg.value, name):
