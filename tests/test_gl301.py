@@ -173,3 +173,27 @@ def test_torch_matrix_is_small_only_when_every_size_is(lint):
     '''
     assert [c for c, _ in codes_and_lines(lint(source.format(rows=4, cols=3)))] == []
     assert codes_and_lines(lint(source.format(rows=256, cols=10))) == [("GL301", 3)]
+
+
+def test_weights_another_class_loads_a_checkpoint_into_are_not_the_init_that_trains(lint):
+    source = '''
+        import torch
+        import torch.nn as nn
+
+        class ObservationProjection(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.weight = nn.Parameter(torch.randn(32, 512))
+                self.bias = nn.Parameter(torch.zeros(32))
+
+            def forward(self, x):
+                return nn.functional.linear(x, self.weight, self.bias)
+
+        class Policy:
+            def __init__(self, checkpoint, device="cpu"):
+                self.projection = ObservationProjection().to(device)
+                {load}
+    '''
+    loaded = 'self.projection.load_state_dict(torch.load(checkpoint)["projection"])'
+    assert [c for c, _ in codes_and_lines(lint(source.format(load=loaded)))] == []
+    assert codes_and_lines(lint(source.format(load="pass"))) == [("GL301", 7)]

@@ -8,6 +8,7 @@ from gradlint.checks import finding
 from gradlint.facts.context import never_trains, probe_weight
 from gradlint.facts import vocab_keras as K
 from gradlint.facts.init import creations, fan_in, init_calls
+from gradlint.facts.names import walk
 from gradlint.facts.tensors import code_of
 
 _LIMIT = 1.0
@@ -36,14 +37,31 @@ def _frozen(call) -> bool:
     return isinstance(flag, cst.Name) and flag.value == "False"
 
 
+_LOADS = ("load_state_dict", "load_checkpoint", "from_pretrained")
+
+
 def _loaded_after(facts, call) -> bool:
-    """The function that creates the weight then loads a checkpoint over it (load_state_dict/from_pretrained)."""
+    """A checkpoint is loaded over the weight after it is made: later in the function that creates it, or
+    into the object where another function of the file builds the class (`self.proj = Proj()` …
+    `self.proj.load_state_dict(ckpt["proj"])`)."""
     from gradlint.facts.tensors import function_of
 
     fn = function_of(call.scope, facts)
     calls = fn.calls
     after = calls[next((i for i, c in enumerate(calls) if c is call), 0):]
-    return any(c.method in ("load_state_dict", "load_checkpoint", "from_pretrained") for c in after)
+    if any(c.method in _LOADS for c in after):
+        return True
+    return fn.class_name is not None and fn.name == "__init__" and _built_then_loaded(facts, fn.class_name)
+
+
+def _built_then_loaded(facts, class_name: str) -> bool:
+    for other in facts.functions:
+        for i, built in enumerate(other.calls):
+            if not built.target or not any(isinstance(n, cst.Name) and n.value == class_name for n in walk(built.node)):
+                continue
+            if any(c.method in _LOADS and c.receiver == built.target for c in other.calls[i + 1:]):
+                return True
+    return False
 
 
 def _small_gain(made, facts) -> bool:
