@@ -61,7 +61,12 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
 @click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default=None, help="How findings are printed.")
 @click.option("-o", "--output-file", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to a file.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this config file.")
+@click.option("--config", "config_options", multiple=True, metavar="FILE | KEY=VALUE",
+              help="A config file to use for every path instead of each file's nearest one, or a TOML KEY=VALUE "
+                   "that overrides one setting of every config (repeatable).")
+@click.option("--isolated", is_flag=True, help="Ignore all config files: the defaults and the command line only.")
+@click.option("--show-settings", is_flag=True, help="Print the settings the first file would be linted with, then exit.")
+@click.option("--show-files", is_flag=True, help="Print the files that would be linted, one per line, then exit.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
@@ -81,9 +86,10 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--stdin-filename", metavar="PATH", help="With `-` as the path: the name to report stdin's code under.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the cache lives (default: .gradlint_cache).")
-def check(paths, select, ignore, extend_select, output_format, output_file, config_file, exit_zero, quiet,
-          statistics, color, no_respect_gitignore, jobs, fix, unsafe_fixes, show_diff, diff_since, baseline_file,
-          write_baseline, no_cache, cache_dir, verify_models, stdin_filename, force_exclude) -> None:
+def check(paths, select, ignore, extend_select, output_format, output_file, config_options, isolated, show_settings,
+          show_files, exit_zero, quiet, statistics, color, no_respect_gitignore, jobs, fix, unsafe_fixes, show_diff,
+          diff_since, baseline_file, write_baseline, no_cache, cache_dir, verify_models, stdin_filename,
+          force_exclude) -> None:
     """Lint PATHS (files or folders; default: the current folder; `-` reads code from stdin)."""
     from gradlint import baseline, config, discovery, engine, gitdiff
     from gradlint.cache import CacheDirError
@@ -93,26 +99,29 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
 
     paths = paths or (".",)
     try:
-        if config_file is not None:
-            settings = config.load(config.checked_file(config_file))
-        else:
-            settings = config.load(config.find_config(Path(paths[0])))
         cli_codes = {"select": _codes(select), "ignore": _codes(ignore), "extend_select": _codes(extend_select)}
         for flag, codes in cli_codes.items():
             if codes:
                 config.check_codes(codes, f"--{flag.replace('_', '-')}")
-        settings = config.override(
-            settings,
-            select=cli_codes["select"],
-            ignore=(settings.ignore + cli_codes["ignore"]) if cli_codes["ignore"] else None,
-            extend_select=(settings.extend_select + cli_codes["extend_select"]) if cli_codes["extend_select"] else None,
-            output_format=output_format,
-            respect_gitignore=False if no_respect_gitignore else None,
-        )
+        resolver = _resolver(config_options, isolated, cli_codes, output_format,
+                             False if no_respect_gitignore else None)
+        settings = _run_settings(resolver, paths, stdin_filename)
+        settings_of = resolver.settings_for
         from_stdin = paths == ("-",)
         if from_stdin and (fix or show_diff):
             raise config.ConfigError("--fix and --diff need files, not stdin")
-        files = [] if from_stdin else discovery.discover(list(paths), settings, force_exclude=force_exclude)
+        files = [] if from_stdin else discovery.discover(list(paths), settings, force_exclude=force_exclude,
+                                                         settings_of=settings_of)
+        if show_settings:
+            target = Path(stdin_filename) if from_stdin and stdin_filename else (files[0] if files else Path(paths[0]))
+            click.echo(config.describe(settings_of(target), target.as_posix()), nl=False)
+            sys.exit(0)
+        if show_files:
+            for file in files:
+                click.echo(Path(os.path.abspath(file)).as_posix())
+            sys.exit(0)
+        for file in files:
+            settings_of(file)  # a bad config below a linted folder is an error now, not a traceback later
         known = baseline.load(baseline_file) if baseline_file is not None else None
         verify_options = _verify_options(settings) if verify_models else None
         changed = gitdiff.changed_lines(diff_since) if diff_since is not None else None
@@ -136,8 +145,10 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
 
     def lint():
         if from_stdin:
-            return engine.run_source(sys.stdin.buffer.read(), stdin_filename or "-", settings)
-        return engine.run(files, settings, jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir)
+            own = settings_of(Path(stdin_filename)) if stdin_filename else settings  # config found from that name
+            return engine.run_source(sys.stdin.buffer.read(), stdin_filename or "-", own)
+        return engine.run(files, settings, jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir,
+                          settings_of=settings_of)
 
     result = lint()
     for line in result.skipped:
@@ -154,11 +165,11 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
         _exit_on_errors(result.errors)
         sys.exit(0)
     if show_diff:
-        count, _ = _apply_fixes(findings, settings, unsafe_fixes, write=False)
+        count, _ = _apply_fixes(findings, settings_of, unsafe_fixes, write=False)
         _exit_on_errors(result.errors)
         sys.exit(1 if count else 0)
     if fix:
-        count, files_fixed = _apply_fixes(findings, settings, unsafe_fixes, write=True)
+        count, files_fixed = _apply_fixes(findings, settings_of, unsafe_fixes, write=True)
         if count:
             from gradlint.report.text_format import source_lines
 
@@ -193,6 +204,28 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     sys.exit(0 if exit_zero or not findings else 1)
 
 
+def _resolver(config_options, isolated: bool, cli_codes: dict, output_format, respect_gitignore):
+    """The run's config.Resolver: each file's nearest config, under --config/--isolated and the flags."""
+    from gradlint import config
+
+    config_file, inline = config.split_config_options(config_options)
+    if config_file is not None:
+        config.checked_file(Path(config_file))
+    return config.Resolver(config.Overrides(
+        select=cli_codes["select"], extend_select=cli_codes["extend_select"] or (), ignore=cli_codes["ignore"] or (),
+        output_format=output_format, respect_gitignore=respect_gitignore, config_file=config_file,
+        inline=inline, isolated=isolated))
+
+
+def _run_settings(resolver, paths, stdin_filename=None):
+    """Settings of the run as a whole (output format, cache folder): the current folder's config, else
+    the first path's (stdin: --stdin-filename's). Rule selection and thresholds are each file's own."""
+    if resolver.config_for(Path.cwd()) is not None:
+        return resolver.settings_for(Path.cwd())
+    first = stdin_filename if paths == ("-",) and stdin_filename else paths[0]
+    return resolver.settings_for(Path(first if first != "-" else "."))
+
+
 def _verify_options(settings):
     import importlib.util
 
@@ -209,7 +242,7 @@ def _apply_fixes(findings, settings, unsafe: bool, write: bool):
     """Fix the files (write) or print the fixes as a diff; returns (findings fixed, files changed)."""
     from gradlint.fix.files import fix_files, unified_diff
 
-    fixed = fix_files(findings, settings, unsafe=unsafe, write=write)
+    fixed = fix_files(findings, settings, unsafe=unsafe, write=write)  # settings: a Settings or path → Settings
     for item in fixed:
         if item.rejected:
             click.echo(f"gradlint: warning: {item.path}: {item.rejected}", err=True)
@@ -260,8 +293,9 @@ def clean_command(config_file, cache_dir) -> None:
     from gradlint import cache, config
 
     try:
-        settings = config.load(config.checked_file(config_file) if config_file is not None
-                               else config.find_config(Path(".")))
+        if config_file is not None:
+            config.checked_file(config_file)
+        settings = config.Resolver(config.Overrides(config_file=config_file and str(config_file))).settings_for(Path("."))
     except config.ConfigError as exc:
         fail(str(exc))
     folder = cache_dir or cache.default_dir(settings)

@@ -374,8 +374,10 @@ def _too_big(display: str, size: int, settings: Settings, what: str = "") -> Fil
 
 
 def active_codes(path: Path, settings: Settings, codes: frozenset[str]) -> frozenset[str]:
-    """The enabled codes minus this file's per-file-ignores."""
-    ignored = settings.ignored_for(_relative_to_root(path, settings))
+    """The enabled codes minus this file's per-file-ignores (each relative to the config that declares it)."""
+    if not settings.per_file_ignores:
+        return codes
+    ignored = settings.ignored_for(Path(path))
     return frozenset(c for c in codes if not any(c.startswith(i) for i in ignored))
 
 
@@ -388,8 +390,9 @@ def _syntax_only(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
 
 
 def _lint_chunk(args) -> list[FileResult]:
-    paths, settings, codes, prefilter = args
-    return [_lint_isolated(path, settings, codes, prefilter) for path in paths]
+    """(items, prefilter): each item is (path, its settings, its enabled codes)."""
+    items, prefilter = args
+    return [_lint_isolated(path, settings, codes, prefilter) for path, settings, codes in items]
 
 
 def _lint_isolated(path: Path, settings: Settings, codes: frozenset[str], prefilter: bool) -> FileResult:
@@ -408,7 +411,7 @@ def _failed(path: Path, stage: str, message: str) -> FileResult:
     return FileResult(display, errors=[InternalError(display, stage, message)])
 
 
-def _lint_in_pool(todo: list[Path], settings: Settings, codes: frozenset[str], prefilter: bool, jobs: int) -> list[FileResult]:
+def _lint_in_pool(todo: list[tuple], prefilter: bool, jobs: int) -> list[FileResult]:
     """Chunks across worker processes. A worker that dies (a native crash) breaks the pool: the chunks it
     left undone are linted again one file per fresh process, so only the file that kills its process is lost."""
     from concurrent.futures.process import BrokenProcessPool
@@ -416,9 +419,9 @@ def _lint_in_pool(todo: list[Path], settings: Settings, codes: frozenset[str], p
     size = max(1, min(64, len(todo) // (jobs * 8)))
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     fresh: list[FileResult] = []
-    undone: list[Path] = []
+    undone: list[tuple] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_lint_chunk, (c, settings, codes, prefilter)) for c in chunks]
+        futures = [pool.submit(_lint_chunk, (c, prefilter)) for c in chunks]
         for chunk, future in zip(chunks, futures):
             try:
                 batch = future.result()
@@ -428,35 +431,53 @@ def _lint_in_pool(todo: list[Path], settings: Settings, codes: frozenset[str], p
                 continue
             fresh.extend(batch)
     if undone:
-        alone = iter(_lint_alone(path, settings, codes, prefilter) for path in undone)
+        alone = iter(_lint_alone(item, prefilter) for item in undone)
         fresh = [result if result is not None else next(alone) for result in fresh]
     return fresh
 
 
-def _lint_alone(path: Path, settings: Settings, codes: frozenset[str], prefilter: bool) -> FileResult:
+def _lint_alone(item: tuple, prefilter: bool) -> FileResult:
     from concurrent.futures.process import BrokenProcessPool
 
     try:
         with ProcessPoolExecutor(max_workers=1) as pool:
-            return pool.submit(_lint_chunk, ([path], settings, codes, prefilter)).result()[0]
+            return pool.submit(_lint_chunk, ([item], prefilter)).result()[0]
     except BrokenProcessPool:
-        return _failed(path, "worker", "the process linting this file crashed (a native stack overflow?)")
+        return _failed(item[0], "worker", "the process linting this file crashed (a native stack overflow?)")
 
 
 def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cache: bool = False,
-        cache_dir: Path | None = None, prefilter: bool = True) -> RunResult:
-    codes = settings.enabled_codes()
+        cache_dir: Path | None = None, prefilter: bool = True, settings_of=None) -> RunResult:
+    """Lint `files`: each with `settings_of(path)` when given (hierarchical config: config.Resolver's
+    settings_for), else all with `settings`. `settings` also places the cache."""
     cores = os.cpu_count() or 1
     jobs = max(1, min(jobs or cores, cores, len(files) or 1))  # more processes than cores or files only cost
-    cache = None
-    if use_cache:
-        from gradlint.cache import Cache, default_dir, settings_digest
+    groups: dict[int, tuple[Settings, frozenset[str], object]] = {}  # id(settings) → (settings, codes, cache)
+    caches_by_digest: dict[str, object] = {}  # one Cache per cache file, shared by equal settings
 
-        cache = Cache(cache_dir or default_dir(settings), settings_digest(settings, codes))
+    def group(path: Path):
+        own = settings_of(path) if settings_of is not None else settings
+        found = groups.get(id(own))
+        if found is None:
+            codes = own.enabled_codes()
+            cache = None
+            if use_cache:
+                from gradlint.cache import Cache, default_dir, settings_digest
+
+                digest = settings_digest(own, codes)
+                cache = caches_by_digest.get(digest)
+                if cache is None:
+                    cache = caches_by_digest[digest] = Cache(cache_dir or default_dir(settings), digest)
+            found = groups[id(own)] = (own, codes, cache)
+        return found
+
     done: dict[Path, FileResult] = {}
-    todo: list[Path] = []  # paths only: the workers read the files (the main process keeps no bytes)
+    todo: list[tuple] = []  # paths only: the workers read the files (the main process keeps no bytes)
+    caches: dict[Path, object] = {}
     for path in files:
+        own, codes, cache = group(path)
         if cache is not None:
+            caches[path] = cache
             try:
                 hit = cache.get(path, content_digest(read_regular(path)), _display_path(path))
             except Exception:
@@ -464,16 +485,17 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
             if hit is not None:
                 done[path] = hit
                 continue
-        todo.append(path)
+        todo.append((path, own, codes))
     if len(todo) < POOL_THRESHOLD or jobs == 1:
-        fresh = _lint_chunk((todo, settings, codes, prefilter))
+        fresh = _lint_chunk((todo, prefilter))
     else:
-        fresh = _lint_in_pool(todo, settings, codes, prefilter, jobs)
-    for path, result in zip(todo, fresh):
+        fresh = _lint_in_pool(todo, prefilter, jobs)
+    for (path, _, _), result in zip(todo, fresh):
         done[path] = result
+        cache = caches.get(path)
         if cache is not None and result.digest is not None:
             cache.put(path, result.digest, result)  # keyed by the bytes the worker really linted
-    if cache is not None:
+    for cache in caches_by_digest.values():
         cache.save()
     results = [done[p] for p in files]
     findings = sorted(_resolve_cross_file(results), key=lambda f: f.sort_key)
@@ -519,11 +541,4 @@ def _display_path(path: Path) -> str:
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except (ValueError, RuntimeError, OSError):  # RuntimeError: a symlink loop (3.11's resolve)
-        return path.as_posix()
-
-
-def _relative_to_root(path: Path, settings: Settings) -> str:
-    try:
-        return path.resolve().relative_to(Path(settings.root).resolve()).as_posix()
-    except (ValueError, RuntimeError, OSError):
         return path.as_posix()
