@@ -319,7 +319,7 @@ def _extended(value: Any, path: Path, chain: tuple[Path, ...]) -> Settings:
         raise ConfigError(f"{path}: {name} = {value!r}: no such file ({target})")
     if target.name == "pyproject.toml" and read_table(target) is None:
         raise ConfigError(f"{path}: {name} = {value!r}: {target} has no [tool.gradlint] table")
-    return load(target, (*chain, here))
+    return load(_resolved(target), (*chain, here))
 
 
 def _kind(value: Any) -> str:
