@@ -31,17 +31,19 @@ def line_hash(lines: tuple[str, ...] | list[str], row: int, neighbours: int) -> 
     return hashlib.sha256("\n".join(window).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def keys(findings: list[Finding], neighbours: int, path_of=lambda f: f.path) -> list[tuple[str, str, str, int]]:
+def keys(findings: list[Finding], neighbours: int, path_of=lambda f: f.path,
+         lines_of=read_lines) -> list[tuple[str, str, str, int]]:
     """(code, path, line hash, occurrence index) per finding, in the findings' order.
 
     The occurrence index counts earlier findings with the same code, path and hash, so two identical
-    findings in one file get 0 and 1, and a third that appears later is new."""
+    findings in one file get 0 and 1, and a third that appears later is new. `lines_of(path)` gives a
+    file's lines (--diff-since passes the lines a file had at the revision)."""
     seen: Counter = Counter()
     result = []
     files: dict[str, tuple[str, ...]] = {}  # read once per call: fresh after --fix rewrote a file
     for finding in findings:
         if finding.path not in files:
-            files[finding.path] = read_lines(finding.path)
+            files[finding.path] = lines_of(finding.path)
         base = (finding.code, path_of(finding), line_hash(files[finding.path], finding.span.row, neighbours))
         result.append((*base, seen[base]))
         seen[base] += 1

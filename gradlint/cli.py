@@ -78,7 +78,7 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, apply the unsafe fixes too.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if there are any).")
-@click.option("--diff-since", metavar="REV", help="Report only findings on lines added or changed since a git revision (REV... : since the merge base).")
+@click.option("--diff-since", metavar="REV", help="Report only the findings that are new since a git revision (REV...: since the merge base with HEAD).")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), help="Hide the findings recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), help="Record today's findings in this file and exit 0.")
 @click.option("--verify", "verify_models", is_flag=True,
@@ -124,17 +124,19 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
             settings_of(file)  # a bad config below a linted folder is an error now, not a traceback later
         known = baseline.load(baseline_file) if baseline_file is not None else None
         verify_options = _verify_options(settings) if verify_models else None
-        changed = gitdiff.changed_lines(diff_since) if diff_since is not None else None
+        revision = gitdiff.revision_sources(diff_since) if diff_since is not None else None
         if not no_cache and not from_stdin:
             cache_dir = _checked_cache_dir(cache_dir, settings, paths)
     except (config.ConfigError, discovery.DiscoveryError, baseline.BaselineError, gitdiff.GitDiffError,
             CacheDirError) as exc:
         fail(str(exc))
 
+    before: list = []  # --diff-since: the findings of the same files as they were at REV
+
     def reported(findings):
-        """What the user asked to see: only changed lines (--diff-since), minus the baseline."""
-        if changed is not None:
-            findings = gitdiff.on_changed_lines(findings, changed)
+        """What the user asked to see: only findings new since REV (--diff-since), minus the baseline."""
+        if revision is not None:
+            findings = gitdiff.new_findings(findings, before, revision)
         if known is not None:
             findings = baseline.filter_known(findings, known, baseline_file)
         return findings
@@ -151,12 +153,15 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
                           settings_of=settings_of)
 
     result = lint()
+    if revision is not None:
+        before = _findings_at_revision(files, revision, settings, settings_of, jobs, not no_cache, cache_dir,
+                                       stdin_filename if from_stdin else None)
     for line in result.skipped:
         click.echo(f"gradlint: warning: skipped {line}", err=True)
     findings = reported(result.findings)
     if write_baseline is not None:
         # Recorded before --baseline hides anything, so `--baseline F --write-baseline F` refreshes F.
-        recorded = gitdiff.on_changed_lines(result.findings, changed) if changed is not None else result.findings
+        recorded = gitdiff.new_findings(result.findings, before, revision) if revision is not None else result.findings
         try:
             count = baseline.write(write_baseline, recorded)
         except baseline.BaselineError as exc:
@@ -174,8 +179,6 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
             from gradlint.report.text_format import source_lines
 
             source_lines.cache_clear()  # the files changed under the cache
-            if changed is not None:
-                changed = gitdiff.changed_lines(diff_since)
             result = lint()
             findings = reported(result.findings)
         click.echo(f"gradlint: fixed {count} finding{'s' * (count != 1)} in {files_fixed} "
@@ -224,6 +227,41 @@ def _run_settings(resolver, paths, stdin_filename=None):
         return resolver.settings_for(Path.cwd())
     first = stdin_filename if paths == ("-",) and stdin_filename else paths[0]
     return resolver.settings_for(Path(first if first != "-" else "."))
+
+
+def _findings_at_revision(files, revision, settings, settings_of, jobs, use_cache, cache_dir, stdin_filename):
+    """--diff-since: lint the files as they were at REV (bytes from git, in memory, under today's names,
+    so a renamed file's findings match). Files REV did not have are left out; unchanged ones come from
+    the cache. Cross-file findings see the whole run as it was."""
+    from gradlint import engine
+    from gradlint.fs import read_regular
+
+    if stdin_filename is not None:
+        path = Path(stdin_filename)
+        key = path.resolve()
+        if key in revision:
+            data = revision[key]
+        else:
+            try:
+                data = read_regular(path)  # unchanged since REV: what is on disk is what REV had
+            except OSError:
+                data = None
+        if data is None:
+            return []
+        return engine.run_source(data, stdin_filename, settings_of(path)).findings
+    old_files, sources = [], {}
+    for file in files:
+        key = file.resolve()
+        if key in revision:
+            if revision[key] is None:
+                continue  # new since REV: every finding in it is new
+            sources[file] = revision[key]
+        old_files.append(file)
+    if not sources:
+        return [] if not old_files else engine.run(old_files, settings, jobs=jobs, use_cache=use_cache,
+                                                   cache_dir=cache_dir, settings_of=settings_of).findings
+    return engine.run(old_files, settings, jobs=jobs, use_cache=use_cache, cache_dir=cache_dir,
+                      settings_of=settings_of, sources=sources).findings
 
 
 def _verify_options(settings):

@@ -82,6 +82,11 @@ def read_lines(path: str) -> tuple[str, ...]:
         data = read_regular(Path(path))
     except OSError:
         return ()
+    return lines_of_bytes(data)
+
+
+def lines_of_bytes(data: bytes) -> tuple[str, ...]:
+    """read_lines for bytes that are not (or no longer) a file: a file's content at a git revision."""
     try:
         text = decode(data)
     except (UnicodeDecodeError, SyntaxError, LookupError):
@@ -390,15 +395,16 @@ def _syntax_only(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
 
 
 def _lint_chunk(args) -> list[FileResult]:
-    """(items, prefilter): each item is (path, its settings, its enabled codes)."""
+    """(items, prefilter): each item is (path, its settings, its enabled codes, its bytes or None: read it)."""
     items, prefilter = args
-    return [_lint_isolated(path, settings, codes, prefilter) for path, settings, codes in items]
+    return [_lint_isolated(path, settings, codes, prefilter, data) for path, settings, codes, data in items]
 
 
-def _lint_isolated(path: Path, settings: Settings, codes: frozenset[str], prefilter: bool) -> FileResult:
+def _lint_isolated(path: Path, settings: Settings, codes: frozenset[str], prefilter: bool,
+                   data: bytes | None = None) -> FileResult:
     """lint_file, with any failure of any stage costing this file an internal error, never the run."""
     try:
-        return lint_file(path, settings, codes, prefilter=prefilter)
+        return lint_file(path, settings, codes, data=data, prefilter=prefilter)
     except Exception as exc:
         return _failed(path, "engine", f"{type(exc).__name__}: {_first_line(str(exc))}")
 
@@ -447,9 +453,13 @@ def _lint_alone(item: tuple, prefilter: bool) -> FileResult:
 
 
 def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cache: bool = False,
-        cache_dir: Path | None = None, prefilter: bool = True, settings_of=None) -> RunResult:
+        cache_dir: Path | None = None, prefilter: bool = True, settings_of=None,
+        sources: dict[Path, bytes] | None = None) -> RunResult:
     """Lint `files`: each with `settings_of(path)` when given (hierarchical config: config.Resolver's
-    settings_for), else all with `settings`. `settings` also places the cache."""
+    settings_for), else all with `settings`. `settings` also places the cache. `sources` lints some
+    files with other bytes than they have on disk (--diff-since: as they were at a git revision); those
+    are neither read from the cache nor written to it."""
+    sources = sources or {}
     cores = os.cpu_count() or 1
     jobs = max(1, min(jobs or cores, cores, len(files) or 1))  # more processes than cores or files only cost
     groups: dict[int, tuple[Settings, frozenset[str], object]] = {}  # id(settings) → (settings, codes, cache)
@@ -476,6 +486,9 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
     caches: dict[Path, object] = {}
     for path in files:
         own, codes, cache = group(path)
+        if path in sources:
+            todo.append((path, own, codes, sources[path]))
+            continue
         if cache is not None:
             caches[path] = cache
             try:
@@ -485,12 +498,12 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
             if hit is not None:
                 done[path] = hit
                 continue
-        todo.append((path, own, codes))
+        todo.append((path, own, codes, None))
     if len(todo) < POOL_THRESHOLD or jobs == 1:
         fresh = _lint_chunk((todo, prefilter))
     else:
         fresh = _lint_in_pool(todo, prefilter, jobs)
-    for (path, _, _), result in zip(todo, fresh):
+    for (path, _, _, _), result in zip(todo, fresh):
         done[path] = result
         cache = caches.get(path)
         if cache is not None and result.digest is not None:
