@@ -13,20 +13,20 @@ import click
 
 from gradlint import __version__
 
-OUTPUT_FORMATS = ("text", "json", "github", "sarif", "gitlab", "junit")
+from gradlint.report import FORMATS as OUTPUT_FORMATS
 
 
 class _DefaultToCheck(click.Group):
     """`gradlint PATH...` means `gradlint check PATH...`, as in ruff's early days."""
 
     def parse_args(self, ctx, args):
-        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version", "-V")):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
 
 @click.group(cls=_DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="gradlint", message="%(prog)s %(version)s")
+@click.version_option(__version__, "-V", "--version", prog_name="gradlint", message="%(prog)s %(version)s")
 def main() -> None:
     """Find the training-code mistakes that make gradients explode, vanish or turn NaN."""
 
@@ -69,7 +69,7 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--show-files", is_flag=True, help="Print the files that would be linted, one per line, then exit.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
-@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings (in any format).")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", help="Colour the text output.")
 @click.option("--no-respect-gitignore", is_flag=True, help="Lint files that .gitignore excludes.")
 @click.option("--force-exclude", is_flag=True,
@@ -94,8 +94,6 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     from gradlint import baseline, config, discovery, engine, gitdiff
     from gradlint.cache import CacheDirError
     from gradlint.report import ReportContext, render
-    from gradlint.report.text_format import statistics as statistics_table
-    from gradlint.report.text_format import summary
 
     paths = paths or (".",)
     try:
@@ -190,21 +188,41 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     fmt = settings.output_format
     use_color = color == "always" or (color == "auto" and output_file is None and sys.stdout.isatty()
                                       and "NO_COLOR" not in os.environ)
-    context = ReportContext(files=tuple(result.files), color=use_color and fmt == "text", errors=len(result.errors))
-    if fmt == "text" and quiet:
-        from gradlint.report.text_format import render_one
+    text_like = fmt in ("text", "full", "concise")
+    context = ReportContext(files=tuple(result.files), color=use_color and text_like, errors=len(result.errors),
+                            unsafe_fixes=unsafe_fixes)
+    if statistics:
+        report = _statistics_report(fmt, findings, context, quiet)
+    elif text_like and quiet:
+        from gradlint.report.text_format import head, render_one
 
-        report = "".join(render_one(f, context.color, True) + "\n" for f in findings)
+        one = (lambda f: head(f, context.color, unsafe_fixes)) if fmt == "concise" else (
+            lambda f: render_one(f, context.color, True, unsafe_fixes))
+        report = "".join(one(f) + "\n" for f in findings)
     else:
         report = render(fmt, findings, context)
-    if statistics and fmt == "text":
-        report = statistics_table(findings) + "\n" + ("" if quiet else summary(findings, len(result.errors)) + "\n")
     if output_file is not None:
         _write_atomically(output_file, report)
     else:
         click.echo(report, nl=False, color=context.color)
     _exit_on_errors(result.errors)
     sys.exit(0 if exit_zero or not findings else 1)
+
+
+def _statistics_report(fmt: str, findings, context, quiet: bool) -> str:
+    """--statistics in every format: the count per rule instead of the findings. json: an array of
+    {code, name, count, fixable}; json-lines: one such object a line; every other format: ruff's table."""
+    import json
+
+    from gradlint.report.text_format import statistics, statistics_rows, summary
+
+    rows = statistics_rows(findings, context.unsafe_fixes)
+    if fmt == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    if fmt == "json-lines":
+        return "".join(json.dumps(row) + "\n" for row in rows)
+    table = statistics(findings, context.unsafe_fixes) + "\n" if rows else ""
+    return table + ("" if quiet else summary(findings, context.errors, context.unsafe_fixes) + "\n")
 
 
 def _resolver(config_options, isolated: bool, cli_codes: dict, output_format, respect_gitignore):
@@ -344,11 +362,29 @@ def clean_command(config_file, cache_dir) -> None:
     click.echo(f"gradlint: removed {removed} cache file{'s' * (removed != 1)} from {folder}", err=True)
 
 
+@main.command("version")
+def version_command() -> None:
+    """Print gradlint's version (the same as `gradlint --version`)."""
+    click.echo(f"gradlint {__version__}")
+
+
+def _rule_object(rule) -> dict:
+    return {"code": rule.code, "name": rule.name, "severity": rule.severity, "fixable": rule.fixable,
+            "default": rule.default, "summary": rule.summary, "url": rule.url}
+
+
 @main.command("rules")
-def rules_command() -> None:
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text",
+              help="A table (text) or a JSON array of the rules' metadata.")
+def rules_command(output_format: str) -> None:
     """List every rule: code, name, severity, fixable, on by default."""
     from gradlint import catalog
 
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps([_rule_object(r) for r in catalog.all_rules().values()], indent=2))
+        return
     rows = [("code", "name", "severity", "fixable", "default")]
     for rule in catalog.all_rules().values():
         rows.append((rule.code, rule.name, rule.severity, "yes" if rule.fixable else "no", "on" if rule.default else "off"))
@@ -358,15 +394,30 @@ def rules_command() -> None:
 
 
 @main.command("rule")
-@click.argument("code")
-def rule_command(code: str) -> None:
-    """Print the documentation of one rule (e.g. GL202)."""
+@click.argument("code", required=False)
+@click.option("--all", "all_rules", is_flag=True, help="Print every rule's page.")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text",
+              help="The page as Markdown (text), or JSON with the metadata and the page as `explanation`.")
+def rule_command(code: str | None, all_rules: bool, output_format: str) -> None:
+    """Print the documentation of one rule (e.g. GL202), or of every rule with --all."""
     from gradlint import catalog
 
-    rule = catalog.get(code)
-    if rule is None:
-        fail(f"unknown rule code {code!r}; `gradlint rules` lists them")
-    click.echo(rule.markdown, nl=False)
+    if all_rules == (code is not None):
+        fail("give a rule code (`gradlint rule GL202`) or --all, not both")
+    if all_rules:
+        chosen = list(catalog.all_rules().values())
+    else:
+        rule = catalog.get(code)
+        if rule is None:
+            fail(f"unknown rule code {code!r}; `gradlint rules` lists them")
+        chosen = [rule]
+    if output_format == "json":
+        import json
+
+        objects = [{**_rule_object(r), "explanation": r.markdown} for r in chosen]
+        click.echo(json.dumps(objects if all_rules else objects[0], indent=2))
+        return
+    click.echo("\n".join(r.markdown for r in chosen), nl=False)
 
 
 from gradlint.verify.command import verify as _verify  # noqa: E402

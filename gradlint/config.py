@@ -16,7 +16,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-OUTPUT_FORMATS = ("text", "json", "github", "sarif", "gitlab", "junit")
+from gradlint.report import FORMATS as OUTPUT_FORMATS  # the one list of --output-format values
 
 # Learning rates at or above these are "large" for an optimizer run with no schedule (GL202, GL201).
 DEFAULT_LR_LIMITS = {
