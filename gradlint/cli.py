@@ -67,6 +67,10 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--isolated", is_flag=True, help="Ignore all config files: the defaults and the command line only.")
 @click.option("--show-settings", is_flag=True, help="Print the settings the first file would be linted with, then exit.")
 @click.option("--show-files", is_flag=True, help="Print the files that would be linted, one per line, then exit.")
+@click.option("--ignore-noqa", is_flag=True, help="Ignore every # noqa and # gradlint: ignore comment (skip-file still holds).")
+@click.option("--add-noqa", is_flag=True, help="Add `# noqa: GLxxx` to every line with a reported finding (keeping the codes already there).")
+@click.option("--fail-on", type=click.Choice(["warning", "error"]), default="warning",
+              help="The least severity that makes the run exit 1: `error` still prints warnings but exits 0 for them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings (in any format).")
@@ -89,7 +93,7 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 def check(paths, select, ignore, extend_select, output_format, output_file, config_options, isolated, show_settings,
           show_files, exit_zero, quiet, statistics, color, no_respect_gitignore, jobs, fix, unsafe_fixes, show_diff,
           diff_since, baseline_file, write_baseline, no_cache, cache_dir, verify_models, stdin_filename,
-          force_exclude) -> None:
+          force_exclude, ignore_noqa, add_noqa, fail_on) -> None:
     """Lint PATHS (files or folders; default: the current folder; `-` reads code from stdin)."""
     from gradlint import baseline, config, discovery, engine, gitdiff
     from gradlint.cache import CacheDirError
@@ -102,12 +106,12 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
             if codes:
                 config.check_codes(codes, f"--{flag.replace('_', '-')}")
         resolver = _resolver(config_options, isolated, cli_codes, output_format,
-                             False if no_respect_gitignore else None)
+                             False if no_respect_gitignore else None, ignore_noqa)
         settings = _run_settings(resolver, paths, stdin_filename)
         settings_of = resolver.settings_for
         from_stdin = paths == ("-",)
-        if from_stdin and (fix or show_diff):
-            raise config.ConfigError("--fix and --diff need files, not stdin")
+        if from_stdin and (fix or show_diff or add_noqa):
+            raise config.ConfigError("--fix, --diff and --add-noqa need files, not stdin")
         files = [] if from_stdin else discovery.discover(list(paths), settings, force_exclude=force_exclude,
                                                          settings_of=settings_of)
         if show_settings:
@@ -157,6 +161,17 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     for line in result.skipped:
         click.echo(f"gradlint: warning: skipped {line}", err=True)
     findings = reported(result.findings)
+    if add_noqa:
+        from gradlint.fix.noqa import add_noqa as write_noqa
+
+        added = write_noqa(findings)
+        for item in added:
+            for why in item.skipped:
+                click.echo(f"gradlint: warning: {why}", err=True)
+        count = sum(item.directives for item in added)
+        click.echo(f"gradlint: added {count} noqa directive{'s' * (count != 1)}", err=True)
+        _exit_on_errors(result.errors)
+        sys.exit(0)
     if write_baseline is not None:
         # Recorded before --baseline hides anything, so `--baseline F --write-baseline F` refreshes F.
         recorded = gitdiff.new_findings(result.findings, before, revision) if revision is not None else result.findings
@@ -206,7 +221,16 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     else:
         click.echo(report, nl=False, color=context.color)
     _exit_on_errors(result.errors)
-    sys.exit(0 if exit_zero or not findings else 1)
+    sys.exit(0 if exit_zero or not _failing(findings, fail_on) else 1)
+
+
+def _failing(findings, fail_on: str) -> bool:
+    """Whether a finding is at least `fail_on` severe (--fail-on error: warnings are printed, not failed on)."""
+    if fail_on == "warning":
+        return bool(findings)
+    from gradlint import catalog
+
+    return any((catalog.get(f.code).severity if catalog.get(f.code) else "error") == "error" for f in findings)
 
 
 def _statistics_report(fmt: str, findings, context, quiet: bool) -> str:
@@ -225,7 +249,7 @@ def _statistics_report(fmt: str, findings, context, quiet: bool) -> str:
     return table + ("" if quiet else summary(findings, context.errors, context.unsafe_fixes) + "\n")
 
 
-def _resolver(config_options, isolated: bool, cli_codes: dict, output_format, respect_gitignore):
+def _resolver(config_options, isolated: bool, cli_codes: dict, output_format, respect_gitignore, ignore_noqa=False):
     """The run's config.Resolver: each file's nearest config, under --config/--isolated and the flags."""
     from gradlint import config
 
@@ -235,7 +259,7 @@ def _resolver(config_options, isolated: bool, cli_codes: dict, output_format, re
     return config.Resolver(config.Overrides(
         select=cli_codes["select"], extend_select=cli_codes["extend_select"] or (), ignore=cli_codes["ignore"] or (),
         output_format=output_format, respect_gitignore=respect_gitignore, config_file=config_file,
-        inline=inline, isolated=isolated))
+        inline=inline, isolated=isolated, ignore_noqa=ignore_noqa))
 
 
 def _run_settings(resolver, paths, stdin_filename=None):

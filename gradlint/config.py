@@ -102,6 +102,7 @@ class Settings:
     # exclude/extend-exclude inherited through `extend`: (folder they are relative to, globs).
     inherited_excludes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     config_file: str | None = None  # the file these settings came from (None: defaults)
+    ignore_noqa: bool = False  # --ignore-noqa: suppression comments silence nothing
     extended: tuple[str, ...] = ()  # the files it extends, nearest first
 
     def __post_init__(self):
@@ -509,6 +510,7 @@ class Overrides:
     config_file: str | None = None  # --config FILE: this one file for every path, no discovery
     inline: tuple[str, ...] = ()  # --config KEY=VALUE, as typed
     isolated: bool = False  # --isolated: no config file at all
+    ignore_noqa: bool = False  # --ignore-noqa
 
 
 def split_config_options(values: tuple[str, ...] | list[str]) -> tuple[str | None, tuple[str, ...]]:
@@ -598,6 +600,7 @@ class Resolver:
             selections=(*settings.selections, layer) if layer else settings.selections,
             output_format=cli.output_format or settings.output_format,
             respect_gitignore=settings.respect_gitignore if cli.respect_gitignore is None else cli.respect_gitignore,
+            ignore_noqa=cli.ignore_noqa,
         )
 
 

@@ -275,6 +275,7 @@ def _analyse(result: FileResult, module, text: str, settings: Settings, codes: f
     lines = text.splitlines()
     if quiet_in_tests(facts):
         codes = frozenset(c for c in codes if not c.startswith(TRAINING_BANDS))
+    raw: list[Finding] = []  # before suppression: what GL001 needs to tell a used directive from a stale one
     for code in sorted(codes):
         try:
             check = checks.load(code)
@@ -286,8 +287,19 @@ def _analyse(result: FileResult, module, text: str, settings: Settings, codes: f
         except Exception as exc:  # an isolated bug in one check must not stop the run
             result.errors.append(InternalError(result.path, code, f"{type(exc).__name__}: {exc}"))
             continue
-        result.findings.extend(f for f in found if not suppress.is_suppressed(f, lines))
+        raw.extend(found)
+        result.findings.extend(f for f in found if settings.ignore_noqa or not suppress.is_suppressed(f, lines))
+    result.findings.extend(_unused_directives(result.path, text, raw, codes, settings))
     return result
+
+
+def _unused_directives(path: str, text: str, raw: list[Finding], codes: frozenset[str], settings: Settings):
+    """GL001 (when selected, and noqa comments are honoured): the directives that silenced nothing."""
+    if "GL001" not in codes or settings.ignore_noqa:
+        return []
+    from gradlint.checks.unused_noqa import unused
+
+    return unused(path, text, raw, codes)
 
 
 def _deep(work):
@@ -349,7 +361,7 @@ def _lint_bytes(path: Path, display: str, data: bytes, settings: Settings, codes
     if len(data) > settings.max_file_size_kb * 1024:
         return _too_big(display, len(data), settings)
     if prefilter and not may_matter(data):
-        return _syntax_only(display, data, active)
+        return _syntax_only(display, data, active, settings)
     return lint_source(display, data, settings, active, package_of(path))
 
 
@@ -365,7 +377,7 @@ def _lint_notebook(path: Path, display: str, data: bytes, settings: Settings, co
     if len(source) > settings.max_file_size_kb * 1024:
         return _too_big(display, len(source), settings, "of code ")
     if prefilter and not may_matter(source):
-        result = _syntax_only(display, source, codes)
+        result = _syntax_only(display, source, codes, settings)
     else:
         result = lint_source(display, source, settings, codes, package_of(path))
     result.findings = [book.map_finding(f) for f in result.findings]
@@ -386,11 +398,15 @@ def active_codes(path: Path, settings: Settings, codes: frozenset[str]) -> froze
     return frozenset(c for c in codes if not any(c.startswith(i) for i in ignored))
 
 
-def _syntax_only(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
-    """A file no rule could care about: only GL000, CPython's verdict (much cheaper than a CST)."""
+def _syntax_only(path: str, data: bytes, codes: frozenset[str], settings: Settings | None = None) -> FileResult:
+    """A file no rule could care about: only GL000, CPython's verdict (much cheaper than a CST), and GL001
+    for its gradlint directives, which can have nothing to silence here."""
     result = FileResult(path)
-    if "GL000" in codes:
-        _judged(path, data, codes, result)
+    wants_unused = "GL001" in codes and settings is not None and (b"noqa" in data.lower() or b"gradlint:" in data)
+    if "GL000" in codes or wants_unused:
+        text = _judged(path, data, codes, result)
+        if text is not None and wants_unused:
+            result.findings.extend(_unused_directives(path, text, [], codes, settings))
     return result
 
 
