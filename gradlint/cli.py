@@ -80,6 +80,11 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
               help="Apply exclude/extend-exclude to paths passed explicitly too (for pre-commit).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Processes to use (default: all cores).")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
+@click.option("--fix-only", is_flag=True, help="Apply the fixes (like --fix) and report nothing else; exit 0.")
+@click.option("--show-fixes", is_flag=True, help="After --fix, list what was fixed per file and rule.")
+@click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when --fix changed a file, even with nothing left.")
+@click.option("--fixable", multiple=True, help="Rule codes or prefixes whose fixes may be applied (default ALL).")
+@click.option("--unfixable", multiple=True, help="Rule codes or prefixes whose fixes are never applied.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, apply the unsafe fixes too.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if there are any).")
 @click.option("--diff-since", metavar="REV", help="Report only the findings that are new since a git revision (REV...: since the merge base with HEAD).")
@@ -93,15 +98,18 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 def check(paths, select, ignore, extend_select, output_format, output_file, config_options, isolated, show_settings,
           show_files, exit_zero, quiet, statistics, color, no_respect_gitignore, jobs, fix, unsafe_fixes, show_diff,
           diff_since, baseline_file, write_baseline, no_cache, cache_dir, verify_models, stdin_filename,
-          force_exclude, ignore_noqa, add_noqa, fail_on) -> None:
+          force_exclude, ignore_noqa, add_noqa, fail_on, fix_only, show_fixes, exit_non_zero_on_fix, fixable,
+          unfixable) -> None:
     """Lint PATHS (files or folders; default: the current folder; `-` reads code from stdin)."""
     from gradlint import baseline, config, discovery, engine, gitdiff
     from gradlint.cache import CacheDirError
     from gradlint.report import ReportContext, render
 
     paths = paths or (".",)
+    fix = fix or fix_only
     try:
-        cli_codes = {"select": _codes(select), "ignore": _codes(ignore), "extend_select": _codes(extend_select)}
+        cli_codes = {"select": _codes(select), "ignore": _codes(ignore), "extend_select": _codes(extend_select),
+                     "fixable": _codes(fixable), "unfixable": _codes(unfixable)}
         for flag, codes in cli_codes.items():
             if codes:
                 config.check_codes(codes, f"--{flag.replace('_', '-')}")
@@ -136,7 +144,12 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     before: list = []  # --diff-since: the findings of the same files as they were at REV
 
     def reported(findings):
-        """What the user asked to see: only findings new since REV (--diff-since), minus the baseline."""
+        """What the user asked to see: only findings new since REV (--diff-since), minus the baseline;
+        a fix of an `unfixable` rule is dropped (it is neither offered nor applied)."""
+        from dataclasses import replace as with_changes
+
+        findings = [f if f.fix is None or settings_of(Path(f.path)).is_fixable(f.code) else with_changes(f, fix=None)
+                    for f in findings]
         if revision is not None:
             findings = gitdiff.new_findings(findings, before, revision)
         if known is not None:
@@ -186,16 +199,23 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
         count, _ = _apply_fixes(findings, settings_of, unsafe_fixes, write=False)
         _exit_on_errors(result.errors)
         sys.exit(1 if count else 0)
+    fixed_count = 0
     if fix:
-        count, files_fixed = _apply_fixes(findings, settings_of, unsafe_fixes, write=True)
-        if count:
+        before_fix = findings
+        fixed_count, files_fixed = _apply_fixes(findings, settings_of, unsafe_fixes, write=True)
+        if fixed_count:
             from gradlint.report.text_format import source_lines
 
             source_lines.cache_clear()  # the files changed under the cache
             result = lint()
             findings = reported(result.findings)
-        click.echo(f"gradlint: fixed {count} finding{'s' * (count != 1)} in {files_fixed} "
+        click.echo(f"gradlint: fixed {fixed_count} finding{'s' * (fixed_count != 1)} in {files_fixed} "
                    f"file{'s' * (files_fixed != 1)}, {len(findings)} remaining", err=True)
+        if show_fixes and fixed_count:
+            click.echo(_fixes_list(before_fix, findings, unsafe_fixes), err=True, nl=False)
+        if fix_only:
+            _exit_on_errors(result.errors)
+            sys.exit(1 if exit_non_zero_on_fix and fixed_count else 0)
     if verify_options is not None:
         from gradlint.verify.evidence import attach
 
@@ -221,7 +241,29 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     else:
         click.echo(report, nl=False, color=context.color)
     _exit_on_errors(result.errors)
+    if exit_non_zero_on_fix and fixed_count:
+        sys.exit(1)
     sys.exit(0 if exit_zero or not _failing(findings, fail_on) else 1)
+
+
+def _fixes_list(before, after, unsafe: bool) -> str:
+    """--show-fixes: per file, how many findings of each rule --fix made go away."""
+    from collections import Counter
+
+    from gradlint import catalog
+    from gradlint.report import applicable
+
+    fixable = {(f.path, f.code) for f in before if applicable(f.fix, unsafe)}
+    had, left = Counter((f.path, f.code) for f in before), Counter((f.path, f.code) for f in after)
+    gone = {key: had[key] - left[key] for key in fixable if had[key] > left[key]}
+    lines = [f"Fixed {sum(gone.values())} finding{'s' * (sum(gone.values()) != 1)}:"]
+    for path in sorted({p for p, _ in gone}):
+        lines.append(f"- {path}:")
+        for (where, code), n in sorted(gone.items()):
+            if where == path:
+                rule = catalog.get(code)
+                lines.append(f"    {n} × {code} ({rule.name if rule else code})")
+    return "\n".join(lines) + "\n"
 
 
 def _failing(findings, fail_on: str) -> bool:
@@ -259,7 +301,8 @@ def _resolver(config_options, isolated: bool, cli_codes: dict, output_format, re
     return config.Resolver(config.Overrides(
         select=cli_codes["select"], extend_select=cli_codes["extend_select"] or (), ignore=cli_codes["ignore"] or (),
         output_format=output_format, respect_gitignore=respect_gitignore, config_file=config_file,
-        inline=inline, isolated=isolated, ignore_noqa=ignore_noqa))
+        inline=inline, isolated=isolated, ignore_noqa=ignore_noqa,
+        fixable=cli_codes.get("fixable"), unfixable=cli_codes.get("unfixable")))
 
 
 def _run_settings(resolver, paths, stdin_filename=None):

@@ -103,6 +103,8 @@ class Settings:
     inherited_excludes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     config_file: str | None = None  # the file these settings came from (None: defaults)
     ignore_noqa: bool = False  # --ignore-noqa: suppression comments silence nothing
+    fixable: tuple[str, ...] = ("ALL",)  # codes whose fixes --fix may apply (ruff's fixable/unfixable)
+    unfixable: tuple[str, ...] = ()
     extended: tuple[str, ...] = ()  # the files it extends, nearest first
 
     def __post_init__(self):
@@ -111,6 +113,9 @@ class Settings:
 
     def enabled_codes(self) -> frozenset[str]:
         return _enabled(self.selections)
+
+    def is_fixable(self, code: str) -> bool:
+        return _matches(code, self.fixable) and not _matches(code, self.unfixable)
 
     def exclusions(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """(folder, globs) pairs: a path is excluded when a glob matches it relative to its folder."""
@@ -334,6 +339,8 @@ _LIST_KEYS = {
     "extend-select": "extend_select",
     "exclude": "exclude",
     "extend-exclude": "extend_exclude",
+    "fixable": "fixable",
+    "unfixable": "unfixable",
 }
 _THRESHOLD_KEYS = {"activation-stack": int, "plain-stack": int, "clip-norm": float, "lr-limits": dict}
 
@@ -362,7 +369,10 @@ def from_table(table: Mapping[str, Any], root: Path | str, where: str = "config"
         name = f"tool.gradlint.{key}"
         if key in _LIST_KEYS:
             items = _string_list(value, name, where)
-            if key in ("select", "ignore", "extend-select"):
+            if key in ("fixable", "unfixable"):
+                check_codes(items, name, where)
+                values[_LIST_KEYS[key]] = tuple(items)
+            elif key in ("select", "ignore", "extend-select"):
                 check_codes(items, name, where)
                 layer[_LIST_KEYS[key]] = tuple(items)
             elif key == "exclude" and moved:  # replaces what was excluded; extend-exclude accumulates
@@ -511,6 +521,8 @@ class Overrides:
     inline: tuple[str, ...] = ()  # --config KEY=VALUE, as typed
     isolated: bool = False  # --isolated: no config file at all
     ignore_noqa: bool = False  # --ignore-noqa
+    fixable: tuple[str, ...] | None = None  # --fixable / --unfixable replace the config's
+    unfixable: tuple[str, ...] | None = None
 
 
 def split_config_options(values: tuple[str, ...] | list[str]) -> tuple[str | None, tuple[str, ...]]:
@@ -601,6 +613,8 @@ class Resolver:
             output_format=cli.output_format or settings.output_format,
             respect_gitignore=settings.respect_gitignore if cli.respect_gitignore is None else cli.respect_gitignore,
             ignore_noqa=cli.ignore_noqa,
+            fixable=cli.fixable if cli.fixable is not None else settings.fixable,
+            unfixable=cli.unfixable if cli.unfixable is not None else settings.unfixable,
         )
 
 
@@ -643,6 +657,8 @@ def describe(settings: Settings, path: Path | str) -> str:
         "]",
         f"exclude = {value([f'{folder}: {g}' for folder, globs in settings.exclusions() for g in globs])}",
         f"per-file-ignores = {value({e[0]: list(e[1]) for e in settings.per_file_ignores})}",
+        f"fixable = {value(list(settings.fixable))}",
+        f"unfixable = {value(list(settings.unfixable))}",
         f"output-format = {value(settings.output_format)}",
         f"respect-gitignore = {value(settings.respect_gitignore)}",
         f"cache-dir = {value(settings.cache_dir)}",

@@ -255,3 +255,37 @@ def test_rule_all_prints_every_page_and_json_has_the_explanation():
     one = json.loads(CliRunner().invoke(main, ["rule", "GL202", "--output-format", "json"]).stdout)
     assert one["name"] == "large-fixed-learning-rate" and one["explanation"].startswith("# GL202")
     assert CliRunner().invoke(main, ["rule"]).exit_code == 2
+
+
+# -- fix workflow: --fix-only, --show-fixes, --exit-non-zero-on-fix, fixable/unfixable ---------------------
+
+
+def test_fix_only_fixes_and_reports_nothing(project):
+    result = gradlint("--fix-only", "train.py")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "F.nll_loss(F.log_softmax(logits, dim=-1), targets)" in (project / "train.py").read_text()
+    assert "fixed 1 finding in 1 file" in result.stderr
+
+
+def test_exit_non_zero_on_fix(project):
+    assert gradlint("--fix-only", "--exit-non-zero-on-fix", "train.py").exit_code == 1
+    assert gradlint("--fix-only", "--exit-non-zero-on-fix", "train.py").exit_code == 0  # nothing left to fix
+    clean = gradlint("--select", "GL401", "--fix", "--exit-non-zero-on-fix", "train.py")
+    assert clean.exit_code == 0
+
+
+def test_show_fixes_lists_what_was_fixed_per_file_and_rule(project):
+    result = gradlint("--fix", "--show-fixes", "train.py")
+    assert result.exit_code == 1  # three findings remain
+    assert "Fixed 1 finding:\n- train.py:\n    1 × GL401 (log-of-softmax)\n" in result.stderr
+
+
+def test_unfixable_rules_are_neither_marked_nor_fixed(project):
+    (project / "pyproject.toml").write_text('[tool.gradlint]\nunfixable = ["GL4"]\n', encoding="utf-8")
+    report = json.loads(gradlint("--output-format", "json", "train.py").stdout)
+    assert [f["fix"] for f in report if f["code"] == "GL401"] == [None]
+    assert "[*]" not in gradlint("--output-format", "concise", "train.py").output
+    assert gradlint("--fix", "train.py").stderr.startswith("gradlint: fixed 0 findings")
+    # The command line replaces the file's list.
+    assert "[*]" in gradlint("--output-format", "concise", "--unfixable", "GL2", "train.py").output
+    assert "GL999" in gradlint("--unfixable", "GL999", "train.py").output
