@@ -563,6 +563,7 @@ class Resolver:
         self._inline = [(text, _inline_table(text)) for text in self.overrides.inline]
         self._folders: dict[Path, Path | None] = {}
         self._files: dict[Path | None, Settings] = {}
+        self._paths: dict[Path | str, Settings] = {}  # as asked: a path asked again costs no stat call
         self._fixed: Settings | None = None
         if self.overrides.config_file is not None:
             self._fixed = self._finish(load(checked_file(Path(self.overrides.config_file))))
@@ -572,6 +573,7 @@ class Resolver:
     def clear(self) -> None:
         self._folders.clear()
         self._files.clear()
+        self._paths.clear()
 
     def config_for(self, path: Path | str) -> Path | None:
         """The config file that governs `path` (None: the defaults)."""
@@ -596,10 +598,14 @@ class Resolver:
     def settings_for(self, path: Path | str) -> Settings:
         if self._fixed is not None:
             return self._fixed
+        known = self._paths.get(path)
+        if known is not None:
+            return known
         config = self.config_for(path)
         settings = self._files.get(config)
         if settings is None:
             settings = self._files[config] = self._finish(load(config))
+        self._paths[path] = settings
         return settings
 
     def _finish(self, settings: Settings) -> Settings:

@@ -183,21 +183,19 @@ def new_findings(findings: list[Finding], before: list[Finding], sources: dict[P
     from collections import Counter
 
     from gradlint import baseline
-    from gradlint.engine import lines_of_bytes, read_lines
 
-    def old_lines(path: str) -> tuple[str, ...]:
-        data = sources.get(Path(path).resolve())
-        return lines_of_bytes(data) if data is not None else read_lines(path)
+    def old_bytes(path: str) -> bytes | None:
+        return sources.get(Path(path).resolve())
 
-    known = set(baseline.keys(before, neighbours=1, lines_of=old_lines))
+    before_keys = baseline.keys(before, neighbours=1, bytes_of=old_bytes)
+    known = set(before_keys)
     now = baseline.keys(findings, neighbours=1)
     current = set(now)
-    unmatched_before = [f for f, key in zip(before, baseline.keys(before, neighbours=1, lines_of=old_lines))
-                        if key not in current]
+    unmatched_before = [f for f, key in zip(before, before_keys) if key not in current]
     left = [(f, key) for f, key in zip(findings, now) if key not in known]
     if not left:
         return []
-    spare = Counter(key[:3] for key in baseline.keys(unmatched_before, neighbours=0, lines_of=old_lines))
+    spare = Counter(key[:3] for key in baseline.keys(unmatched_before, neighbours=0, bytes_of=old_bytes))
     new = []
     for (finding, _), key in zip(left, baseline.keys([f for f, _ in left], neighbours=0)):
         if spare[key[:3]] > 0:

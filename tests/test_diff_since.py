@@ -214,3 +214,21 @@ def test_write_baseline_with_diff_since_records_only_the_new_findings(repo):
     result = CliRunner().invoke(main, ["--select", "GL101,GL202", "--diff-since", "HEAD", "--write-baseline", "b.json", "."])
     assert result.exit_code == 0, result.output
     assert [r["code"] for r in json.loads((repo / "b.json").read_text())["findings"]] == ["GL202"]
+
+
+def test_a_notebook_finding_that_only_moved_to_a_new_cell_position_is_not_new(repo):
+    notebook = json.loads((FIXTURES / "notebooks" / "bad_char_rnn.ipynb").read_text(encoding="utf-8"))
+    commit(repo, {"nb.ipynb": json.dumps(notebook, indent=1)})
+    assert gl("nb.ipynb") == [("GL202", "nb.ipynb", 3), ("GL201", "nb.ipynb", 6)]
+    # A markdown cell and a code cell inserted at the top: every finding moves to another cell and raw line.
+    notebook["cells"][:0] = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Char-RNN\n", "Trains a small model.\n"]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": ["import os\n"]},
+    ]
+    (repo / "nb.ipynb").write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    assert gl("--diff-since", "HEAD", "nb.ipynb") == []
+    # Raising the lr in its cell makes the GL202 finding new.
+    cell = notebook["cells"][5]
+    cell["source"] = [line.replace("lr=", "lr=2*") if "optim.SGD" in line else line for line in cell["source"]]
+    (repo / "nb.ipynb").write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    assert gl("--diff-since", "HEAD", "nb.ipynb") == [("GL202", "nb.ipynb", 3)]
