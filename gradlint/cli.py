@@ -170,7 +170,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     result = lint()
     if revision is not None:
         before = _findings_at_revision(files, revision, settings, settings_of, jobs, not no_cache, cache_dir,
-                                       stdin_filename if from_stdin else None)
+                                       stdin_filename if from_stdin else None, result.by_path)
     for line in result.skipped:
         click.echo(f"gradlint: warning: skipped {line}", err=True)
     findings = reported(result.findings)
@@ -314,10 +314,12 @@ def _run_settings(resolver, paths, stdin_filename=None):
     return resolver.settings_for(Path(first if first != "-" else "."))
 
 
-def _findings_at_revision(files, revision, settings, settings_of, jobs, use_cache, cache_dir, stdin_filename):
+def _findings_at_revision(files, revision, settings, settings_of, jobs, use_cache, cache_dir, stdin_filename,
+                          now=None):
     """--diff-since: lint the files as they were at REV (bytes from git, in memory, under today's names,
-    so a renamed file's findings match). Files REV did not have are left out; unchanged ones come from
-    the cache. Cross-file findings see the whole run as it was."""
+    so a renamed file's findings match). Files REV did not have are left out; the others are taken
+    from today's run (`now`: RunResult.by_path), so only the changed files are linted again. Cross-file
+    findings see the whole run as it was."""
     from gradlint import engine
     from gradlint.fs import read_regular
 
@@ -342,11 +344,10 @@ def _findings_at_revision(files, revision, settings, settings_of, jobs, use_cach
                 continue  # new since REV: every finding in it is new
             sources[file] = revision[key]
         old_files.append(file)
-    if not sources:
-        return [] if not old_files else engine.run(old_files, settings, jobs=jobs, use_cache=use_cache,
-                                                   cache_dir=cache_dir, settings_of=settings_of).findings
+    if not sources:  # nothing changed among the linted files: REV's findings are today's
+        return [f for f in engine.run(old_files, settings, reuse=now or {}).findings] if now else []
     return engine.run(old_files, settings, jobs=jobs, use_cache=use_cache, cache_dir=cache_dir,
-                      settings_of=settings_of, sources=sources).findings
+                      settings_of=settings_of, sources=sources, reuse=now).findings
 
 
 def _verify_options(settings):

@@ -42,6 +42,7 @@ class RunResult:
     findings: list[Finding]
     errors: list[InternalError]
     skipped: list[str] = field(default_factory=list)  # "path: why" of files not linted
+    by_path: dict = field(default_factory=dict, repr=False)  # each file's FileResult (run(reuse=...) takes them)
 
 
 def decode(data: bytes) -> str:
@@ -470,12 +471,13 @@ def _lint_alone(item: tuple, prefilter: bool) -> FileResult:
 
 def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cache: bool = False,
         cache_dir: Path | None = None, prefilter: bool = True, settings_of=None,
-        sources: dict[Path, bytes] | None = None) -> RunResult:
+        sources: dict[Path, bytes] | None = None, reuse: dict | None = None) -> RunResult:
     """Lint `files`: each with `settings_of(path)` when given (hierarchical config: config.Resolver's
     settings_for), else all with `settings`. `settings` also places the cache. `sources` lints some
     files with other bytes than they have on disk (--diff-since: as they were at a git revision); those
-    are neither read from the cache nor written to it."""
-    sources = sources or {}
+    are neither read from the cache nor written to it. `reuse` hands over results of an earlier run
+    (RunResult.by_path) for files that are the same now: --diff-since lints only what changed twice."""
+    sources, reuse = sources or {}, reuse or {}
     cores = os.cpu_count() or 1
     jobs = max(1, min(jobs or cores, cores, len(files) or 1))  # more processes than cores or files only cost
     groups: dict[int, tuple[Settings, frozenset[str], object]] = {}  # id(settings) → (settings, codes, cache)
@@ -501,6 +503,9 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
     todo: list[tuple] = []  # paths only: the workers read the files (the main process keeps no bytes)
     caches: dict[Path, object] = {}
     for path in files:
+        if path in reuse and path not in sources:
+            done[path] = reuse[path]
+            continue
         own, codes, cache = group(path)
         if path in sources:
             todo.append((path, own, codes, sources[path]))
@@ -529,7 +534,8 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
     results = [done[p] for p in files]
     findings = sorted(_resolve_cross_file(results), key=lambda f: f.sort_key)
     errors = [e for r in results for e in r.errors]
-    return RunResult([r.path for r in results], findings, errors, [f"{r.path}: {r.skipped}" for r in results if r.skipped])
+    return RunResult([r.path for r in results], findings, errors, [f"{r.path}: {r.skipped}" for r in results if r.skipped],
+                     by_path=done)
 
 
 def run_source(data: bytes, display: str, settings: Settings) -> RunResult:
