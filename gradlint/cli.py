@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -72,6 +73,7 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 @click.option("--fail-on", type=click.Choice(["warning", "error"]), default="warning",
               help="The least severity that makes the run exit 1: `error` still prints warnings but exits 0 for them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("-v", "--verbose", is_flag=True, help="Say on stderr which config each folder uses, how many files are linted, and how long it took.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings (in any format).")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", help="Colour the text output.")
@@ -99,7 +101,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
           show_files, exit_zero, quiet, statistics, color, no_respect_gitignore, jobs, fix, unsafe_fixes, show_diff,
           diff_since, baseline_file, write_baseline, no_cache, cache_dir, verify_models, stdin_filename,
           force_exclude, ignore_noqa, add_noqa, fail_on, fix_only, show_fixes, exit_non_zero_on_fix, fixable,
-          unfixable) -> None:
+          unfixable, verbose) -> None:
     """Lint PATHS (files or folders; default: the current folder; `-` reads code from stdin)."""
     from gradlint import baseline, config, discovery, engine, gitdiff
     from gradlint.cache import CacheDirError
@@ -167,7 +169,13 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
         return engine.run(files, settings, jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir,
                           settings_of=settings_of)
 
+    if verbose:
+        _say_what_runs(files, settings_of, revision, diff_since)
+    started = time.perf_counter()
     result = lint()
+    if verbose:
+        click.echo(f"gradlint: linted {len(result.files)} file{'s' * (len(result.files) != 1)} in "
+                   f"{time.perf_counter() - started:.2f} s", err=True)
     if revision is not None:
         before = _findings_at_revision(files, revision, settings, settings_of, jobs, not no_cache, cache_dir,
                                        stdin_filename if from_stdin else None, result.by_path)
@@ -244,6 +252,18 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     if exit_non_zero_on_fix and fixed_count:
         sys.exit(1)
     sys.exit(0 if exit_zero or not _failing(findings, fail_on) else 1)
+
+
+def _say_what_runs(files, settings_of, revision, diff_since) -> None:
+    """-v: the config file of each group of files, and what --diff-since compares with."""
+    from collections import Counter
+
+    configs = Counter(settings_of(file).config_file or "(defaults: no config file)" for file in files)
+    for config_file, count in sorted(configs.items()):
+        click.echo(f"gradlint: {count} file{'s' * (count != 1)} with {config_file}", err=True)
+    if revision is not None:
+        changed = sum(1 for file in files if file.resolve() in revision)
+        click.echo(f"gradlint: {changed} of them changed since {diff_since}: linted as they were there too", err=True)
 
 
 def _fixes_list(before, after, unsafe: bool) -> str:

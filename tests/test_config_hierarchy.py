@@ -260,3 +260,12 @@ def test_settings_for_is_memoised_per_folder(tree):
     assert resolver.settings_for(tree / "b" / "train.py") is not first
     assert first.enabled_codes() == {"GL101"}
     assert config.settings_for(tree / "a" / "train.py").config_file == str(tree / "a" / "pyproject.toml")
+
+
+def test_verbose_says_which_config_each_file_uses(tree):
+    write(tree / "b" / "pyproject.toml", '[tool.gradlint]\nselect = ["GL202"]\n')
+    result = gradlint("-v", "--no-cache", ".")
+    assert "gradlint: 1 file with (defaults: no config file)" in result.stderr
+    assert f"gradlint: 1 file with {tree / 'b' / 'pyproject.toml'}" in result.stderr
+    assert "gradlint: linted 2 files in " in result.stderr
+    assert "gradlint:" not in gradlint("--no-cache", ".").stderr
