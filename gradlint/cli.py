@@ -166,8 +166,13 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
         if from_stdin:
             own = settings_of(Path(stdin_filename)) if stdin_filename else settings  # config found from that name
             return engine.run_source(sys.stdin.buffer.read(), stdin_filename or "-", own)
-        return engine.run(files, settings, jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir,
-                          settings_of=settings_of)
+        bar = ProgressBar(len(files), sys.stderr) if not quiet and ProgressBar.wanted(len(files), sys.stderr) else None
+        try:
+            return engine.run(files, settings, jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir,
+                              settings_of=settings_of, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
 
     if verbose:
         _say_what_runs(files, settings_of, revision, diff_since)
@@ -252,6 +257,32 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     if exit_non_zero_on_fix and fixed_count:
         sys.exit(1)
     sys.exit(0 if exit_zero or not _failing(findings, fail_on) else 1)
+
+
+class ProgressBar:
+    """`gradlint: [#####     ] 1200/3633 files` on stderr, redrawn in place, only on a terminal and for
+    runs of many files: never in pipes, CI logs or files (`wanted`), and wiped when the run ends."""
+
+    MIN_FILES = 64
+    WIDTH = 30
+
+    def __init__(self, total: int, stream):
+        self.total, self.done, self.stream = total, 0, stream
+
+    @classmethod
+    def wanted(cls, total: int, stream) -> bool:
+        isatty = getattr(stream, "isatty", None)
+        return total >= cls.MIN_FILES and callable(isatty) and isatty() and "CI" not in os.environ
+
+    def __call__(self, more: int) -> None:
+        self.done = min(self.total, self.done + more)
+        filled = self.WIDTH * self.done // max(1, self.total)
+        self.stream.write(f"\rgradlint: [{'#' * filled}{' ' * (self.WIDTH - filled)}] {self.done}/{self.total} files")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\r" + " " * (self.WIDTH + 40) + "\r")
+        self.stream.flush()
 
 
 def _say_what_runs(files, settings_of, revision, diff_since) -> None:

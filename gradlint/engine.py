@@ -434,7 +434,7 @@ def _failed(path: Path, stage: str, message: str) -> FileResult:
     return FileResult(display, errors=[InternalError(display, stage, message)])
 
 
-def _lint_in_pool(todo: list[tuple], prefilter: bool, jobs: int) -> list[FileResult]:
+def _lint_in_pool(todo: list[tuple], prefilter: bool, jobs: int, progress=None) -> list[FileResult]:
     """Chunks across worker processes. A worker that dies (a native crash) breaks the pool: the chunks it
     left undone are linted again one file per fresh process, so only the file that kills its process is lost."""
     from concurrent.futures.process import BrokenProcessPool
@@ -453,6 +453,8 @@ def _lint_in_pool(todo: list[tuple], prefilter: bool, jobs: int) -> list[FileRes
                 fresh.extend([None] * len(chunk))  # filled in below, in order
                 continue
             fresh.extend(batch)
+            if progress is not None:
+                progress(len(chunk))
     if undone:
         alone = iter(_lint_alone(item, prefilter) for item in undone)
         fresh = [result if result is not None else next(alone) for result in fresh]
@@ -471,12 +473,13 @@ def _lint_alone(item: tuple, prefilter: bool) -> FileResult:
 
 def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cache: bool = False,
         cache_dir: Path | None = None, prefilter: bool = True, settings_of=None,
-        sources: dict[Path, bytes] | None = None, reuse: dict | None = None) -> RunResult:
+        sources: dict[Path, bytes] | None = None, reuse: dict | None = None, progress=None) -> RunResult:
     """Lint `files`: each with `settings_of(path)` when given (hierarchical config: config.Resolver's
     settings_for), else all with `settings`. `settings` also places the cache. `sources` lints some
     files with other bytes than they have on disk (--diff-since: as they were at a git revision); those
     are neither read from the cache nor written to it. `reuse` hands over results of an earlier run
-    (RunResult.by_path) for files that are the same now: --diff-since lints only what changed twice."""
+    (RunResult.by_path) for files that are the same now: --diff-since lints only what changed twice.
+    `progress(n)` is told each time n more files are done (the CLI's bar on a terminal)."""
     sources, reuse = sources or {}, reuse or {}
     cores = os.cpu_count() or 1
     jobs = max(1, min(jobs or cores, cores, len(files) or 1))  # more processes than cores or files only cost
@@ -520,10 +523,16 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
                 done[path] = hit
                 continue
         todo.append((path, own, codes, None))
+    if progress is not None and len(files) > len(todo):
+        progress(len(files) - len(todo))  # from the cache, or reused
     if len(todo) < POOL_THRESHOLD or jobs == 1:
-        fresh = _lint_chunk((todo, prefilter))
+        fresh = []
+        for start in range(0, len(todo), 64):  # in slices, so that a bar can move
+            fresh.extend(_lint_chunk((todo[start:start + 64], prefilter)))
+            if progress is not None:
+                progress(len(todo[start:start + 64]))
     else:
-        fresh = _lint_in_pool(todo, prefilter, jobs)
+        fresh = _lint_in_pool(todo, prefilter, jobs, progress)
     for (path, _, _, _), result in zip(todo, fresh):
         done[path] = result
         cache = caches.get(path)

@@ -289,3 +289,44 @@ def test_unfixable_rules_are_neither_marked_nor_fixed(project):
     # The command line replaces the file's list.
     assert "[*]" in gradlint("--output-format", "concise", "--unfixable", "GL2", "train.py").output
     assert "GL999" in gradlint("--unfixable", "GL999", "train.py").output
+
+
+# -- progress -------------------------------------------------------------------------------------------
+
+
+class _Terminal:
+    def __init__(self):
+        self.written = []
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.written.append(text)
+
+    def flush(self):
+        pass
+
+
+def test_the_progress_bar_moves_on_a_terminal_and_never_in_a_pipe(tmp_path, monkeypatch):
+    from gradlint import config, discovery, engine
+    from gradlint.cli import ProgressBar
+
+    monkeypatch.delenv("CI", raising=False)
+    for i in range(70):
+        (tmp_path / f"s{i:02}.py").write_text(TRAIN, encoding="utf-8")
+    settings = config.Settings()
+    files = discovery.discover([str(tmp_path)], settings)
+    terminal = _Terminal()
+    assert ProgressBar.wanted(len(files), terminal) and not ProgressBar.wanted(10, terminal)
+    bar = ProgressBar(len(files), terminal)
+    engine.run(files, settings, jobs=1, progress=bar)
+    bar.close()
+    drawn = [w for w in terminal.written if "files" in w]
+    assert drawn[0] == "\rgradlint: [" + "#" * 27 + "   ] 64/70 files"
+    assert drawn[-1].endswith("] 70/70 files") and terminal.written[-1].endswith("\r")
+    monkeypatch.setenv("CI", "true")
+    assert not ProgressBar.wanted(len(files), terminal)
+    # Through the CLI, stderr is no terminal: no bar at all.
+    monkeypatch.chdir(tmp_path)
+    assert "\r" not in CliRunner().invoke(main, ["--no-cache", "."]).stderr
