@@ -55,7 +55,7 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
     sys.exit(2)
 
 
-@main.command()
+@main.command(short_help="Lint files and folders (the default command).")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated), replacing the defaults.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
@@ -460,7 +460,7 @@ def _checked_cache_dir(cache_dir: Path | None, settings, paths) -> Path:
     return folder
 
 
-@main.command("clean")
+@main.command("clean", short_help="Remove the cache folder gradlint wrote.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this config file.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="The cache folder to remove.")
 def clean_command(config_file, cache_dir) -> None:
@@ -481,7 +481,7 @@ def clean_command(config_file, cache_dir) -> None:
     click.echo(f"gradlint: removed {removed} cache file{'s' * (removed != 1)} from {folder}", err=True)
 
 
-@main.command("version")
+@main.command("version", short_help="Print gradlint's version.")
 def version_command() -> None:
     """Print gradlint's version (the same as `gradlint --version`)."""
     click.echo(f"gradlint {__version__}")
@@ -492,7 +492,7 @@ def _rule_object(rule) -> dict:
             "default": rule.default, "summary": rule.summary, "url": rule.url}
 
 
-@main.command("rules")
+@main.command("rules", short_help="List every rule with its severity, fix and default.")
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text",
               help="A table (text) or a JSON array of the rules' metadata.")
 def rules_command(output_format: str) -> None:
@@ -512,7 +512,7 @@ def rules_command(output_format: str) -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
 
 
-@main.command("rule")
+@main.command("rule", short_help="Print one rule's page, or every page with --all.")
 @click.argument("code", required=False)
 @click.option("--all", "all_rules", is_flag=True, help="Print every rule's page.")
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text",

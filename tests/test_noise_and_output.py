@@ -330,3 +330,13 @@ def test_the_progress_bar_moves_on_a_terminal_and_never_in_a_pipe(tmp_path, monk
     # Through the CLI, stderr is no terminal: no bar at all.
     monkeypatch.chdir(tmp_path)
     assert "\r" not in CliRunner().invoke(main, ["--no-cache", "."]).stderr
+
+
+def test_help_summaries_are_whole_sentences():
+    result = CliRunner().invoke(main, ["--help"])
+    commands = result.output.split("Commands:\n", 1)[1].splitlines()
+    summaries = {line.split()[0]: line.split(None, 1)[1] for line in commands if line.strip()}
+    assert set(summaries) == {"check", "clean", "rule", "rules", "verify", "version"}
+    for name, text in summaries.items():
+        # Regression: click cut "Print the documentation of one rule (e.g." after "e.g.".
+        assert text[0].isupper() and text.endswith(".") and not text.endswith("...") and not text.endswith("e.g."), name

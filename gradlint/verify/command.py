@@ -16,7 +16,7 @@ def _fail(message: str):
     sys.exit(2)
 
 
-@click.command("verify")
+@click.command("verify", short_help="Measure the real gradients of the models the scripts define.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default=None,
               help="Where to run the models (default cpu; auto: the GPU when there is one).")
