@@ -16,7 +16,7 @@ def _fail(message: str):
     sys.exit(2)
 
 
-@click.command("verify")
+@click.command("verify", short_help="Measure the real gradients of the models the scripts define.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default=None,
               help="Where to run the models (default cpu; auto: the GPU when there is one).")
@@ -43,13 +43,13 @@ def verify(paths, device, steps, batch_size, timeout, names, output_format, conf
 
     paths = paths or (".",)
     try:
-        where = config_file if config_file is not None else config.find_config(Path(paths[0]))
-        if config_file is not None and not config_file.is_file():
-            raise config.ConfigError(f"config file {config_file}: no such file")
-        settings = config.load(where)
-        options = verify_settings.parse(settings.verify, str(where or "config"))
+        if config_file is not None:
+            config.checked_file(config_file)
+        resolver = config.Resolver(config.Overrides(config_file=config_file and str(config_file)))
+        settings = resolver.settings_for(Path(paths[0]))
+        options = verify_settings.parse(settings.verify, settings.config_file or "config")
         options = options.with_cli(device=device, steps=steps, batch_size=batch_size, timeout=timeout)
-        files = discovery.discover(list(paths), settings)
+        files = discovery.discover(list(paths), settings, settings_of=resolver.settings_for)
     except (config.ConfigError, discovery.DiscoveryError) as exc:
         _fail(str(exc))
     outcomes = _run(files, options, names)
