@@ -30,7 +30,7 @@ _MAX_DEPTH = 8
 _PASSTHROUGH_METHODS = {
     "float", "double", "half", "bfloat16", "to", "type", "type_as", "contiguous", "view", "view_as", "reshape",
     "reshape_as", "squeeze", "unsqueeze", "flatten", "permute", "transpose", "clone", "gather", "expand",
-    "expand_as",
+    "expand_as", "resize", "resize_as",
 }
 # Methods that are only ever the tensor spelling when called with a dim (or nothing).
 _METHOD_KINDS = {"softmax": "softmax", "log_softmax": "log_softmax"}
@@ -248,7 +248,13 @@ def _parameter_output(name: str, scope: Scope, facts: "ModuleFacts", depth: int)
     return outputs[0]
 
 
+_MOVES = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "requires_grad_"})
+
+
 def _constructed_output(construction: cst.Call, scope: Scope, facts, depth) -> Source | None:
+    func = construction.func
+    if isinstance(func, cst.Attribute) and func.attr.value in _MOVES and isinstance(func.value, cst.Call):
+        return _constructed_output(func.value, scope, facts, depth)  # `nn.Sequential(...).to(device)`: the same module
     qualname = scope.qualify(construction.func)
     if qualname in vocab.SOFTMAX_MODULES:
         return Source("softmax", code_of(facts, construction), construction)
