@@ -972,3 +972,23 @@ def test_zeroing_in_only_one_branch_leaves_the_other_path_accumulating(lint):
     assert gl203(lint, both) == []
     before_the_branch = source.replace("            losses = criterion", "            optimizer.zero_grad()\n            losses = criterion")
     assert gl203(lint, before_the_branch) == []
+
+
+def test_autocast_on_the_scripts_cuda_device_is_float16(lint):
+    source = """
+        import torch
+        from torch.amp import autocast
+
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        model = Net().to(device)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        for images, target in loader:
+            optimizer.zero_grad()
+            with autocast(device_type={device_type}):
+                loss = torch.nn.functional.mse_loss(model(images.to(device)), target.to(device))
+            loss.backward()
+            optimizer.step()
+    """
+    assert [c for c, _ in codes_and_lines(lint(source.format(device_type="str(device)")))] == ["GL206"]
+    assert [c for c, _ in codes_and_lines(lint(source.format(device_type="device.type")))] == ["GL206"]
+    assert [c for c, _ in codes_and_lines(lint(source.format(device_type='"cpu"')))] == []  # bfloat16 on the CPU
