@@ -69,11 +69,28 @@ def failure(exc: BaseException, job: dict) -> dict:
 
 
 def _stub_in(exc: BaseException | None) -> str | None:
+    """What stub the failure comes from: raised by the stub itself, or a library (torch's argument parser)
+    that rejected a stub it was handed without touching it."""
     seen = 0
     while exc is not None and seen < 20:
         if isinstance(exc, StubUsed):
             return str(exc)
+        if "DefinitionTimeStub" in str(exc):
+            return _stub_nearby(exc) or "a definition-time expression of the script"
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+def _stub_nearby(exc: BaseException) -> str | None:
+    """A stub among the locals (and `self`'s class attributes) of the frames the failure passed through."""
+    for frame, _ in reversed(list(traceback.walk_tb(exc.__traceback__))):
+        values = list(frame.f_locals.values())
+        owner = frame.f_locals.get("self")
+        if owner is not None:
+            values += [v for klass in type(owner).__mro__ for v in vars(klass).values()]
+        for value in values:
+            if type(value) is DefinitionTimeStub:
+                return object.__getattribute__(value, "_gradlint_what")
     return None
 
 

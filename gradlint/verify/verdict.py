@@ -68,12 +68,13 @@ def _judge(numbers: dict, t: Thresholds) -> tuple[str, str]:
         return "exploding", f"first/last layer gradient-norm ratio {ratio:.3g} (>= {t.exploding_ratio:g})"
     last = steps[-1]
     if norms[0] < t.vanishing_norm and last["grad_norm"] < t.vanishing_norm:
-        still = f", {last['grad_norm']:.3g} at step {last['step']}" if len(steps) > 1 else ""
+        still = f", still {last['grad_norm']:.3g} at step {last['step']}" if len(steps) > 1 else ""
         return "vanishing", f"global gradient norm {norms[0]:.3g} at step 1{still} (< {t.vanishing_norm:g})"
-    last_ratio = _ratio(last) if "layer_ratio" in last else ratio
+    per_step = "layer_ratio" in last  # older results: the ratio of step 1 only
+    last_ratio = _ratio(last) if per_step else ratio
     if ratio is not None and ratio < t.vanishing_ratio and (last_ratio is None or last_ratio < t.vanishing_ratio):
-        still = f", {last_ratio:.3g} at step {last['step']}" if len(steps) > 1 and last_ratio is not None else ""
-        return "vanishing", (f"first/last layer gradient-norm ratio {ratio:.3g} at step 1{still} "
+        still = f" at step 1, still {last_ratio:.3g} at step {last['step']}" if per_step and len(steps) > 1 else ""
+        return "vanishing", (f"first/last layer gradient-norm ratio {ratio:.3g}{still} "
                              f"(< {t.vanishing_ratio:g}): the first layer barely learns")
     recovered = ""
     if ratio is not None and ratio < t.vanishing_ratio:
