@@ -130,7 +130,7 @@ class Progress:
         import time
 
         self.done += 1
-        seconds = time.monotonic() - self.begun.pop(id(spec), time.monotonic())
+        seconds = max(0.0, time.monotonic() - self.begun.pop(id(spec), time.monotonic()))
         if self.tty:
             if self.total > 1:
                 self._bar(spec)
