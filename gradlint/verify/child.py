@@ -217,20 +217,17 @@ class _SliceFinder:
         self.user_roots = [os.path.join(os.path.realpath(r), "") for r in user_roots]
 
     def find_spec(self, name, path=None, target=None):
-        import importlib.machinery
         import importlib.util
 
         sliced = self.modules.get(name)
         if sliced is not None:
             return importlib.util.spec_from_file_location(
                 name, sliced, submodule_search_locations=[] if name in self.packages else None)
-        if not self.user_roots:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        origin = getattr(spec, "origin", None) or ""
-        if spec is not None and os.path.realpath(origin).startswith(tuple(self.user_roots)) \
-                and "site-packages" not in origin:
-            raise ImportError(f"{name} is user code verify did not slice; name its file on the command line")
+        if path is not None or not self.user_roots:
+            return None  # a submodule: of a sliced package (found above) or of a library
+        for root in self.user_roots:
+            if os.path.isfile(os.path.join(root, f"{name}.py")) or os.path.isfile(os.path.join(root, name, "__init__.py")):
+                raise ImportError(f"{name} is user code verify did not slice; name its file on the command line")
         return None
 
 
