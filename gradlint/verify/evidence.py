@@ -26,7 +26,7 @@ MEASURABLE = tuple(DIRECTIONS)
 
 def attach(findings: list, files: list[Path], options, jobs: int = 1, python: str | None = None) -> list:
     """The findings, with a verify note on each measurable one whose file defines or trains a model that ran."""
-    from gradlint.verify.command import _parse
+    from gradlint.verify.command import Progress, _parse
     from gradlint.verify.discover import find_models
     from gradlint.verify.runner import run_all
 
@@ -40,7 +40,9 @@ def attach(findings: list, files: list[Path], options, jobs: int = 1, python: st
     models_of = {name: _models_of(facts_by_file.get(name), all_specs) for name in wanted}
     needed = {id(spec) for specs in models_of.values() for spec in specs}
     specs = [s for s in all_specs if id(s) in needed]
-    outcomes = {id(o.spec): o for o in run_all(specs, parsed, options, jobs=jobs, python=python)}
+    progress = Progress(sum(s.skipped is None for s in specs))
+    outcomes = {id(o.spec): o for o in run_all(specs, parsed, options, progress=progress, jobs=jobs, python=python)}
+    progress.close()
     out = []
     for finding in findings:
         candidates = [outcomes[id(s)] for s in models_of.get(finding.path, []) if id(s) in outcomes]

@@ -154,7 +154,7 @@ class Worker:
         self.jobs = os.fdopen(jobs_write, "w", buffering=1, encoding="utf-8")
         self.replies = replies_read
         message = self._read(WORKER_START_S)
-        if message is None:
+        if message is None or "gone" in message:
             detail = _last_line(self.log_path)
             self.close()
             raise WorkerError(f"the model worker ({self.python}) did not start{detail}")
@@ -174,7 +174,7 @@ class Worker:
                 return None
             chunk = os.read(self.replies, 65536)
             if not chunk:
-                return None
+                return {"gone": True}
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         try:
@@ -190,13 +190,17 @@ class Worker:
             return "crash", "the model worker died"
         started = self._read(10.0)
         if started is None or "started" not in started:
+            self.close()
             return "crash", f"the model worker died{_last_line(self.log_path)}"
         pid = started["started"]
         message = self._read(timeout)
+        if message is not None and "gone" in message:
+            self.close()
+            return "crash", f"the model worker died while the model ran{_last_line(self.log_path)}"
         if message is None:
             _kill_session(pid)
             message = self._read(10.0)
-            if message is None:
+            if message is None or "gone" in message:
                 self.close()  # a worker that cannot reap its model is not reused
             return "timeout", f"timed out after {timeout:g} s (raise --timeout or [tool.gradlint.verify] timeout)"
         code = message.get("exit", 0)
@@ -224,6 +228,7 @@ class Worker:
         if self.proc is not None:
             _kill_session(self.proc.pid)
             self.proc.wait()
+            self.proc = None
         if self.replies is not None:
             os.close(self.replies)
             self.replies = None
@@ -438,7 +443,7 @@ def run_all(specs: list[ModelSpec], facts_by_path: dict, config: VerifyConfig, p
     if not runnable:
         return outcomes
     python = python or sys.executable
-    jobs = max(1, min(jobs, len(runnable)))
+    jobs = max(1, min(jobs, len(runnable), os.cpu_count() or 1))
     threads = default_threads(jobs)
     lock = threading.Lock()
     queue = list(runnable)
