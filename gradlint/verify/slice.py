@@ -246,6 +246,7 @@ def disarm_definition_time(statement: cst.FunctionDef | cst.ClassDef, facts: Mod
         for line in facts.module.body if isinstance(line, cst.SimpleStatementLine) for small in line.body)
     code = facts.module.code_for_node
     hooked = "\0stubbed:"  # a class of the file replaced by a stub: its subclasses are stubs too
+    plain_record = "\0record:"  # a dataclass of the file that may be built at definition time
 
     def allowed_call(func: cst.BaseExpression) -> str | None:
         """The qualified name when calling `func` runs no user code, else None."""
@@ -255,6 +256,8 @@ def disarm_definition_time(statement: cst.FunctionDef | cst.ClassDef, facts: Mod
             return func.value
         if name is not None and name.startswith(_PURE_PREFIXES) and not name.startswith(_IMPURE_LIBRARY):
             return name
+        if isinstance(func, cst.Name) and plain_record + func.value in defined:
+            return func.value  # a dataclass or NamedTuple of the file: its generated __init__ runs none of its code
         return None
 
     def impure(expr: cst.BaseExpression | None) -> bool:
@@ -398,8 +401,27 @@ def disarm_definition_time(statement: cst.FunctionDef | cst.ClassDef, facts: Mod
                                                            stub(value, f"class {name}: {why}"))])
                 return line.with_changes(leading_lines=node.leading_lines)
         kept, leading = decorators(node, set())
-        return node.with_changes(body=node.body.with_changes(body=class_body(node.body.body, name)),
-                                 decorators=kept, leading_lines=leading)
+        body = class_body(node.body.body, name)
+        if not owner and is_plain_record(node, kept, body):
+            defined.add(plain_record + node.name.value)
+        return node.with_changes(body=node.body.with_changes(body=body), decorators=kept, leading_lines=leading)
+
+    def is_plain_record(node: cst.ClassDef, kept: list, body: list) -> bool:
+        """A @dataclass or NamedTuple whose construction runs only generated code: fields with pure
+        defaults (already disarmed: no stub), no __init__/__post_init__/__new__ of its own, no base of the file."""
+        record = any((scope.qualify(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "")
+                     == "dataclasses.dataclass" for d in kept) and not node.bases
+        record = record or (len(node.bases) == 1 and scope.qualify(node.bases[0].value) == "typing.NamedTuple")
+        if not record or node.keywords:
+            return False
+        for statement in body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value in ("__init__", "__post_init__", "__new__"):
+                return False
+            if isinstance(statement, cst.SimpleStatementLine) and _STUB in code(statement):
+                return False
+            if not isinstance(statement, (cst.FunctionDef, cst.SimpleStatementLine)):
+                return False
+        return True
 
     if isinstance(statement, cst.FunctionDef):
         return function(statement, set(), "")
