@@ -19,6 +19,7 @@ DIRECTIONS = {
     "GL201": ("exploding", "non-finite"),
     "GL202": ("exploding", "non-finite"),
     "GL208": ("exploding", "non-finite"),
+    "GL210": ("exploding", "non-finite"),
     "GL301": ("exploding", "non-finite"),
 }
 MEASURABLE = tuple(DIRECTIONS)
