@@ -35,8 +35,14 @@ def write(folder: Path, name: str, source: str) -> Path:
     return path
 
 
-def test_two_workers_serve_every_model_and_a_crash_stays_with_its_model(tmp_path):
-    crash = write(tmp_path, "crash.py", """
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """One run of two workers over eight models: a crash, memory hogs, a zero-initialised head, healthy ones.
+    The config gives each model 256 MiB above what `import torch` maps (~0.5 GiB on the CPU wheel, ~3 GiB
+    with CUDA): an absolute cap that size would fail every model."""
+    folder = tmp_path_factory.mktemp("fleet")
+    (folder / "pyproject.toml").write_text("[tool.gradlint.verify]\nmemory-limit-mb = 256\n")
+    write(folder, "crash.py", """
         import os
         from torch import nn
 
@@ -49,23 +55,7 @@ def test_two_workers_serve_every_model_and_a_crash_stays_with_its_model(tmp_path
             def forward(self, x):
                 return self.fc(x)
     """)
-    code, found, stderr = verify(VERIFY / "healthy_relu_mlp.py", VERIFY / "hostile_raises_in_init.py",
-                                 VERIFY / "hostile_memory_hog.py", crash, "--jobs", "2", "--steps", "3")
-    assert code == 1
-    assert {name: r["verdict"] for name, r in found.items()} == {
-        "ReluMLP": "healthy", "BrokenNet": "error", "WorkingNet": "healthy", "HungryNet": "error", "Crasher": "error"}
-    assert found["Crasher"]["reason"].startswith("the model's process exited with code 3")
-    assert found["HungryNet"]["reason"] == "building HungryNet: MemoryError (in HungryNet.__init__)"
-    # Off a terminal: one progress line per model on stderr.
-    lines = [line for line in stderr.splitlines() if line.startswith("gradlint verify: [")]
-    assert len(lines) == 5 and any("crash.py::Crasher error" in line for line in lines)
-
-
-def test_the_memory_cap_is_a_budget_above_what_import_torch_maps(tmp_path):
-    # torch's import alone maps ~0.5 GiB (~3 GiB with the CUDA wheel): an absolute 256 MiB cap would fail
-    # every model; above the footprint, 128 MiB fits and 1 GiB does not.
-    (tmp_path / "pyproject.toml").write_text("[tool.gradlint.verify]\nmemory-limit-mb = 256\nsteps = 2\n")
-    script = write(tmp_path, "nets.py", """
+    write(folder, "nets.py", """
         import torch
         from torch import nn
 
@@ -87,9 +77,55 @@ def test_the_memory_cap_is_a_budget_above_what_import_torch_maps(tmp_path):
             def forward(self, x):
                 return self.fc(x)
     """)
-    _, found, _ = verify(script)
-    assert found["Fits"]["verdict"] == "healthy"
+    write(folder, "agent.py", """
+        import torch
+        from torch import nn
+
+        class ActorCritic(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
+                self.policy = nn.Linear(64, 4)
+                nn.init.zeros_(self.policy.weight)  # a common trick: start from a uniform policy
+                nn.init.zeros_(self.policy.bias)
+                self.value = nn.Linear(64, 1)  # trained by the RL loss, not by verify's
+
+            def forward(self, x):
+                return self.policy(self.body(x))
+
+            def v(self, x):
+                return self.value(self.body(x))
+    """)
+    return verify(folder / "crash.py", folder / "nets.py", folder / "agent.py", VERIFY / "healthy_relu_mlp.py",
+                  VERIFY / "hostile_raises_in_init.py", VERIFY / "hostile_memory_hog.py", "--jobs", "2", "--steps", "4")
+
+
+def test_two_workers_serve_every_model_and_a_crash_stays_with_its_model(fleet):
+    code, found, stderr = fleet
+    assert code == 1
+    assert {name: r["verdict"] for name, r in found.items()} == {
+        "Crasher": "error", "Fits": "healthy", "TooBig": "error", "ActorCritic": "healthy", "ReluMLP": "healthy",
+        "BrokenNet": "error", "WorkingNet": "healthy", "HungryNet": "error"}
+    assert found["Crasher"]["reason"].startswith("the model's process exited with code 3")
+    # Off a terminal: one progress line per model on stderr.
+    lines = [line for line in stderr.splitlines() if line.startswith("gradlint verify: [")]
+    assert len(lines) == 8 and any("crash.py::Crasher error" in line for line in lines)
+
+
+def test_the_memory_cap_is_a_budget_above_what_import_torch_maps(fleet):
+    _, found, _ = fleet
+    assert found["Fits"]["verdict"] == "healthy"  # 128 MiB of 256
     assert found["TooBig"]["reason"] == "building TooBig: MemoryError (in TooBig.__init__)"
+    assert found["HungryNet"]["reason"] == "building HungryNet: MemoryError (in HungryNet.__init__)"
+
+
+def test_a_zero_initialised_head_is_not_vanishing_and_an_unreached_value_head_is_named(fleet):
+    record = fleet[1]["ActorCritic"]
+    assert record["layer_ratio"] == 0.0  # step 1: the zero head blocks every gradient upstream
+    assert record["steps"][-1]["layer_ratio"] > 1e-3  # from step 2 the body learns
+    assert record["verdict"] == "healthy"
+    assert record["unused_parameters"] == ["value.weight", "value.bias"]
+    assert record["reason"].endswith("no gradient reached 2 of 8 parameter tensors (value: 2) at any step")
 
 
 def test_a_later_step_that_times_out_keeps_the_first_backwards_numbers(tmp_path):
@@ -110,42 +146,13 @@ def test_a_later_step_that_times_out_keeps_the_first_backwards_numbers(tmp_path)
                     time.sleep(600)
                 return self.fc2(self.fc1(x).relu())
     """)
-    _, found, _ = verify(script, "--timeout", "3")
+    _, found, _ = verify(script, "--timeout", "5")
     record = found["SlowLater"]
     assert record["verdict"] == "error" and record["partial"] is True
-    assert record["reason"] == ("timed out after 3 s (raise --timeout or [tool.gradlint.verify] timeout); "
+    assert record["reason"] == ("timed out after 5 s (raise --timeout or [tool.gradlint.verify] timeout); "
                                 "the numbers are those of the 1 of 20 steps that finished")
     assert [layer["name"] for layer in record["layers"]] == ["fc1", "fc2"] and len(record["steps"]) == 1
     assert record["grad_norm_initial"] > 0
-
-
-def test_a_zero_initialised_head_is_not_vanishing_and_an_unreached_value_head_is_named(tmp_path):
-    script = write(tmp_path, "agent.py", """
-        import torch
-        from torch import nn
-
-        class ActorCritic(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.body = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
-                self.policy = nn.Linear(64, 4)
-                nn.init.zeros_(self.policy.weight)  # a common trick: start from a uniform policy
-                nn.init.zeros_(self.policy.bias)
-                self.value = nn.Linear(64, 1)  # trained by the RL loss, not by verify's
-
-            def forward(self, x):
-                return self.policy(self.body(x))
-
-            def v(self, x):
-                return self.value(self.body(x))
-    """)
-    _, found, _ = verify(script)
-    record = found["ActorCritic"]
-    assert record["layer_ratio"] == 0.0  # step 1: the zero head blocks every gradient upstream
-    assert record["steps"][-1]["layer_ratio"] > 1e-3  # from step 2 the body learns
-    assert record["verdict"] == "healthy"
-    assert record["unused_parameters"] == ["value.weight", "value.bias"]
-    assert record["reason"].endswith("no gradient reached 2 of 8 parameter tensors (value: 2) at any step")
 
 
 def test_the_projects_interpreter_runs_the_models_without_gradlint_installed_and_names_missing_packages(tmp_path):

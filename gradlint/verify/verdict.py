@@ -31,11 +31,13 @@ def no_gradient(numbers: dict) -> str:
     unused = numbers.get("unused_parameters") or []
     if not unused:
         return ""
-    groups: dict[str, int] = {}
+    groups: dict[str, int] = {}  # by top-level submodule: "decoder: 12"
     for name in unused:
-        groups[name.split(".")[0] if "." in name else name] = groups.get(name.split(".")[0] if "." in name else name, 0) + 1
+        group = name.split(".")[0]
+        groups[group] = groups.get(group, 0) + 1
     shown = ", ".join(f"{g}: {n}" for g, n in list(groups.items())[:4]) + (", ..." if len(groups) > 4 else "")
-    total = len(numbers.get("parameters") or {}) + sum(1 for n in unused if n not in (numbers.get("parameters") or {}))
+    measured = numbers.get("parameters") or {}  # step 1's, without those outside the graph (no .grad at all)
+    total = len(measured) + sum(1 for name in unused if name not in measured)
     return f"no gradient reached {len(unused)} of {total} parameter tensors ({shown}) at any step"
 
 
