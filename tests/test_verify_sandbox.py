@@ -1,4 +1,4 @@
-"""verify's sandbox (issue #12 §4): a model's process cannot flood the disk, outlive gradlint, run user
+"""verify's sandbox (issues #12 §4 and #15 §8): a model's process cannot flood the disk, outlive gradlint, run user
 code from a top-level "pure" assignment, or import a stray json.py from the working folder."""
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ HOSTILE = '''
 import torch
 from torch import nn
 
-from helpers import Block  # a sibling module not named on the command line: it goes through the slicer too
+from helpers import Block  # a sibling package not named on the command line: it goes through the slicer too
 
 MARK = {marks!r}
 
@@ -172,6 +172,11 @@ class UsesStub(nn.Module):
         return self.fc(x)
 '''
 
+HELPERS_INIT = '''
+open({marks!r} + "package_top_level", "w").close()
+from .blocks import Block
+'''
+
 HELPERS = '''
 from torch import nn
 
@@ -192,7 +197,9 @@ class Block(nn.Module):
 def test_no_top_level_or_definition_time_code_of_the_users_runs(tmp_path):
     marks = str(tmp_path / "marker_")
     (tmp_path / "model.py").write_text(HOSTILE.format(marks=marks))
-    (tmp_path / "helpers.py").write_text(HELPERS.format(marks=marks))
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "helpers" / "__init__.py").write_text(HELPERS_INIT.format(marks=marks))
+    (tmp_path / "helpers" / "blocks.py").write_text(HELPERS.format(marks=marks))
     code, records = _verify(tmp_path / "model.py", tmp_path)
     found = {r["model"]: r for r in records}
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("marker_")]
@@ -213,10 +220,10 @@ def test_no_process_a_timed_out_model_started_outlives_verify(tmp_path):
     old = os.getcwd()
     os.chdir(tmp_path)
     try:
-        result = CliRunner().invoke(main, ["verify", "model.py", "--timeout", "3", "--output-format", "json"])
+        result = CliRunner().invoke(main, ["verify", "model.py", "--timeout", "5", "--output-format", "json"])
     finally:
         os.chdir(old)
-    assert json.loads(result.stdout)[0]["reason"].startswith("timed out after 3 s")
+    assert json.loads(result.stdout)[0]["reason"].startswith("timed out after 5 s")
     alive = []
     for pid in map(int, pids.read_text().split()):
         for _ in range(50):
