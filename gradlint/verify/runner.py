@@ -142,7 +142,6 @@ class Worker:
         jobs_read, jobs_write = os.pipe()
         replies_read, replies_write = os.pipe()
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        env.pop("PYTHONPATH", None)  # gradlint's own path setup is not the project's
         # The worker forks the model processes: it must never initialise CUDA itself. With this, a
         # torch.cuda.is_available() during its imports asks NVML instead of creating a driver context.
         env.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
