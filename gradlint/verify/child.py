@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import sys
 import traceback
@@ -332,13 +333,15 @@ def kill_children(keep: tuple = ()) -> None:
 
 
 def serve(jobs_fd: int, replies_fd: int) -> int:
-    """The worker: import torch once, then per job line `{"job", "result", "log"}` fork a model process,
-    say `{"started": pid}`, wait for it, kill what it left behind and say `{"exit": code}`."""
+    """The worker: import torch once, then per job line `{"id", "job", "result", "log"}` fork a model
+    process and say `{"id", "started": pid}`; as each ends, kill what it left behind and say
+    `{"id", "exit": code}`. Several models run at once (as many as gradlint sends: `--jobs`)."""
     import warnings
 
     warnings.filterwarnings("ignore")
     replies = os.fdopen(replies_fd, "w", buffering=1, encoding="utf-8")
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # gradlint gone: so is the worker
+    # No PR_SET_PDEATHSIG here: it follows the thread that started the worker, and gradlint starts it
+    # from one of its pool threads. gradlint gone, its end of the job pipe closes: see below.
     try:
         import torch  # noqa: F401 — the point of the worker: paid once, shared by every model it forks
 
@@ -354,35 +357,67 @@ def serve(jobs_fd: int, replies_fd: int) -> int:
         pass
     subreaper = _prctl(PR_SET_CHILD_SUBREAPER, 1)
     replies.write(json.dumps({"ready": True, "python": sys.executable}) + "\n")
-    jobs = os.fdopen(jobs_fd, "r", encoding="utf-8")
-    for line in jobs:
-        request = json.loads(line)
-        pid = os.fork()
-        if pid == 0:  # the model's process
-            code = 70
+    active: dict[int, int] = {}  # model process → job id
+    buffer = b""
+    while True:
+        ready, _, _ = select.select([jobs_fd], [], [], 0.05 if active else None)
+        if ready:
+            chunk = os.read(jobs_fd, 65536)
+            if not chunk:  # gradlint closed the pipe, or is gone: so are the models
+                for pid in active:
+                    _kill_group(pid)
+                kill_children()
+                return 0
+            buffer += chunk
+            while b"\n" in buffer:
+                line, _, buffer = buffer.partition(b"\n")
+                request = json.loads(line)
+                pid = _fork_model(request, jobs_fd, replies_fd)
+                active[pid] = request["id"]
+                replies.write(json.dumps({"id": request["id"], "started": pid}) + "\n")
+        while active:
             try:
-                os.setsid()
-                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-                os.close(jobs_fd)
-                os.close(replies_fd)
-                log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                os.dup2(log, 1)
-                os.dup2(log, 2)
-                code = main([request["job"], request["result"]])
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
-        replies.write(json.dumps({"started": pid}) + "\n")
-        _, status = os.waitpid(pid, 0)
-        try:
-            os.killpg(pid, signal.SIGKILL)  # the model's session: whatever it started in the background
-        except (ProcessLookupError, PermissionError):
-            pass
-        if subreaper:
-            kill_children()  # ... and daemons in sessions of their own, reparented to the worker
-        replies.write(json.dumps({"exit": os.waitstatus_to_exitcode(status)}) + "\n")
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            if pid not in active:
+                continue  # an orphan reparented to us that ended on its own
+            ident = active.pop(pid)
+            _kill_group(pid)  # the model's session: whatever it started in the background
+            if subreaper:
+                kill_children(keep=tuple(active))  # ... and daemons in sessions of their own, reparented to us
+            replies.write(json.dumps({"id": ident, "exit": os.waitstatus_to_exitcode(status)}) + "\n")
     return 0
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _fork_model(request: dict, jobs_fd: int, replies_fd: int) -> int:
+    """The model's process: a session of its own, its output to its log, the job run, then _exit."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 70
+    try:
+        os.setsid()
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        os.close(jobs_fd)
+        os.close(replies_fd)
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        code = main([request["job"], request["result"]])
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
 
 
 if __name__ == "__main__":

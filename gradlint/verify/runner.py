@@ -1,8 +1,8 @@
-"""Model processes: a pool of workers, each of which imports torch once and forks one process per model.
+"""Model processes: one worker imports torch once and forks one process per model, `jobs` at a time.
 
-The parent (this module) sends each worker a model job over a pipe; the worker forks the model's process
-(a session of its own, memory capped above torch's import), and this side enforces the time limit by
-killing that session. User code can raise, hang, eat memory or call os._exit: whatever happens the parent
+The parent (this module) sends the worker model jobs over a pipe, from one thread per job slot; the worker
+forks each model's process (a session of its own, memory capped above torch's import), and this side
+enforces the time limit by killing that session. User code can raise, hang, eat memory or call os._exit: whatever happens the parent
 gets a result for every model, and the other models still run. At the end every worker, every session
 they started and every process left behind (a daemon in a session of its own included) is killed.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import select
 import shutil
 import signal
@@ -129,7 +130,8 @@ def ship(folder: Path) -> Path:
 
 
 class Worker:
-    """One worker process: `import torch` once, then one forked process per model job."""
+    """The worker process: `import torch` once, then one forked process per model job, several at a time
+    (`--jobs`). Jobs and replies carry an id; a reader thread routes each reply to the job waiting for it."""
 
     def __init__(self, python: str, shipped: Path, log_path: Path) -> None:
         self.python, self.shipped, self.log_path = python, shipped, log_path
@@ -137,6 +139,10 @@ class Worker:
         self.replies = None
         self.jobs = None
         self._buffer = b""
+        self._lock = threading.Lock()
+        self._waiting: dict[int, queue.Queue] = {}
+        self._next = 0
+        self._dead = False
 
     def start(self) -> None:
         jobs_read, jobs_write = os.pipe()
@@ -156,22 +162,26 @@ class Worker:
         self.jobs = os.fdopen(jobs_write, "w", buffering=1, encoding="utf-8")
         self.replies = replies_read
         message = self._read(WORKER_START_S)
+        if message is None or "gone" in message or "no_torch" in message:
+            self.close()
+            os.close(self.replies)
         if message is None or "gone" in message:
-            detail = _last_line(self.log_path)
-            self.close()
-            raise WorkerError(f"the model worker ({self.python}) did not start{detail}")
+            raise WorkerError(f"the model worker ({self.python}) did not start{_last_line(self.log_path)}")
         if "no_torch" in message:
-            self.close()
             raise WorkerError(f"verify needs PyTorch in {self.python}: {message['no_torch']}")
+        threading.Thread(target=self._route, daemon=True).start()
 
-    def _read(self, timeout: float) -> dict | None:
-        """The worker's next message, or None when it is silent past `timeout` or gone."""
-        deadline = time.monotonic() + timeout
+    def _read(self, timeout: float | None) -> dict | None:
+        """The worker's next message; None when it is silent past `timeout`; {"gone": True} at its end."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
                 return None
-            ready, _, _ = select.select([self.replies], [], [], left)
+            try:
+                ready, _, _ = select.select([self.replies], [], [], left)
+            except (OSError, ValueError, TypeError):
+                return {"gone": True}
             if not ready:
                 return None
             chunk = os.read(self.replies, 65536)
@@ -182,29 +192,61 @@ class Worker:
         try:
             return json.loads(line)
         except ValueError:
+            return {"gone": True}
+
+    def _route(self) -> None:
+        while True:
+            message = self._read(None)
+            if message is None or "gone" in message:
+                with self._lock:
+                    self._dead = True
+                    for waiting in self._waiting.values():
+                        waiting.put({"gone": True})
+                os.close(self.replies)
+                return
+            with self._lock:
+                waiting = self._waiting.get(message.get("id"))
+            if waiting is not None:
+                waiting.put(message)
+
+    @staticmethod
+    def _next_message(waiting: queue.Queue, timeout: float) -> dict | None:
+        try:
+            return waiting.get(timeout=timeout)
+        except queue.Empty:
             return None
 
     def run(self, job_path: Path, result_path: Path, log_path: Path, timeout: float) -> tuple[str, str]:
         """("done", "") or ("timeout" | "crash", one-line reason); the worker survives a model's crash."""
+        waiting: queue.Queue = queue.Queue()
+        with self._lock:
+            if self._dead:
+                return "crash", f"the model worker died{_last_line(self.log_path)}"
+            ident, self._next = self._next, self._next + 1
+            self._waiting[ident] = waiting
+            try:
+                self.jobs.write(json.dumps({"id": ident, "job": str(job_path), "result": str(result_path),
+                                            "log": str(log_path)}) + "\n")
+            except (OSError, ValueError, AttributeError):
+                self._dead = True
         try:
-            self.jobs.write(json.dumps({"job": str(job_path), "result": str(result_path), "log": str(log_path)}) + "\n")
-        except (OSError, ValueError):
-            return "crash", "the model worker died"
-        started = self._read(10.0)
-        if started is None or "started" not in started:
-            self.close()
-            return "crash", f"the model worker died{_last_line(self.log_path)}"
-        pid = started["started"]
-        message = self._read(timeout)
-        if message is not None and "gone" in message:
-            self.close()
-            return "crash", f"the model worker died while the model ran{_last_line(self.log_path)}"
-        if message is None:
-            _kill_session(pid)
-            message = self._read(10.0)
-            if message is None or "gone" in message:
-                self.close()  # a worker that cannot reap its model is not reused
-            return "timeout", f"timed out after {timeout:g} s (raise --timeout or [tool.gradlint.verify] timeout)"
+            started = self._next_message(waiting, 10.0)
+            if started is None or "started" not in started:
+                self.close()
+                return "crash", f"the model worker died{_last_line(self.log_path)}"
+            pid = started["started"]
+            message = self._next_message(waiting, timeout)
+            if message is not None and "gone" in message:
+                return "crash", f"the model worker died while the model ran{_last_line(self.log_path)}"
+            if message is None:
+                _kill_session(pid)
+                message = self._next_message(waiting, 10.0)
+                if message is None or "gone" in message:
+                    self.close()  # a worker that cannot reap its model is not reused
+                return "timeout", f"timed out after {timeout:g} s (raise --timeout or [tool.gradlint.verify] timeout)"
+        finally:
+            with self._lock:
+                self._waiting.pop(ident, None)
         code = message.get("exit", 0)
         if code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
@@ -218,22 +260,22 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return self.proc is not None and self.proc.poll() is None and not self._dead
 
     def close(self) -> None:
-        if self.jobs is not None:
+        with self._lock:
+            self._dead = True
+            jobs, self.jobs = self.jobs, None
+            proc, self.proc = self.proc, None
+        if jobs is not None:
             try:
-                self.jobs.close()
+                jobs.close()
             except OSError:
                 pass
-            self.jobs = None
-        if self.proc is not None:
-            _kill_session(self.proc.pid)
-            self.proc.wait()
-            self.proc = None
-        if self.replies is not None:
-            os.close(self.replies)
-            self.replies = None
+        if proc is not None:
+            _kill_session(proc.pid)
+            proc.wait()
+        # The reply pipe closes with the process; the reader thread sees its end and stops.
 
 
 def _kill_session(pid: int) -> None:
@@ -448,41 +490,46 @@ def run_all(specs: list[ModelSpec], facts_by_path: dict, config: VerifyConfig, p
     jobs = max(1, min(jobs, len(runnable), os.cpu_count() or 1))
     threads = default_threads(jobs)
     lock = threading.Lock()
-    queue = list(runnable)
+    pending = list(runnable)
     with tempfile.TemporaryDirectory(prefix="gradlint-verify-") as tmp:
         folder = Path(tmp)
         slices, imports = write_slices(facts_by_path, folder)
         shipped = ship(folder)
         workers: list[Worker] = []
+        starting = threading.Lock()
 
-        def serve(number: int) -> None:
-            worker: Worker | None = None
+        def current() -> Worker:
+            """The one worker every thread sends its models to; started (again, if it died) by the first
+            thread that needs it."""
+            with starting:
+                if not workers or not workers[-1].alive:
+                    worker = Worker(python, shipped, folder / f"worker{len(workers)}.log")
+                    workers.append(worker)
+                    worker.start()
+                return workers[-1]
+
+        def serve() -> None:
             while True:
                 with lock:
-                    if not queue:
+                    if not pending:
                         break
-                    index = queue.pop(0)
+                    index = pending.pop(0)
                 spec = specs[index]
                 try:
-                    if worker is None or not worker.alive:
-                        worker = Worker(python, shipped, folder / f"worker{number}.log")
-                        with lock:
-                            workers.append(worker)
-                        worker.start()
+                    worker = current()
                     if progress is not None:
                         with lock:
                             progress.started(spec)
                     outcome = _run_one(worker, spec, slices, imports, config, threads, folder, index)
                 except WorkerError as exc:
                     outcome = Outcome(spec, "error", str(exc))
-                    worker = None
                 outcomes[index] = outcome
                 if progress is not None:
                     with lock:
                         progress.finished(spec, outcome)
 
         try:
-            pool = [threading.Thread(target=serve, args=(n,), daemon=True) for n in range(jobs)]
+            pool = [threading.Thread(target=serve, daemon=True) for _ in range(jobs)]
             for thread in pool:
                 thread.start()
             for thread in pool:
@@ -490,7 +537,7 @@ def run_all(specs: list[ModelSpec], facts_by_path: dict, config: VerifyConfig, p
         finally:
             for worker in workers:
                 worker.close()
-            _kill_strays()  # anything that escaped a worker's session, reparented to us as the subreaper
+            _kill_strays()  # anything that escaped the worker's sessions, reparented to us as the subreaper
     return outcomes
 
 
