@@ -1,4 +1,4 @@
-"""verify's runtime (issue #15): workers that import torch once and serve models in parallel, a memory cap
+"""verify's runtime (issue #15): a worker that imports torch once and serves models in parallel, a memory cap
 above torch's own footprint, partial numbers when a later step times out, the project's interpreter,
 verdicts judged over the steps, and evidence that confirms only a finding of the same direction."""
 
@@ -37,7 +37,7 @@ def write(folder: Path, name: str, source: str) -> Path:
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    """One run of two workers over eight models: a crash, memory hogs, a zero-initialised head, healthy ones.
+    """One run, two models at a time, over eight: a crash, memory hogs, a zero-initialised head, healthy ones.
     The config gives each model 256 MiB above what `import torch` maps (~0.5 GiB on the CPU wheel, ~3 GiB
     with CUDA): an absolute cap that size would fail every model."""
     folder = tmp_path_factory.mktemp("fleet")
@@ -100,7 +100,7 @@ def fleet(tmp_path_factory):
                   VERIFY / "hostile_raises_in_init.py", VERIFY / "hostile_memory_hog.py", "--jobs", "2", "--steps", "4")
 
 
-def test_two_workers_serve_every_model_and_a_crash_stays_with_its_model(fleet):
+def test_two_models_at_a_time_all_served_and_a_crash_stays_with_its_model(fleet):
     code, found, stderr = fleet
     assert code == 1
     assert {name: r["verdict"] for name, r in found.items()} == {
