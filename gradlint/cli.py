@@ -232,7 +232,8 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
     if verify_options is not None:
         from gradlint.verify.evidence import attach
 
-        findings = attach(findings, files, verify_options)
+        options, python = verify_options
+        findings = attach(findings, files, options, jobs=jobs or 1, python=python)
     fmt = settings.output_format
     use_color = color == "always" or (color == "auto" and output_file is None and sys.stdout.isatty()
                                       and "NO_COLOR" not in os.environ)
@@ -402,15 +403,13 @@ def _findings_at_revision(files, revision, settings, settings_of, jobs, use_cach
 
 
 def _verify_options(settings):
-    import importlib.util
+    """The verify settings and the interpreter models run in (the active virtualenv's, else gradlint's own)."""
+    from gradlint.verify.command import check_interpreter
 
-    from gradlint.verify.command import NO_TORCH
-
-    if importlib.util.find_spec("torch") is None:
-        fail(NO_TORCH)
+    python = check_interpreter(None)
     from gradlint.verify import settings as verify_settings
 
-    return verify_settings.parse(settings.verify, "config")
+    return verify_settings.parse(settings.verify, "config"), python
 
 
 def _apply_fixes(findings, settings, unsafe: bool, write: bool):
