@@ -10,7 +10,6 @@ per-file-ignores, or quiet in test code) may silence something in another config
 from __future__ import annotations
 
 import io
-import re
 import tokenize
 
 from gradlint.finding import Edit, Finding, Fix, Span

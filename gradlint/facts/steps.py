@@ -274,6 +274,29 @@ def _covers(zero: Event, stepped: str | None, built: dict, roles: "_Roles") -> b
     return receiver == owner or owner.startswith(receiver + ".") or receiver.startswith(owner + ".")
 
 
+LIGHTNING_MODULES = frozenset(b for b in vocab.MODULE_BASES if "ightning" in b)
+
+
+def lightning_clips_before_backward(facts: ModuleFacts) -> list[Event]:
+    """Clips in a LightningModule's `training_step` under automatic optimization: Lightning calls backward
+    after training_step returns, so the clip sees the previous step's gradients (or none)."""
+    found = []
+    for cls in facts.classes.values():
+        step = cls.methods.get("training_step")
+        if step is None or not LIGHTNING_MODULES.intersection(cls.bases) or _manual_optimization(cls):
+            continue
+        events = facts.events.get(step, [])
+        if any(e.kind == "backward" or e.steps_optimizer for e in events):
+            continue  # the step drives its own backward: manual optimization by another spelling
+        found.extend(e for e in events if e.kind == "clip")
+    return found
+
+
+def _manual_optimization(cls) -> bool:
+    value = cls.attrs.get("automatic_optimization")
+    return isinstance(value, cst.Name) and value.value == "False"
+
+
 _DATA_METHODS = ("batch", "sample", "next", "get_", "load", "read", "fetch", "step")
 
 
