@@ -121,3 +121,25 @@ def test_a_sequential_moved_to_the_device_still_ends_in_its_softmax(lint):
     assert codes_and_lines(lint(source.format(move=".cuda().train()"))) == [("GL402", 10)]
     logits = source.replace(", Softmax(-1))", ")").replace(", Softmax", "")
     assert codes_and_lines(lint(logits.format(move=".to(device)"))) == []
+
+
+def test_exp_of_log_softmax_is_a_softmax_written_by_hand(lint):
+    source = '''
+        import torch
+        import torch.nn as nn
+
+        class Ranker(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(128, 1)
+                self.log_softmax = nn.LogSoftmax(dim=0)
+
+            def forward(self, x, target):
+                scores = self.fc(x).squeeze(-1)
+                probs = {probs}
+                loss_fct = nn.CrossEntropyLoss()
+                return loss_fct(probs.view(1, -1), target)
+    '''
+    assert codes_and_lines(lint(source.format(probs="torch.exp(self.log_softmax(scores))"))) == [("GL402", 14)]
+    assert codes_and_lines(lint(source.format(probs="self.log_softmax(scores).exp()"))) == [("GL402", 14)]
+    assert codes_and_lines(lint(source.format(probs="torch.exp(scores)"))) == []
