@@ -297,5 +297,15 @@ def rule_command(code: str) -> None:
     click.echo(rule.markdown, nl=False)
 
 
+@main.command("server")
+def server_command() -> None:
+    """Run the language server over stdio, for editors (needs the `server` extra)."""
+    from gradlint import server
+
+    if not server.available():
+        fail(server.INSTALL_HINT)
+    server.main()
+
+
 from gradlint.verify.command import verify as _verify  # noqa: E402
 main.add_command(_verify)

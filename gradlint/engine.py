@@ -494,7 +494,13 @@ def run_source(data: bytes, display: str, settings: Settings) -> RunResult:
     return RunResult([display], sorted(_resolve_cross_file([result]), key=lambda f: f.sort_key), result.errors)
 
 
-def _resolve_cross_file(results: list[FileResult]):
+def resolve(results: list[FileResult], context: list[FileResult] = ()) -> list[Finding]:
+    """The findings of `results`, cross-file ones judged against the classes of `results` and `context` (the
+    other files of the project, whose own findings are not wanted: an editor's workspace)."""
+    return sorted(_resolve_cross_file(results, context), key=lambda f: f.sort_key)
+
+
+def _resolve_cross_file(results: list[FileResult], context: list[FileResult] = ()):
     """Findings that depend on classes of other files stand only if the project index proves the risk."""
     from dataclasses import replace
 
@@ -508,7 +514,7 @@ def _resolve_cross_file(results: list[FileResult]):
                 continue
             if index is None:
                 index = ProjectIndex()
-                for other in results:
+                for other in (*results, *context):
                     index.add(module_keys(other.path), other.classes)
             evidence = next(filter(None, (index.evidence(ref, found.path) for ref in found.needs)), None)
             if evidence is not None:

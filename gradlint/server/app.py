@@ -1,0 +1,283 @@
+"""The language server: LSP events in, engine results out as diagnostics, code actions and hovers.
+
+Linting runs on one worker thread (so the index has one writer and the connection stays responsive);
+a change waits DEBOUNCE seconds for the next keystroke. Every failure is logged to the client
+(window/logMessage); none reaches the connection."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from gradlint import __version__, catalog
+from gradlint.engine import LINE_BREAK, InternalError
+from gradlint.finding import Finding
+from gradlint.server import actions, convert
+from gradlint.server.index import Index
+from gradlint.server.notebooks import PYTHON_LANGUAGES, as_ipynb
+
+DEBOUNCE = 0.2  # seconds after a change before linting: typing does not lint every keystroke
+
+
+@dataclass
+class Snapshot:
+    """One lint target as the editor had it: a file, or a notebook and its cells."""
+
+    key: str  # the document's uri, or the notebook's
+    path: Path
+    data: bytes
+    texts: dict[str, str]  # uri → text: the document, or every cell
+    cells: list[str] | None = None  # notebooks: the uri of cell N at N - 1
+    code: list[bool] | None = None  # notebooks: whether cell N is a Python code cell
+
+
+@dataclass
+class Published:
+    """What a document's diagnostics were computed on, for code actions and hovers."""
+
+    snapshot: Snapshot
+    text: str
+    lines: list[str]
+    findings: list[Finding] = field(default_factory=list)
+    diagnostics: list[types.Diagnostic] = field(default_factory=list)
+
+
+class GradlintServer(LanguageServer):
+    def __init__(self):
+        super().__init__(
+            "gradlint", __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            notebook_document_sync=types.NotebookDocumentSyncOptions(
+                notebook_selector=[types.NotebookDocumentFilterWithCells(
+                    notebook="*", cells=[types.NotebookCellLanguage("python")])],
+                save=True,
+            ),
+        )
+        self.index = Index()
+        self.worker = ThreadPoolExecutor(1, thread_name_prefix="gradlint-lint")
+        self.timers: dict[str, asyncio.Task] = {}
+        self.published: dict[str, Published] = {}
+        self.snapshots: dict[Path, Snapshot] = {}
+        self.shown_config_errors: set[str] = set()
+
+    # logging
+    def log(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
+        self.window_log_message(types.LogMessageParams(kind, message))
+
+    def units(self, text: str) -> int:
+        return self.workspace.position_codec.client_num_units(text)
+
+    # targets
+    def snapshot(self, key: str) -> Snapshot | None:
+        """The current text of a file document or notebook `key`; None if it is not one gradlint lints."""
+        notebook = self.workspace.get_notebook_document(notebook_uri=key)
+        if notebook is not None:
+            return self._notebook_snapshot(notebook)
+        document = self.workspace.text_documents.get(key)
+        if document is None or self.workspace.get_notebook_document(cell_uri=key) is not None:
+            return None
+        path = _path(key, ".py")
+        if path.suffix not in (".py", ".pyi") and document.language_id != "python":
+            return None
+        text = document.source
+        return Snapshot(key, path, text.encode("utf-8", "surrogatepass"), {key: text})
+
+    def _notebook_snapshot(self, notebook: types.NotebookDocument) -> Snapshot:
+        texts, cells, parts = {}, [], []
+        for cell in notebook.cells:
+            document = self.workspace.text_documents.get(cell.document)
+            text = document.source if document is not None else ""
+            code = cell.kind == types.NotebookCellKind.Code and \
+                (document is None or document.language_id in PYTHON_LANGUAGES)
+            texts[cell.document] = text
+            cells.append(cell.document)
+            parts.append((code, text))
+        return Snapshot(notebook.uri, _path(notebook.uri, ".ipynb"), as_ipynb(parts), texts, cells,
+                        [code for code, _ in parts])
+
+    def target_of(self, uri: str) -> str:
+        notebook = self.workspace.get_notebook_document(cell_uri=uri)
+        return notebook.uri if notebook is not None else uri
+
+    def close(self, key: str, cells: list[str] = ()) -> None:
+        """A document or notebook closed: forget its text (the project reads the file from disk again)
+        and clear its diagnostics."""
+        pending = self.timers.pop(key, None)
+        if pending is not None:
+            pending.cancel()
+        for uri in (key, *cells):
+            if self.published.pop(uri, None) is not None:
+                self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        path = _path(key, ".ipynb" if cells else ".py")
+        self.worker.submit(self._forget, path)
+
+    def _forget(self, path: Path) -> None:
+        self.index.close(path)
+        self.snapshots.pop(path, None)
+
+    async def in_worker(self, function, *args):
+        """Run `function` on the lint thread (the one writer of the index)."""
+        return await asyncio.get_running_loop().run_in_executor(self.worker, function, *args)
+
+    # scheduling
+    def schedule(self, key: str, delay: float = 0.0) -> None:
+        pending = self.timers.pop(key, None)
+        if pending is not None:
+            pending.cancel()
+        self.timers[key] = asyncio.ensure_future(self._lint_later(key, delay))
+
+    async def _lint_later(self, key: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        self.timers.pop(key, None)
+        await self.lint_now(key)
+
+    async def lint_now(self, key: str) -> None:
+        snapshot = self.snapshot(key)
+        if snapshot is None:
+            return
+        try:
+            batches = await self.in_worker(self._job, snapshot)
+        except Exception as exc:  # a bug of the server layer: logged, the server goes on
+            self.log(f"gradlint: internal error while linting {snapshot.path}: {_one_line(exc)}\n"
+                     f"{traceback.format_exc()}")
+            return
+        for snap, uri_diagnostics, errors, config_error in batches:
+            current = self.snapshot(snap.key)
+            if snap is not snapshot and (current is None or current.data != snap.data):
+                continue  # a dependent edited since: its own lint publishes
+            for uri, published in uri_diagnostics.items():
+                self.published[uri] = published
+                self.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=published.diagnostics))
+            for error in errors:
+                self.log(describe(error))
+            if config_error and config_error not in self.shown_config_errors:
+                self.shown_config_errors.add(config_error)
+                self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"gradlint: {config_error}"))
+                self.log(f"gradlint: {config_error} (linting with the default settings)")
+
+    async def fresh(self, uri: str) -> Published | None:
+        """What `uri`'s diagnostics were computed on, linting it first if its text changed since."""
+        key = self.target_of(uri)
+        published = self.published.get(uri)
+        document = self.workspace.text_documents.get(uri)
+        if document is not None and (published is None or published.text != document.source):
+            pending = self.timers.pop(key, None)
+            if pending is not None:
+                pending.cancel()
+            await self.lint_now(key)
+            published = self.published.get(uri)
+        return published
+
+    # the worker thread
+    def _job(self, snapshot: Snapshot):
+        """Lint a target and re-judge the open documents whose cross-file findings it may change."""
+        index = self.index
+        index.forget_settings()
+        index.set_open(snapshot.path, snapshot.data)
+        self.snapshots[snapshot.path] = snapshot
+        batches = [self._judge(snapshot)]
+        for other in index.dependents(snapshot.path):
+            if other in self.snapshots:
+                batches.append(self._judge(self.snapshots[other]))
+        return batches
+
+    def _judge(self, snapshot: Snapshot):
+        findings, errors = self.index.findings(snapshot.path)
+        _, config_error = self.index.settings(snapshot.path)
+        by_uri: dict[str, list[Finding]] = {uri: [] for uri in snapshot.texts}
+        for finding in findings:
+            by_uri[self._uri_of(snapshot, finding)].append(finding)
+        out = {}
+        for uri, found in by_uri.items():
+            text = snapshot.texts[uri]
+            lines = LINE_BREAK.split(text)
+            diagnostics = [convert.diagnostic(f, lines, self.units, self._related(f, uri, lines, snapshot)) for f in found]
+            out[uri] = Published(snapshot, text, lines, found, diagnostics)
+        return snapshot, out, errors, config_error
+
+    @staticmethod
+    def _uri_of(snapshot: Snapshot, finding: Finding) -> str:
+        if snapshot.cells:
+            cell = finding.cell if finding.cell and finding.cell <= len(snapshot.cells) else 1
+            return snapshot.cells[cell - 1]
+        return snapshot.key
+
+    def _related(self, finding: Finding, uri: str, lines: list[str], snapshot: Snapshot):
+        """The places a message names: "line 12" of this file (or "cell 3, line 2"), and the classes of
+        other files that a cross-file finding's evidence goes through."""
+        out = []
+        for cell, row in convert.line_references(finding.message):
+            target = snapshot.cells[cell - 1] if snapshot.cells and cell and cell <= len(snapshot.cells) else uri
+            if target == uri and row == finding.span.row:
+                continue
+            target_lines = LINE_BREAK.split(snapshot.texts.get(target, ""))
+            if 1 <= row <= len(target_lines):
+                span = convert.text_range(target_lines, (row, 1), (row, len(target_lines[row - 1]) + 1), self.units)
+                out.append(types.DiagnosticRelatedInformation(types.Location(target, span), f"line {row}"))
+        for name, filename in convert.class_references(finding.message):
+            place = self._class_location(name, filename)
+            if place is not None:
+                out.append(types.DiagnosticRelatedInformation(place, f"class {name} ({filename})"))
+        return out
+
+    def _class_location(self, name: str, filename: str) -> types.Location | None:
+        for path, entry in list(self.index.entries.items()):
+            if path.name != filename or name not in entry.classes:
+                continue
+            text = self.index.text_of(path)
+            match = re.search(rf"^[ \t]*class[ \t]+{re.escape(name)}\b", text, re.M) if text else None
+            if match is None:
+                continue
+            lines = LINE_BREAK.split(text)
+            row = text.count("\n", 0, match.start()) + 1
+            span = convert.text_range(lines, (row, 1), (row, len(lines[row - 1]) + 1), self.units)
+            return types.Location(from_fs_path(str(path)), span)
+        return None
+
+    # fixes
+    def fixed_text(self, uri: str, published: Published) -> str:
+        """The document's text with every safe fix applied (re-linted between rounds, as --fix does)."""
+        from gradlint import fix
+
+        snapshot = published.snapshot
+        chosen = [f for f in published.findings if fix.wanted(f.fix, unsafe=False)]
+        if not chosen:
+            return published.text
+        if snapshot.cells is None:
+            result = fix.fix_text(str(snapshot.path), published.text, chosen,
+                                  lambda text: self.index.lint_text(snapshot.path, text), unsafe=False)
+            return result.after
+        after, _ = fix.apply(published.text, [f.fix for f in chosen])
+        parts = [(code, after if cell == uri else snapshot.texts[cell]) for cell, code in zip(snapshot.cells, snapshot.code)]
+        from gradlint import notebook
+
+        return after if fix.parses(notebook.load(as_ipynb(parts)).source) else published.text
+
+
+def describe(error: InternalError) -> str:
+    """An internal error as the CLI prints it."""
+    if error.code.startswith("GL"):
+        return f"gradlint: internal error: check {error.code} failed on {error.path}: {error.message}"
+    return f"gradlint: internal error: {error.path}: {error.code}: {error.message}"
+
+
+def _one_line(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def _path(uri: str, suffix: str) -> Path:
+    """A document's file path; an unsaved buffer (untitled:) lints as if it were in the working folder."""
+    path = to_fs_path(uri)
+    if path is None or not uri.startswith("file:"):
+        return (Path.cwd() / f"untitled{suffix}").resolve()
+    return Path(path).resolve()
