@@ -15,6 +15,8 @@ import pytest
 pytest_lsp = pytest.importorskip("pytest_lsp")
 from lsprotocol import types  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features  # noqa: E402
+from pygls.protocol import default_converter  # noqa: E402
 
 from gradlint import catalog, config, engine  # noqa: E402
 
@@ -87,14 +89,27 @@ async def _start(client: LanguageClient, tmp_path: Path) -> None:
     ))
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+def _client() -> LanguageClient:
+    """pytest-lsp's test client, also remembering the document version each diagnostics message is for."""
+    client = LanguageClient(converter_factory=default_converter)
+    client.versions = {}
+
+    def publish(client: LanguageClient, params: types.PublishDiagnosticsParams):
+        client.versions[params.uri] = params.version
+        client.diagnostics[params.uri] = params.diagnostics
+
+    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish})
+    return client
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=_client))
 async def client(lsp_client: LanguageClient, tmp_path):
     await _start(lsp_client, tmp_path)
     yield
     await lsp_client.shutdown_session()
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=RAISING))
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=RAISING, client_factory=_client))
 async def raising_client(lsp_client: LanguageClient, tmp_path):
     await _start(lsp_client, tmp_path)
     yield
@@ -119,10 +134,12 @@ def replace_text(client: LanguageClient, uri: str, text: str, version: int) -> N
         [types.TextDocumentContentChangeWholeDocument(text=text)]))
 
 
-async def diagnostics(client: LanguageClient, uri: str, timeout: float = 15.0) -> list[types.Diagnostic]:
-    """The next diagnostics published for `uri` (after the caller cleared the previous ones)."""
+async def diagnostics(client: LanguageClient, uri: str, version: int | None = None,
+                      timeout: float = 15.0) -> list[types.Diagnostic]:
+    """The next diagnostics published for `uri` (after the caller cleared the previous ones), for the
+    document's `version` if given."""
     async def wait():
-        while uri not in client.diagnostics:
+        while uri not in client.diagnostics or (version is not None and client.versions.get(uri) != version):
             await asyncio.sleep(0.01)
         return list(client.diagnostics[uri])
     return await asyncio.wait_for(wait(), timeout)
@@ -181,13 +198,19 @@ async def test_edit_and_save_update_the_diagnostics(client: LanguageClient, tmp_
     replace_text(client, uri, TRAIN + "#", 2)
     replace_text(client, uri, TRAIN + "# a", 3)
     replace_text(client, uri, zeroed, 4)
-    assert codes_and_lines(await diagnostics(client, uri)) == [("GL202", 13)]
+    assert codes_and_lines(await diagnostics(client, uri, version=4)) == [("GL202", 13)]
     scheduled = zeroed.replace("optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)",
                                "optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)  # noqa: GL202")
     (tmp_path / "train.py").write_text(scheduled, encoding="utf-8")
     replace_text(client, uri, scheduled, 5)
+    assert await diagnostics(client, uri, 5) == []
+    # saving lints again (a config or a neighbour may have changed on disk meanwhile)
+    (tmp_path / "pyproject.toml").write_text('[tool.gradlint]\nignore = ["GL203"]\n', encoding="utf-8")
+    replace_text(client, uri, TRAIN, 6)
+    assert codes_and_lines(await diagnostics(client, uri, 6)) == [("GL202", 13)]
+    client.diagnostics.pop(uri, None)
     client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
-    assert await diagnostics(client, uri) == []
+    assert codes_and_lines(await diagnostics(client, uri, 6)) == [("GL202", 13)]
 
 
 @pytest.mark.asyncio
@@ -209,14 +232,14 @@ async def test_editing_the_model_file_refreshes_the_training_script(client: Lang
     # a half-typed model file: one GL000 for it, and train.py keeps its last good diagnostics
     client.diagnostics.pop(train, None)
     replace_text(client, model, model_text.replace("def forward(self, src):", "def forward(self, src", 1), 2)
-    broken = await diagnostics(client, model)
+    broken = await diagnostics(client, model, 2)
     assert [d.code for d in broken] == ["GL000"]
     await asyncio.sleep(0.3)
     assert train not in client.diagnostics or codes_and_lines(client.diagnostics[train]) == [("GL201", 18)]
     # the recurrence goes away in model.py: train.py is re-published without GL201, untouched itself
     client.diagnostics.pop(train, None)
     replace_text(client, model, model_text.replace("nn.GRU(hidden, hidden, batch_first=True)", "nn.Linear(hidden, hidden)"), 3)
-    assert await diagnostics(client, model) == []
+    assert await diagnostics(client, model, 3) == []
     assert await diagnostics(client, train) == []
 
 
@@ -231,14 +254,14 @@ async def test_quick_fix_and_fix_all_leave_the_file_clean(client: LanguageClient
     fixed = apply_edits(FIXABLE, fix.edit.changes[uri])
     assert "log_probs = F.log_softmax(logits, dim=1)" in fixed
     replace_text(client, uri, fixed, 2)
-    assert codes_and_lines(await diagnostics(client, uri)) == [("GL401", 13)]
+    assert codes_and_lines(await diagnostics(client, uri, 2)) == [("GL401", 13)]
 
     everything = await code_actions(client, uri, only=["source.fixAll"])
     assert [a.kind for a in everything] == ["source.fixAll.gradlint"]
     clean = apply_edits(fixed, everything[0].edit.changes[uri])
     assert "aux = F.logsigmoid(logits[:, 0])" in clean
     replace_text(client, uri, clean, 3)
-    assert await diagnostics(client, uri) == []
+    assert await diagnostics(client, uri, 3) == []
 
 
 @pytest.mark.asyncio
@@ -257,17 +280,17 @@ async def test_unsafe_fix_is_marked_and_suppression_adds_or_extends_noqa(client:
     silenced = apply_edits(TRAIN, suppress.edit.changes[uri])
     assert silenced.splitlines()[12].endswith("lr=args.lr)  # noqa: GL202")
     replace_text(client, uri, silenced, 2)
-    assert codes_and_lines(await diagnostics(client, uri)) == [("GL203", 20)]
+    assert codes_and_lines(await diagnostics(client, uri, 2)) == [("GL203", 20)]
 
     # a line that already has a noqa for another code gets the code added to it
     noted = TRAIN.replace("        optimizer.step()", "        optimizer.step()  # noqa: GL201")
     replace_text(client, uri, noted, 3)
-    gl203 = next(d for d in await diagnostics(client, uri) if d.code == "GL203")
+    gl203 = next(d for d in await diagnostics(client, uri, 3) if d.code == "GL203")
     suppress = next(a for a in await code_actions(client, uri, gl203) if a.title.startswith("Suppress"))
     extended = apply_edits(noted, suppress.edit.changes[uri])
     assert "optimizer.step()  # noqa: GL201, GL203" in extended
     replace_text(client, uri, extended, 4)
-    assert codes_and_lines(await diagnostics(client, uri)) == [("GL202", 13)]
+    assert codes_and_lines(await diagnostics(client, uri, 4)) == [("GL202", 13)]
 
 
 @pytest.mark.asyncio
@@ -350,7 +373,7 @@ async def test_notebook_cells_get_the_cli_cell_mapping(client: LanguageClient, t
                 changes=[types.TextDocumentContentChangePartial(
                     range=types.Range(types.Position(3, 0), types.Position(3, 0)),
                     text="    optimizer.zero_grad()\n")])]))))
-    assert codes_and_lines(await diagnostics(client, cells[3])) == [("GL201", 8)]
+    assert codes_and_lines(await diagnostics(client, cells[3], 2)) == [("GL201", 8)]
 
 
 @pytest.mark.asyncio
@@ -372,7 +395,7 @@ async def test_a_check_that_raises_is_logged_and_the_server_lives_on(raising_cli
     assert any("check GL203 failed" in m and "RuntimeError: boom in a check" in m for m in errors)
     # still serving: another edit is linted, a hover answered
     replace_text(client, uri, TRAIN.replace("default=10.0", "default=0.1"), 2)
-    assert await diagnostics(client, uri) == []
+    assert await diagnostics(client, uri, 2) == []
     shown = await client.text_document_hover_async(types.HoverParams(
         types.TextDocumentIdentifier(uri), types.Position(0, 0)))
     assert shown is None

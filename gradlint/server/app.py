@@ -35,6 +35,7 @@ class Snapshot:
     path: Path
     data: bytes
     texts: dict[str, str]  # uri → text: the document, or every cell
+    versions: dict[str, int | None] = field(default_factory=dict)  # uri → the editor's version of that text
     cells: list[str] | None = None  # notebooks: the uri of cell N at N - 1
     code: list[bool] | None = None  # notebooks: whether cell N is a Python code cell
 
@@ -64,6 +65,7 @@ class GradlintServer(LanguageServer):
         self.index = Index()
         self.worker = ThreadPoolExecutor(1, thread_name_prefix="gradlint-lint")
         self.timers: dict[str, asyncio.Task] = {}
+        self.started: dict[str, float] = {}  # key → when its last lint started (loop time)
         self.published: dict[str, Published] = {}
         self.snapshots: dict[Path, Snapshot] = {}
         self.shown_config_errors: set[str] = set()
@@ -88,19 +90,20 @@ class GradlintServer(LanguageServer):
         if path.suffix not in (".py", ".pyi") and document.language_id != "python":
             return None
         text = document.source
-        return Snapshot(key, path, text.encode("utf-8", "surrogatepass"), {key: text})
+        return Snapshot(key, path, text.encode("utf-8", "surrogatepass"), {key: text}, {key: document.version})
 
     def _notebook_snapshot(self, notebook: types.NotebookDocument) -> Snapshot:
-        texts, cells, parts = {}, [], []
+        texts, versions, cells, parts = {}, {}, [], []
         for cell in notebook.cells:
             document = self.workspace.text_documents.get(cell.document)
             text = document.source if document is not None else ""
             code = cell.kind == types.NotebookCellKind.Code and \
                 (document is None or document.language_id in PYTHON_LANGUAGES)
             texts[cell.document] = text
+            versions[cell.document] = document.version if document is not None else None
             cells.append(cell.document)
             parts.append((code, text))
-        return Snapshot(notebook.uri, _path(notebook.uri, ".ipynb"), as_ipynb(parts), texts, cells,
+        return Snapshot(notebook.uri, _path(notebook.uri, ".ipynb"), as_ipynb(parts), texts, versions, cells,
                         [code for code, _ in parts])
 
     def target_of(self, uri: str) -> str:
@@ -129,15 +132,21 @@ class GradlintServer(LanguageServer):
 
     # scheduling
     def schedule(self, key: str, delay: float = 0.0) -> None:
+        """Lint `key` after `delay` seconds, counted from its last lint: a change after a quiet spell is
+        linted at once, a burst of keystrokes once per `delay`, and always its last text."""
         pending = self.timers.pop(key, None)
         if pending is not None:
             pending.cancel()
+        loop = asyncio.get_running_loop()
+        if delay:
+            delay = max(0.0, self.started.get(key, -delay) + delay - loop.time())
         self.timers[key] = asyncio.ensure_future(self._lint_later(key, delay))
 
     async def _lint_later(self, key: str, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
         self.timers.pop(key, None)
+        self.started[key] = asyncio.get_running_loop().time()
         await self.lint_now(key)
 
     async def lint_now(self, key: str) -> None:
@@ -157,7 +166,8 @@ class GradlintServer(LanguageServer):
             for uri, published in uri_diagnostics.items():
                 self.published[uri] = published
                 self.text_document_publish_diagnostics(
-                    types.PublishDiagnosticsParams(uri=uri, diagnostics=published.diagnostics))
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=published.diagnostics,
+                                                   version=snap.versions.get(uri)))
             for error in errors:
                 self.log(describe(error))
             if config_error and config_error not in self.shown_config_errors:
