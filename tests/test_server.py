@@ -90,7 +90,8 @@ async def _start(client: LanguageClient, tmp_path: Path) -> None:
 
 
 def _client() -> LanguageClient:
-    """pytest-lsp's test client, also remembering the document version each diagnostics message is for."""
+    """pytest-lsp's test client, also remembering the document version each diagnostics message is for and
+    accepting dynamic registrations (as VS Code does)."""
     client = LanguageClient(converter_factory=default_converter)
     client.versions = {}
 
@@ -98,7 +99,12 @@ def _client() -> LanguageClient:
         client.versions[params.uri] = params.version
         client.diagnostics[params.uri] = params.diagnostics
 
-    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish})
+    def register(client: LanguageClient, params: types.RegistrationParams):
+        client.registrations.extend(params.registrations)
+
+    client.registrations = []
+    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish,
+                                   types.CLIENT_REGISTER_CAPABILITY: register})
     return client
 
 
@@ -415,3 +421,30 @@ def test_without_pygls_the_command_says_how_to_install(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "gradlint: error: gradlint server needs pygls and lsprotocol: pip install 'gradlint-ml[server]'"]
+
+
+@pytest.mark.asyncio
+async def test_a_bad_config_is_shown_and_the_defaults_lint(client: LanguageClient, tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.gradlint]\nselct = ["GL2"]\n', encoding="utf-8")
+    uri = open_file(client, tmp_path / "train.py", TRAIN)
+    assert codes_and_lines(await diagnostics(client, uri)) == [("GL202", 13), ("GL203", 20)]
+    shown = [m.message for m in client.messages if m.type == types.MessageType.Error]
+    with pytest.raises(config.ConfigError) as cli:  # the CLI's own one-line error
+        config.load(tmp_path / "pyproject.toml")
+    assert shown == [f"gradlint: {cli.value}"] and "unknown key tool.gradlint.selct" in shown[0]
+
+
+@pytest.mark.asyncio
+async def test_a_file_changed_outside_the_editor_is_seen(client: LanguageClient, tmp_path):
+    """A git checkout rewrites model.py on disk: the watcher's event re-judges the open train.py."""
+    model = tmp_path / "model.py"
+    model.write_text((SEQ2SEQ / "model.py").read_text(encoding="utf-8"), encoding="utf-8")
+    train = open_file(client, tmp_path / "train.py", (SEQ2SEQ / "train.py").read_text(encoding="utf-8"))
+    assert codes_and_lines(await diagnostics(client, train)) == [("GL201", 18)]
+    assert [r.method for r in client.registrations] == [types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+    model.write_text(model.read_text(encoding="utf-8").replace("nn.GRU(hidden, hidden, batch_first=True)",
+                                                               "nn.Linear(hidden, hidden)"), encoding="utf-8")
+    client.diagnostics.pop(train, None)
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+        [types.FileEvent(model.as_uri(), types.FileChangeType.Changed)]))
+    assert await diagnostics(client, train) == []

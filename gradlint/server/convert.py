@@ -39,14 +39,6 @@ def finding_range(finding: Finding, lines: list[str], units: Units) -> types.Ran
     return text_range(lines, (span.row, span.column), (span.end_row, span.end_column), units)
 
 
-def code_point_column(line: str, character: int, units: Units) -> int:
-    """An LSP character offset in `line` → a 1-based code-point column."""
-    for index in range(len(line) + 1):
-        if units(line[:index]) >= character:
-            return index + 1
-    return len(line) + 1
-
-
 def diagnostic(finding: Finding, lines: list[str], units: Units, related=()) -> types.Diagnostic:
     rule = catalog.get(finding.code)
     return types.Diagnostic(

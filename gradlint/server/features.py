@@ -23,6 +23,20 @@ def initialize(ls: GradlintServer, params: types.InitializeParams) -> None:
     ls.index.folders = [Path(f).resolve() for f in folders if f]
 
 
+@server.feature(types.INITIALIZED)
+def initialized(ls: GradlintServer, params: types.InitializedParams) -> None:
+    """Ask to hear of files changed outside the editor (a git checkout, a config edit), where the client can."""
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    if watched is None or not watched.dynamic_registration:
+        return
+    watchers = [types.FileSystemWatcher(glob_pattern=pattern)
+                for pattern in ("**/*.py", "**/*.ipynb", "**/pyproject.toml")]
+    ls.client_register_capability(types.RegistrationParams([types.Registration(
+        id="gradlint-watched-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers))]))
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: GradlintServer, params: types.DidOpenTextDocumentParams) -> None:
     ls.schedule(params.text_document.uri)

@@ -1,0 +1,187 @@
+"""`gradlint server` through a real LSP client over stdio: diagnostics latency after a change, and memory.
+
+    python bench/bench_server.py [--edits 30] [--files 500]
+
+1. latency: a 1,000-line training script (the bad fixtures, concatenated) is opened; then, after a quiet
+   spell each time, one line is edited (`didChange`) and the clock runs until the diagnostics for that
+   document version arrive. Target (issue 17): within 150 ms of a change, warm.
+2. memory: a workspace of ~500 training files (the fixtures, copied into packages) plus a two-file
+   project whose finding needs the project index, so the server lints every file of the workspace; the
+   server's resident memory (VmRSS, and its peak VmHWM) is read from /proc.
+
+Not a test: numbers depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+def training_script(lines: int = 1000) -> str:
+    """The bad fixtures one after another until the script has `lines` lines (cut at a file's end)."""
+    out: list[str] = []
+    for path in sorted((FIXTURES / "bad").glob("*.py")):
+        out.extend(path.read_text(encoding="utf-8").splitlines())
+        if len(out) >= lines:
+            break
+    return "\n".join(out[:lines]) + "\n"
+
+
+def workspace(folder: Path, files: int) -> Path:
+    """~`files` fixture copies in packages, the seq2seq project beside them; returns its train.py."""
+    sources = sorted([*(FIXTURES / "bad").glob("*.py"), *(FIXTURES / "clean").glob("*.py")])
+    count, package = 0, 0
+    while count < files - 2:
+        pkg = folder / f"experiments_{package}"
+        pkg.mkdir()
+        (pkg / "__init__.py").write_text("", encoding="utf-8")
+        for source in sources[: files - 2 - count]:
+            shutil.copy(source, pkg / source.name)
+            count += 1
+        package += 1
+    (folder / "pyproject.toml").write_text("[tool.gradlint]\n", encoding="utf-8")
+    for name in ("model.py", "train.py"):
+        shutil.copy(FIXTURES / "projects" / "seq2seq" / name, folder / name)
+    return folder / "train.py"
+
+
+class Client:
+    def __init__(self):
+        self.lsp = LanguageClient("gradlint-bench", "1")
+        self.seen: dict[str, tuple[int | None, float, int]] = {}
+
+        @self.lsp.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def publish(params: types.PublishDiagnosticsParams):
+            self.seen[params.uri] = (params.version, time.perf_counter(), len(params.diagnostics))
+
+    async def start(self, folder: Path) -> None:
+        await self.lsp.start_io(sys.executable, "-m", "gradlint", "server", cwd=str(folder))
+        await self.lsp.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(), root_uri=folder.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(folder.as_uri(), folder.name)]))
+        self.lsp.initialized(types.InitializedParams())
+
+    async def published(self, uri: str, version: int, timeout: float = 120.0) -> tuple[float, int]:
+        deadline = time.perf_counter() + timeout
+        while self.seen.get(uri, (None,))[0] != version:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"no diagnostics for {uri} version {version}")
+            await asyncio.sleep(0.0005)
+        return self.seen[uri][1], self.seen[uri][2]
+
+    def open(self, path: Path, text: str) -> str:
+        uri = path.as_uri()
+        self.lsp.text_document_did_open(types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+        return uri
+
+    def change(self, uri: str, version: int, line: int, text: str) -> None:
+        self.lsp.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            [types.TextDocumentContentChangePartial(
+                range=types.Range(types.Position(line, 0), types.Position(line + 1, 0)), text=text)]))
+
+    def pid(self) -> int:
+        return self.lsp._server.pid
+
+    async def stop(self) -> None:
+        await self.lsp.shutdown_async(None)
+        self.lsp.exit(None)
+        await self.lsp.stop()
+
+
+def memory(pid: int) -> dict[str, float]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields
+
+
+async def latency(edits: int) -> None:
+    text = training_script()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "pyproject.toml").write_text("[tool.gradlint]\n", encoding="utf-8")
+        path = folder / "train_all.py"
+        path.write_text(text, encoding="utf-8")
+        client = Client()
+        await client.start(folder)
+        started = time.perf_counter()
+        uri = client.open(path, text)
+        arrived, count = await client.published(uri, 1)
+        print(f"1,000-line script ({len(text.splitlines())} lines, {count} diagnostics): "
+              f"first diagnostics {1000 * (arrived - started):.0f} ms after didOpen (cold: imports, first parse)")
+        times = []
+        lines = text.splitlines()
+        for version in range(2, edits + 2):
+            await asyncio.sleep(0.35)  # a pause in typing: the change is linted at once
+            row = (version * 37) % len(lines)
+            edited = lines[row] + ("  # edited" if version % 2 else "")
+            sent = time.perf_counter()
+            client.change(uri, version, row, edited + "\n")
+            arrived, count = await client.published(uri, version)
+            times.append(1000 * (arrived - sent))
+        times.sort()
+        p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+        print(f"after a change (warm), {edits} edits: median {statistics.median(times):.0f} ms, "
+              f"p95 {p95:.0f} ms, min {times[0]:.0f} ms, max {times[-1]:.0f} ms (target: <= 150 ms)")
+        print(f"server memory after it: {memory(client.pid())['VmRSS']:.0f} MiB RSS")
+        await client.stop()
+
+
+async def big_workspace(files: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        train = workspace(folder, files)
+        total = sum(1 for _ in folder.rglob("*.py"))
+        client = Client()
+        await client.start(folder)
+        idle = memory(client.pid())
+        started = time.perf_counter()
+        uri = client.open(train, train.read_text(encoding="utf-8"))
+        arrived, count = await client.published(uri, 1)
+        after = memory(client.pid())
+        print(f"workspace of {total} files: train.py's cross-file diagnostics ({count}) "
+              f"{arrived - started:.2f} s after didOpen (the project index lints every file once, no disk cache)")
+        print(f"server memory: {idle['VmRSS']:.0f} MiB idle after initialize, {after['VmRSS']:.0f} MiB RSS "
+              f"with the {total}-file index (peak {after['VmHWM']:.0f} MiB)")
+        text = train.read_text(encoding="utf-8")
+        times = []
+        lines = text.splitlines()
+        for version in range(2, 12):
+            await asyncio.sleep(0.35)
+            sent = time.perf_counter()
+            client.change(uri, version, 0, lines[0] + ("  " if version % 2 else "") + "\n")
+            arrived, _ = await client.published(uri, version)
+            times.append(1000 * (arrived - sent))
+        print(f"  a change in train.py re-judged against the {total}-file index: median "
+              f"{statistics.median(times):.0f} ms, max {max(times):.0f} ms")
+        await client.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--edits", type=int, default=30)
+    parser.add_argument("--files", type=int, default=500)
+    options = parser.parse_args()
+    asyncio.run(latency(options.edits))
+    asyncio.run(big_workspace(options.files))
+
+
+if __name__ == "__main__":
+    main()
