@@ -21,6 +21,7 @@ from pygls.protocol import default_converter  # noqa: E402
 from gradlint import catalog, config, engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+module_loop = pytest.mark.asyncio(loop_scope="module")
 SEQ2SEQ = ROOT / "fixtures" / "projects" / "seq2seq"
 SERVER = [sys.executable, "-m", "gradlint", "server"]
 # The same server, with one check patched to raise: what a bug in a check looks like to the editor.
@@ -76,16 +77,11 @@ for images, labels in loader:
 '''
 
 
-def _workspace(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.gradlint]\nignore = []\n", encoding="utf-8")
-
-
-async def _start(client: LanguageClient, tmp_path: Path) -> None:
-    _workspace(tmp_path)
+async def _start(client: LanguageClient, root: Path) -> None:
     await client.initialize_session(types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"),
-        root_uri=tmp_path.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(tmp_path.as_uri(), "workspace")],
+        root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(root.as_uri(), "workspace")],
     ))
 
 
@@ -108,18 +104,34 @@ def _client() -> LanguageClient:
     return client
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=_client))
-async def client(lsp_client: LanguageClient, tmp_path):
-    await _start(lsp_client, tmp_path)
+# One server for the module (starting one costs its imports); each test gets a project folder of its own
+# in the server's workspace, with its own pyproject.toml.
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER, client_factory=_client))
+async def client(lsp_client: LanguageClient, workspace: Path):
+    await _start(lsp_client, workspace)
     yield
     await lsp_client.shutdown_session()
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=RAISING, client_factory=_client))
-async def raising_client(lsp_client: LanguageClient, tmp_path):
-    await _start(lsp_client, tmp_path)
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=RAISING, client_factory=_client))
+async def raising_client(lsp_client: LanguageClient, workspace: Path):
+    await _start(lsp_client, workspace)
     yield
     await lsp_client.shutdown_session()
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("workspace")
+
+
+@pytest.fixture
+def project(workspace: Path, request) -> Path:
+    """A project folder of this test's own in the servers' workspace."""
+    folder = workspace / request.node.name
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text("[tool.gradlint]\nignore = []\n", encoding="utf-8")
+    return folder
 
 
 # helpers: what an editor does
@@ -178,9 +190,9 @@ async def code_actions(client, uri, diagnostic=None, only=None) -> list[types.Co
 
 
 # tests
-@pytest.mark.asyncio
-async def test_open_reports_the_cli_findings_with_rule_metadata(client: LanguageClient, tmp_path):
-    uri = open_file(client, tmp_path / "train.py", TRAIN)
+@module_loop
+async def test_open_reports_the_cli_findings_with_rule_metadata(client: LanguageClient, project):
+    uri = open_file(client, project / "train.py", TRAIN)
     found = await diagnostics(client, uri)
     assert codes_and_lines(found) == [("GL202", 13), ("GL203", 20)]
     gl202 = next(d for d in found if d.code == "GL202")
@@ -191,13 +203,13 @@ async def test_open_reports_the_cli_findings_with_rule_metadata(client: Language
     # the argparse default the lr comes from is a related location
     assert [(r.location.uri, r.location.range.start.line + 1) for r in gl202.related_information] == [(uri, 9)]
     # the same findings as the CLI on the saved file
-    cli = engine.run([tmp_path / "train.py"], config.load(tmp_path / "pyproject.toml")).findings
+    cli = engine.run([project / "train.py"], config.load(project / "pyproject.toml")).findings
     assert codes_and_lines(found) == sorted((f.code, f.span.row) for f in cli)
 
 
-@pytest.mark.asyncio
-async def test_edit_and_save_update_the_diagnostics(client: LanguageClient, tmp_path):
-    uri = open_file(client, tmp_path / "train.py", TRAIN)
+@module_loop
+async def test_edit_and_save_update_the_diagnostics(client: LanguageClient, project):
+    uri = open_file(client, project / "train.py", TRAIN)
     await diagnostics(client, uri)
     zeroed = TRAIN.replace("        logits = model(features)", "        optimizer.zero_grad()\n        logits = model(features)")
     # three quick keystrokes: the debounce lints the last text
@@ -207,11 +219,11 @@ async def test_edit_and_save_update_the_diagnostics(client: LanguageClient, tmp_
     assert codes_and_lines(await diagnostics(client, uri, version=4)) == [("GL202", 13)]
     scheduled = zeroed.replace("optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)",
                                "optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)  # noqa: GL202")
-    (tmp_path / "train.py").write_text(scheduled, encoding="utf-8")
+    (project / "train.py").write_text(scheduled, encoding="utf-8")
     replace_text(client, uri, scheduled, 5)
     assert await diagnostics(client, uri, 5) == []
     # saving lints again (a config or a neighbour may have changed on disk meanwhile)
-    (tmp_path / "pyproject.toml").write_text('[tool.gradlint]\nignore = ["GL203"]\n', encoding="utf-8")
+    (project / "pyproject.toml").write_text('[tool.gradlint]\nignore = ["GL203"]\n', encoding="utf-8")
     replace_text(client, uri, TRAIN, 6)
     assert codes_and_lines(await diagnostics(client, uri, 6)) == [("GL202", 13)]
     client.diagnostics.pop(uri, None)
@@ -219,21 +231,21 @@ async def test_edit_and_save_update_the_diagnostics(client: LanguageClient, tmp_
     assert codes_and_lines(await diagnostics(client, uri, 6)) == [("GL202", 13)]
 
 
-@pytest.mark.asyncio
-async def test_editing_the_model_file_refreshes_the_training_script(client: LanguageClient, tmp_path):
+@module_loop
+async def test_editing_the_model_file_refreshes_the_training_script(client: LanguageClient, project):
     model_text = (SEQ2SEQ / "model.py").read_text(encoding="utf-8")
     train_text = (SEQ2SEQ / "train.py").read_text(encoding="utf-8")
-    (tmp_path / "model.py").write_text(model_text, encoding="utf-8")
+    (project / "model.py").write_text(model_text, encoding="utf-8")
     # model.py is only on disk: the project index reads it
-    train = open_file(client, tmp_path / "train.py", train_text)
+    train = open_file(client, project / "train.py", train_text)
     found = await diagnostics(client, train)
     assert codes_and_lines(found) == [("GL201", 18)]
     assert "Encoder (model.py) builds nn.GRU" in found[0].message
     related = [(r.location.uri, r.location.range.start.line + 1) for r in found[0].related_information]
-    assert (tmp_path / "model.py").as_uri() in {u for u, _ in related}
-    assert ((tmp_path / "model.py").as_uri(), 16) in related  # class Seq2Seq
+    assert (project / "model.py").as_uri() in {u for u, _ in related}
+    assert ((project / "model.py").as_uri(), 16) in related  # class Seq2Seq
 
-    model = open_file(client, tmp_path / "model.py", model_text, write=False)
+    model = open_file(client, project / "model.py", model_text, write=False)
     assert await diagnostics(client, model) == []
     # a half-typed model file: one GL000 for it, and train.py keeps its last good diagnostics
     client.diagnostics.pop(train, None)
@@ -249,9 +261,9 @@ async def test_editing_the_model_file_refreshes_the_training_script(client: Lang
     assert await diagnostics(client, train) == []
 
 
-@pytest.mark.asyncio
-async def test_quick_fix_and_fix_all_leave_the_file_clean(client: LanguageClient, tmp_path):
-    uri = open_file(client, tmp_path / "fixable.py", FIXABLE)
+@module_loop
+async def test_quick_fix_and_fix_all_leave_the_file_clean(client: LanguageClient, project):
+    uri = open_file(client, project / "fixable.py", FIXABLE)
     found = await diagnostics(client, uri)
     assert codes_and_lines(found) == [("GL401", 12), ("GL401", 13)]
     offered = await code_actions(client, uri, found[0], only=[types.CodeActionKind.QuickFix])
@@ -270,9 +282,9 @@ async def test_quick_fix_and_fix_all_leave_the_file_clean(client: LanguageClient
     assert await diagnostics(client, uri, 3) == []
 
 
-@pytest.mark.asyncio
-async def test_unsafe_fix_is_marked_and_suppression_adds_or_extends_noqa(client: LanguageClient, tmp_path):
-    uri = open_file(client, tmp_path / "train.py", TRAIN)
+@module_loop
+async def test_unsafe_fix_is_marked_and_suppression_adds_or_extends_noqa(client: LanguageClient, project):
+    uri = open_file(client, project / "train.py", TRAIN)
     found = await diagnostics(client, uri)
     gl203 = next(d for d in found if d.code == "GL203")
     offered = await code_actions(client, uri, gl203)
@@ -299,9 +311,9 @@ async def test_unsafe_fix_is_marked_and_suppression_adds_or_extends_noqa(client:
     assert codes_and_lines(await diagnostics(client, uri, 4)) == [("GL202", 13)]
 
 
-@pytest.mark.asyncio
-async def test_hover_shows_the_rule_page(client: LanguageClient, tmp_path):
-    uri = open_file(client, tmp_path / "train.py", TRAIN)
+@module_loop
+async def test_hover_shows_the_rule_page(client: LanguageClient, project):
+    uri = open_file(client, project / "train.py", TRAIN)
     gl203 = next(d for d in await diagnostics(client, uri) if d.code == "GL203")
     shown = await client.text_document_hover_async(types.HoverParams(
         types.TextDocumentIdentifier(uri), gl203.range.start))
@@ -347,9 +359,9 @@ def _ipynb(cells) -> str:
                        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
 
 
-@pytest.mark.asyncio
-async def test_notebook_cells_get_the_cli_cell_mapping(client: LanguageClient, tmp_path):
-    path = tmp_path / "char_rnn.ipynb"
+@module_loop
+async def test_notebook_cells_get_the_cli_cell_mapping(client: LanguageClient, project):
+    path = project / "char_rnn.ipynb"
     path.write_text(_ipynb(NOTEBOOK_CELLS), encoding="utf-8")
     uri = path.as_uri()
     cells = [f"vscode-notebook-cell:{path}#cell{i}" for i in range(len(NOTEBOOK_CELLS))]
@@ -366,7 +378,7 @@ async def test_notebook_cells_get_the_cli_cell_mapping(client: LanguageClient, t
     assert [(r.location.uri, r.location.range.start.line + 1) for r in last[0].related_information] == \
         [(cells[3], 3), (cells[3], 6)]
     # the CLI on the same notebook: the same cells and lines
-    cli = engine.run([path], config.load(tmp_path / "pyproject.toml")).findings
+    cli = engine.run([path], config.load(project / "pyproject.toml")).findings
     assert [(f.code, f.cell, f.span.row) for f in cli] == [("GL203", 4, 7)]
 
     # editing a cell: zero the gradients and clip
@@ -382,19 +394,19 @@ async def test_notebook_cells_get_the_cli_cell_mapping(client: LanguageClient, t
     assert codes_and_lines(await diagnostics(client, cells[3], 2)) == [("GL201", 8)]
 
 
-@pytest.mark.asyncio
-async def test_a_syntax_error_is_one_gl000(client: LanguageClient, tmp_path):
+@module_loop
+async def test_a_syntax_error_is_one_gl000(client: LanguageClient, project):
     broken = TRAIN.replace("for epoch in range(10):", "for epoch in range(10)")
-    uri = open_file(client, tmp_path / "train.py", broken)
+    uri = open_file(client, project / "train.py", broken)
     found = await diagnostics(client, uri)
     assert codes_and_lines(found) == [("GL000", 15)]
     assert found[0].severity == types.DiagnosticSeverity.Error
 
 
-@pytest.mark.asyncio
-async def test_a_check_that_raises_is_logged_and_the_server_lives_on(raising_client: LanguageClient, tmp_path):
+@module_loop
+async def test_a_check_that_raises_is_logged_and_the_server_lives_on(raising_client: LanguageClient, project):
     client = raising_client
-    uri = open_file(client, tmp_path / "train.py", TRAIN)
+    uri = open_file(client, project / "train.py", TRAIN)
     found = await diagnostics(client, uri)
     assert codes_and_lines(found) == [("GL202", 13)]  # the other checks still report
     errors = [m.message for m in client.log_messages if m.type == types.MessageType.Error]
@@ -423,23 +435,23 @@ def test_without_pygls_the_command_says_how_to_install(tmp_path):
         "gradlint: error: gradlint server needs pygls and lsprotocol: pip install 'gradlint-ml[server]'"]
 
 
-@pytest.mark.asyncio
-async def test_a_bad_config_is_shown_and_the_defaults_lint(client: LanguageClient, tmp_path):
-    (tmp_path / "pyproject.toml").write_text('[tool.gradlint]\nselct = ["GL2"]\n', encoding="utf-8")
-    uri = open_file(client, tmp_path / "train.py", TRAIN)
+@module_loop
+async def test_a_bad_config_is_shown_and_the_defaults_lint(client: LanguageClient, project):
+    (project / "pyproject.toml").write_text('[tool.gradlint]\nselct = ["GL2"]\n', encoding="utf-8")
+    uri = open_file(client, project / "train.py", TRAIN)
     assert codes_and_lines(await diagnostics(client, uri)) == [("GL202", 13), ("GL203", 20)]
     shown = [m.message for m in client.messages if m.type == types.MessageType.Error]
     with pytest.raises(config.ConfigError) as cli:  # the CLI's own one-line error
-        config.load(tmp_path / "pyproject.toml")
+        config.load(project / "pyproject.toml")
     assert shown == [f"gradlint: {cli.value}"] and "unknown key tool.gradlint.selct" in shown[0]
 
 
-@pytest.mark.asyncio
-async def test_a_file_changed_outside_the_editor_is_seen(client: LanguageClient, tmp_path):
+@module_loop
+async def test_a_file_changed_outside_the_editor_is_seen(client: LanguageClient, project):
     """A git checkout rewrites model.py on disk: the watcher's event re-judges the open train.py."""
-    model = tmp_path / "model.py"
+    model = project / "model.py"
     model.write_text((SEQ2SEQ / "model.py").read_text(encoding="utf-8"), encoding="utf-8")
-    train = open_file(client, tmp_path / "train.py", (SEQ2SEQ / "train.py").read_text(encoding="utf-8"))
+    train = open_file(client, project / "train.py", (SEQ2SEQ / "train.py").read_text(encoding="utf-8"))
     assert codes_and_lines(await diagnostics(client, train)) == [("GL201", 18)]
     assert [r.method for r in client.registrations] == [types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
     model.write_text(model.read_text(encoding="utf-8").replace("nn.GRU(hidden, hidden, batch_first=True)",

@@ -25,6 +25,7 @@ from gradlint.server.index import Index
 from gradlint.server.notebooks import PYTHON_LANGUAGES, as_ipynb
 
 DEBOUNCE = 0.2  # seconds after a change before linting: typing does not lint every keystroke
+EARLY_PUBLISH = 20  # project files still to lint above which a document's own findings go out first
 
 
 @dataclass
@@ -153,12 +154,20 @@ class GradlintServer(LanguageServer):
         snapshot = self.snapshot(key)
         if snapshot is None:
             return
+        loop = asyncio.get_running_loop()
+
+        def early(batch) -> None:  # from the worker thread
+            loop.call_soon_threadsafe(self._publish, snapshot, [batch])
+
         try:
-            batches = await self.in_worker(self._job, snapshot)
+            batches = await self.in_worker(self._job, snapshot, early)
         except Exception as exc:  # a bug of the server layer: logged, the server goes on
             self.log(f"gradlint: internal error while linting {snapshot.path}: {_one_line(exc)}\n"
                      f"{traceback.format_exc()}")
             return
+        self._publish(snapshot, batches)
+
+    def _publish(self, snapshot: Snapshot, batches) -> None:
         for snap, uri_diagnostics, errors, config_error in batches:
             current = self.snapshot(snap.key)
             if snap is not snapshot and (current is None or current.data != snap.data):
@@ -189,20 +198,25 @@ class GradlintServer(LanguageServer):
         return published
 
     # the worker thread
-    def _job(self, snapshot: Snapshot):
-        """Lint a target and re-judge the open documents whose cross-file findings it may change."""
+    def _job(self, snapshot: Snapshot, early):
+        """Lint a target and re-judge the open documents whose cross-file findings it may change.
+
+        Where the cross-file findings wait for many files of the project not linted yet (the first file
+        opened in a large workspace), the others are published at once through `early`."""
         index = self.index
         index.forget_settings()
         index.set_open(snapshot.path, snapshot.data)
         self.snapshots[snapshot.path] = snapshot
+        if index.unseen(snapshot.path) >= EARLY_PUBLISH:
+            early(self._judge(snapshot, context=False))
         batches = [self._judge(snapshot)]
         for other in index.dependents(snapshot.path):
             if other in self.snapshots:
                 batches.append(self._judge(self.snapshots[other]))
         return batches
 
-    def _judge(self, snapshot: Snapshot):
-        findings, errors = self.index.findings(snapshot.path)
+    def _judge(self, snapshot: Snapshot, context: bool = True):
+        findings, errors = self.index.findings(snapshot.path, context)
         _, config_error = self.index.settings(snapshot.path)
         by_uri: dict[str, list[Finding]] = {uri: [] for uri in snapshot.texts}
         for finding in findings:

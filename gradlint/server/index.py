@@ -140,12 +140,19 @@ class Index:
         settings, _ = self.settings(path)
         return [f for f in _lint(path, text.encode("utf-8"), settings).findings if not f.needs]
 
-    def findings(self, path: Path) -> tuple[list[Finding], list[InternalError]]:
+    def findings(self, path: Path, context: bool = True) -> tuple[list[Finding], list[InternalError]]:
         """The findings of one file as the CLI reports them over its whole project (cross-file ones judged
-        against the classes of every file of the project)."""
+        against the classes of every file of the project; with `context` False, against its own only)."""
         result = self.lint(path)
-        context = self.context(path) if any(f.needs for f in result.findings) else []
+        context = self.context(path) if context and any(f.needs for f in result.findings) else []
         return engine.resolve([result], context), list(result.errors)
+
+    def unseen(self, path: Path) -> int:
+        """How many files of the project judging `path`'s cross-file findings would lint first (0: none
+        needed, or all linted already)."""
+        if not any(f.needs for f in self.lint(path).findings):
+            return 0
+        return sum(1 for other in self.project_files(path) if other not in self.entries)
 
     def context(self, path: Path) -> list[FileResult]:
         """Results of the other files of `path`'s project, open ones from the editor, with each file's last
