@@ -397,7 +397,7 @@ async def test_notebook_cells_get_the_cli_cell_mapping(client: LanguageClient, p
 @module_loop
 async def test_a_syntax_error_is_one_gl000(client: LanguageClient, project):
     broken = TRAIN.replace("for epoch in range(10):", "for epoch in range(10)")
-    uri = open_file(client, project / "train.py", broken)
+    uri = open_file(client, project / "my train.py", broken)  # a space: the uri is quoted
     found = await diagnostics(client, uri)
     assert codes_and_lines(found) == [("GL000", 15)]
     assert found[0].severity == types.DiagnosticSeverity.Error

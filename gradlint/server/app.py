@@ -12,6 +12,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -75,6 +76,10 @@ class GradlintServer(LanguageServer):
     def log(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
         self.window_log_message(types.LogMessageParams(kind, message))
 
+    def _document(self, uri: str):
+        """The open text document `uri` (pygls keys them unquoted), or None; never read from disk."""
+        return self.workspace.text_documents.get(unquote(uri))
+
     def units(self, text: str) -> int:
         return self.workspace.position_codec.client_num_units(text)
 
@@ -84,7 +89,7 @@ class GradlintServer(LanguageServer):
         notebook = self.workspace.get_notebook_document(notebook_uri=key)
         if notebook is not None:
             return self._notebook_snapshot(notebook)
-        document = self.workspace.text_documents.get(key)
+        document = self._document(key)
         if document is None or self.workspace.get_notebook_document(cell_uri=key) is not None:
             return None
         path = _path(key, ".py")
@@ -96,7 +101,7 @@ class GradlintServer(LanguageServer):
     def _notebook_snapshot(self, notebook: types.NotebookDocument) -> Snapshot:
         texts, versions, cells, parts = {}, {}, [], []
         for cell in notebook.cells:
-            document = self.workspace.text_documents.get(cell.document)
+            document = self._document(cell.document)
             text = document.source if document is not None else ""
             code = cell.kind == types.NotebookCellKind.Code and \
                 (document is None or document.language_id in PYTHON_LANGUAGES)
@@ -188,7 +193,7 @@ class GradlintServer(LanguageServer):
         """What `uri`'s diagnostics were computed on, linting it first if its text changed since."""
         key = self.target_of(uri)
         published = self.published.get(uri)
-        document = self.workspace.text_documents.get(uri)
+        document = self._document(uri)
         if document is not None and (published is None or published.text != document.source):
             pending = self.timers.pop(key, None)
             if pending is not None:
