@@ -410,7 +410,7 @@ async def test_a_check_that_raises_is_logged_and_the_server_lives_on(raising_cli
     found = await diagnostics(client, uri)
     assert codes_and_lines(found) == [("GL202", 13)]  # the other checks still report
     errors = [m.message for m in client.log_messages if m.type == types.MessageType.Error]
-    assert any("check GL203 failed" in m and "RuntimeError: boom in a check" in m for m in errors)
+    assert any("check GL203 failed" in m and "RuntimeError: boom in a check" in m for m in errors)  # sent first
     # still serving: another edit is linted, a hover answered
     replace_text(client, uri, TRAIN.replace("default=10.0", "default=0.1"), 2)
     assert await diagnostics(client, uri, 2) == []

@@ -71,6 +71,7 @@ class GradlintServer(LanguageServer):
         self.published: dict[str, Published] = {}
         self.snapshots: dict[Path, Snapshot] = {}
         self.shown_config_errors: set[str] = set()
+        self.errors: dict[str, list[str]] = {}  # key → the internal errors last logged for it
 
     # logging
     def log(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
@@ -177,17 +178,21 @@ class GradlintServer(LanguageServer):
             current = self.snapshot(snap.key)
             if snap is not snapshot and (current is None or current.data != snap.data):
                 continue  # a dependent edited since: its own lint publishes
+            # what went wrong is sent before the diagnostics, so a client sees it by the time they arrive
+            logged = [describe(error) for error in errors]
+            if logged != self.errors.get(snap.key):  # a check failing on every keystroke is said once
+                self.errors[snap.key] = logged
+                for line in logged:
+                    self.log(line)
+            if config_error and config_error not in self.shown_config_errors:
+                self.shown_config_errors.add(config_error)
+                self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"gradlint: {config_error}"))
+                self.log(f"gradlint: {config_error} (linting with the default settings)")
             for uri, published in uri_diagnostics.items():
                 self.published[uri] = published
                 self.text_document_publish_diagnostics(
                     types.PublishDiagnosticsParams(uri=uri, diagnostics=published.diagnostics,
                                                    version=snap.versions.get(uri)))
-            for error in errors:
-                self.log(describe(error))
-            if config_error and config_error not in self.shown_config_errors:
-                self.shown_config_errors.add(config_error)
-                self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"gradlint: {config_error}"))
-                self.log(f"gradlint: {config_error} (linting with the default settings)")
 
     async def fresh(self, uri: str) -> Published | None:
         """What `uri`'s diagnostics were computed on, linting it first if its text changed since."""
@@ -225,10 +230,10 @@ class GradlintServer(LanguageServer):
         _, config_error = self.index.settings(snapshot.path)
         by_uri: dict[str, list[Finding]] = {uri: [] for uri in snapshot.texts}
         for finding in findings:
-            by_uri[self._uri_of(snapshot, finding)].append(finding)
+            by_uri.setdefault(self._uri_of(snapshot, finding), []).append(finding)
         out = {}
         for uri, found in by_uri.items():
-            text = snapshot.texts[uri]
+            text = snapshot.texts.get(uri, "")
             lines = LINE_BREAK.split(text)
             diagnostics = [convert.diagnostic(f, lines, self.units, self._related(f, uri, lines, snapshot)) for f in found]
             out[uri] = Published(snapshot, text, lines, found, diagnostics)
