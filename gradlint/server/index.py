@@ -74,7 +74,8 @@ class Index:
             if entry is not None and entry.settings == settings and self._fresh(path):
                 return entry.result  # unchanged on disk since it was read: not even read again
             data = self._read(path)
-            if data is None:
+            if data is None:  # deleted or unreadable: it builds no class any more
+                self.entries.pop(path, None)
                 return FileResult(str(path))
         digest = engine.content_digest(data)
         if entry is not None and entry.digest == digest and entry.settings == settings:
