@@ -107,6 +107,17 @@ class Client:
         await self.lsp.stop()
 
 
+def cpu_ms(pid: int) -> float:
+    """CPU time the process has used so far, all its threads, in ms (/proc/PID/task/*/schedstat, in ns)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / 1e6
+
+
 def memory(pid: int) -> dict[str, float]:
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -130,7 +141,7 @@ async def latency(edits: int) -> None:
         arrived, count = await client.published(uri, 1)
         print(f"1,000-line script ({len(text.splitlines())} lines, {count} diagnostics): "
               f"first diagnostics {1000 * (arrived - started):.0f} ms after didOpen (cold: imports, first parse)")
-        times, engine_ms = [], []
+        times, engine_ms, server_cpu, engine_cpu = [], [], [], []
         lines = text.splitlines()
         settings = config.load(config.find_config(path))
         engine.lint_file(path, settings, settings.enabled_codes(), data=text.encode("utf-8"))  # this process warm too
@@ -138,16 +149,18 @@ async def latency(edits: int) -> None:
             await asyncio.sleep(0.35)  # a pause in typing: the change is linted at once
             row = (version * 37) % len(lines)
             edited = lines[row] + f"  # edit {version}"  # a new text every time: nothing is answered from memory
-            sent = time.perf_counter()
+            sent, cpu = time.perf_counter(), cpu_ms(client.pid())
             client.change(uri, version, row, edited + "\n")
             arrived, count = await client.published(uri, version)
             times.append(1000 * (arrived - sent))
+            server_cpu.append(cpu_ms(client.pid()) - cpu)
             # the same text through the engine alone, in this process, right after: the floor of the latency
             lines[row] = edited
             data = ("\n".join(lines) + "\n").encode("utf-8")
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             engine.lint_file(path, settings, settings.enabled_codes(), data=data)
             engine_ms.append(1000 * (time.perf_counter() - started))
+            engine_cpu.append(1000 * (time.thread_time() - cpu))
         print(f"after a change (warm), {edits} edits: median {statistics.median(times):.0f} ms, "
               f"p95 {percentile(times, 0.95):.0f} ms, min {min(times):.0f} ms, max {max(times):.0f} ms "
               f"(target: <= 150 ms)")
@@ -156,6 +169,9 @@ async def latency(edits: int) -> None:
         overhead = [t - e for t, e in zip(times, engine_ms)]
         print(f"so the server's own share (LSP, thread hand-off, conversion), paired per edit: median "
               f"{statistics.median(overhead):.0f} ms")
+        print(f"CPU time per change (what an idle core would take, whatever the load): the server process "
+              f"median {statistics.median(server_cpu):.0f} ms (p95 {percentile(server_cpu, 0.95):.0f} ms), "
+              f"the engine alone median {statistics.median(engine_cpu):.0f} ms")
         print(f"server memory after it: {memory(client.pid())['VmRSS']:.0f} MiB RSS")
         await client.stop()
 

@@ -223,10 +223,7 @@ def _apply_fixes(findings, settings, unsafe: bool, write: bool):
 
 def _exit_on_errors(errors) -> None:
     for error in errors:
-        if error.code.startswith("GL"):
-            click.echo(f"gradlint: internal error: check {error.code} failed on {error.path}: {error.message}", err=True)
-        else:  # a stage of the engine (decode, parse, facts, worker): the file was not fully checked
-            click.echo(f"gradlint: internal error: {error.path}: {error.code}: {error.message}", err=True)
+        click.echo(error.describe(), err=True)
     if errors:
         sys.exit(2)
 

@@ -25,6 +25,13 @@ class InternalError:
     code: str  # the check that raised
     message: str
 
+    def describe(self) -> str:
+        """The one line the CLI prints (and the language server logs) for it."""
+        if self.code.startswith("GL"):
+            return f"gradlint: internal error: check {self.code} failed on {self.path}: {self.message}"
+        # a stage of the engine (decode, parse, facts, worker): the file was not fully checked
+        return f"gradlint: internal error: {self.path}: {self.code}: {self.message}"
+
 
 @dataclass
 class FileResult:

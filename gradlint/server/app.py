@@ -18,10 +18,10 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from gradlint import __version__, catalog
-from gradlint.engine import LINE_BREAK, InternalError
+from gradlint import __version__
+from gradlint.engine import LINE_BREAK
 from gradlint.finding import Finding
-from gradlint.server import actions, convert
+from gradlint.server import convert
 from gradlint.server.index import Index
 from gradlint.server.notebooks import PYTHON_LANGUAGES, as_ipynb
 
@@ -179,7 +179,7 @@ class GradlintServer(LanguageServer):
             if snap is not snapshot and (current is None or current.data != snap.data):
                 continue  # a dependent edited since: its own lint publishes
             # what went wrong is sent before the diagnostics, so a client sees it by the time they arrive
-            logged = [describe(error) for error in errors]
+            logged = [error.describe() for error in errors]
             if logged != self.errors.get(snap.key):  # a check failing on every keystroke is said once
                 self.errors[snap.key] = logged
                 for line in logged:
@@ -296,13 +296,6 @@ class GradlintServer(LanguageServer):
         from gradlint import notebook
 
         return after if fix.parses(notebook.load(as_ipynb(parts)).source) else published.text
-
-
-def describe(error: InternalError) -> str:
-    """An internal error as the CLI prints it."""
-    if error.code.startswith("GL"):
-        return f"gradlint: internal error: check {error.code} failed on {error.path}: {error.message}"
-    return f"gradlint: internal error: {error.path}: {error.code}: {error.message}"
 
 
 def _one_line(exc: Exception) -> str:
