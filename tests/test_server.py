@@ -464,3 +464,27 @@ async def test_a_file_changed_outside_the_editor_is_seen(client: LanguageClient,
     client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
         [types.FileEvent(model.as_uri(), types.FileChangeType.Changed)]))
     assert await diagnostics(client, train) == []
+
+
+@module_loop
+async def test_a_notebook_cell_gets_its_quick_fix_and_closing_clears_it(client: LanguageClient, project):
+    cells = [(types.NotebookCellKind.Code, "import torch\nimport torch.nn.functional as F"),
+             (types.NotebookCellKind.Code, "logits = model(batch)\nlog_probs = torch.log(F.softmax(logits, dim=-1))")]
+    path = project / "probe.ipynb"
+    path.write_text(_ipynb(cells), encoding="utf-8")
+    uris = [f"vscode-notebook-cell:{path}#cell{i}" for i in range(len(cells))]
+    client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
+        types.NotebookDocument(uri=path.as_uri(), notebook_type="jupyter-notebook", version=1,
+                               cells=[types.NotebookCell(kind, uri) for (kind, _), uri in zip(cells, uris)]),
+        [types.TextDocumentItem(uri, "python", 1, text) for (_, text), uri in zip(cells, uris)]))
+    found = await diagnostics(client, uris[1])
+    assert codes_and_lines(found) == [("GL401", 2)]
+    fix = next(a for a in await code_actions(client, uris[1], found[0]) if a.is_preferred)
+    assert apply_edits(cells[1][1], fix.edit.changes[uris[1]]).endswith("log_probs = F.log_softmax(logits, dim=-1)")
+    everything = await code_actions(client, uris[1], only=["source.fixAll.gradlint"])
+    assert apply_edits(cells[1][1], everything[0].edit.changes[uris[1]]) == \
+        "logits = model(batch)\nlog_probs = F.log_softmax(logits, dim=-1)"
+    client.diagnostics.pop(uris[1], None)
+    client.notebook_document_did_close(types.DidCloseNotebookDocumentParams(
+        types.NotebookDocumentIdentifier(path.as_uri()), [types.TextDocumentIdentifier(uri) for uri in uris]))
+    assert await diagnostics(client, uris[1]) == []
