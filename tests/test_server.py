@@ -232,6 +232,12 @@ async def test_edit_and_save_update_the_diagnostics(client: LanguageClient, proj
     client.diagnostics.pop(uri, None)
     client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
     assert codes_and_lines(await diagnostics(client, uri, 6)) == [("GL202", 13)]
+    # saving the config in the editor re-lints the open documents under it
+    (project / "pyproject.toml").write_text('[tool.gradlint]\nignore = ["GL202", "GL203"]\n', encoding="utf-8")
+    client.diagnostics.pop(uri, None)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        types.TextDocumentIdentifier((project / "pyproject.toml").as_uri())))
+    assert await diagnostics(client, uri, 6) == []
 
 
 @module_loop

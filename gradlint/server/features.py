@@ -49,7 +49,11 @@ def did_change(ls: GradlintServer, params: types.DidChangeTextDocumentParams) ->
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: GradlintServer, params: types.DidSaveTextDocumentParams) -> None:
-    ls.schedule(ls.target_of(params.text_document.uri))
+    uri = params.text_document.uri
+    if uri.endswith(".toml"):  # a config saved in the editor: every open document may lint differently
+        relint_open(ls)
+    else:
+        ls.schedule(ls.target_of(uri))
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -80,6 +84,10 @@ def notebook_close(ls: GradlintServer, params: types.DidCloseNotebookDocumentPar
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 def watched_files(ls: GradlintServer, params: types.DidChangeWatchedFilesParams) -> None:
     """A file changed outside the editor (git checkout, a config edit): re-judge what is open."""
+    relint_open(ls)
+
+
+def relint_open(ls: GradlintServer) -> None:
     ls.index.forget_settings()
     for key in {ls.target_of(uri) for uri in ls.published}:
         ls.schedule(key)
