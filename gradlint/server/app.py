@@ -1,13 +1,12 @@
 """The language server: LSP events in, engine results out as diagnostics, code actions and hovers.
 
 Linting runs on one worker thread (so the index has one writer and the connection stays responsive);
-a change waits DEBOUNCE seconds for the next keystroke. Every failure is logged to the client
-(window/logMessage); none reaches the connection."""
+a change after a pause is linted at once, a burst of keystrokes at most once per DEBOUNCE seconds.
+Every failure is logged to the client (window/logMessage); none reaches the connection."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import to_fs_path
 
 from gradlint import __version__
 from gradlint.engine import LINE_BREAK
@@ -24,6 +23,7 @@ from gradlint.finding import Finding
 from gradlint.server import convert
 from gradlint.server.index import Index
 from gradlint.server.notebooks import PYTHON_LANGUAGES, as_ipynb
+from gradlint.server.related import related
 
 DEBOUNCE = 0.2  # seconds after a change before linting: typing does not lint every keystroke
 EARLY_PUBLISH = 20  # project files still to lint above which a document's own findings go out first
@@ -235,7 +235,8 @@ class GradlintServer(LanguageServer):
         for uri, found in by_uri.items():
             text = snapshot.texts.get(uri, "")
             lines = LINE_BREAK.split(text)
-            diagnostics = [convert.diagnostic(f, lines, self.units, self._related(f, uri, lines, snapshot)) for f in found]
+            diagnostics = [convert.diagnostic(f, lines, self.units, related(f, uri, snapshot, self.index, self.units))
+                           for f in found]
             out[uri] = Published(snapshot, text, lines, found, diagnostics)
         return snapshot, out, errors, config_error
 
@@ -246,37 +247,6 @@ class GradlintServer(LanguageServer):
             return snapshot.cells[cell - 1]
         return snapshot.key
 
-    def _related(self, finding: Finding, uri: str, lines: list[str], snapshot: Snapshot):
-        """The places a message names: "line 12" of this file (or "cell 3, line 2"), and the classes of
-        other files that a cross-file finding's evidence goes through."""
-        out = []
-        for cell, row in convert.line_references(finding.message):
-            target = snapshot.cells[cell - 1] if snapshot.cells and cell and cell <= len(snapshot.cells) else uri
-            if target == uri and row == finding.span.row:
-                continue
-            target_lines = LINE_BREAK.split(snapshot.texts.get(target, ""))
-            if 1 <= row <= len(target_lines):
-                span = convert.text_range(target_lines, (row, 1), (row, len(target_lines[row - 1]) + 1), self.units)
-                out.append(types.DiagnosticRelatedInformation(types.Location(target, span), f"line {row}"))
-        for name, filename in convert.class_references(finding.message):
-            place = self._class_location(name, filename)
-            if place is not None:
-                out.append(types.DiagnosticRelatedInformation(place, f"class {name} ({filename})"))
-        return out
-
-    def _class_location(self, name: str, filename: str) -> types.Location | None:
-        for path, entry in list(self.index.entries.items()):
-            if path.name != filename or name not in entry.classes:
-                continue
-            text = self.index.text_of(path)
-            match = re.search(rf"^[ \t]*class[ \t]+{re.escape(name)}\b", text, re.M) if text else None
-            if match is None:
-                continue
-            lines = LINE_BREAK.split(text)
-            row = text.count("\n", 0, match.start()) + 1
-            span = convert.text_range(lines, (row, 1), (row, len(lines[row - 1]) + 1), self.units)
-            return types.Location(from_fs_path(str(path)), span)
-        return None
 
     # fixes
     def fixed_text(self, uri: str, published: Published) -> str:
