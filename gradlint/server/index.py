@@ -15,6 +15,9 @@ from gradlint.engine import FileResult, InternalError
 from gradlint.finding import Finding
 
 PROJECT_TTL = 2.0  # seconds a project's file list is trusted before the folders are walked again
+# Above this many files, a project is not one (a home folder opened as the workspace): cross-file findings
+# are judged against the open documents and the files beside the document only.
+MAX_PROJECT_FILES = 5000
 
 
 def _settings_for(path: Path) -> Settings:
@@ -200,6 +203,8 @@ class Index:
                 found = []
             listed = self._projects[root] = (time.monotonic(), found)
         found = listed[1]
+        if len(found) > MAX_PROJECT_FILES:  # a home folder opened as the workspace: stay near the file
+            found = [p for p in found if p.parent == path.parent]
         opened = [p for p in self.open if root in p.parents]
         return list(dict.fromkeys([*found, *opened]))
 
