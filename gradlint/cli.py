@@ -430,10 +430,7 @@ def _apply_fixes(findings, settings, unsafe: bool, write: bool):
 
 def _exit_on_errors(errors) -> None:
     for error in errors:
-        if error.code.startswith("GL"):
-            click.echo(f"gradlint: internal error: check {error.code} failed on {error.path}: {error.message}", err=True)
-        else:  # a stage of the engine (decode, parse, facts, worker): the file was not fully checked
-            click.echo(f"gradlint: internal error: {error.path}: {error.code}: {error.message}", err=True)
+        click.echo(error.describe(), err=True)
     if errors:
         sys.exit(2)
 
@@ -536,6 +533,16 @@ def rule_command(code: str | None, all_rules: bool, output_format: str) -> None:
         click.echo(json.dumps(objects if all_rules else objects[0], indent=2))
         return
     click.echo("\n".join(r.markdown for r in chosen), nl=False)
+
+
+@main.command("server")
+def server_command() -> None:
+    """Run the language server over stdio, for editors (needs the `server` extra)."""
+    from gradlint import server
+
+    if not server.available():
+        fail(server.INSTALL_HINT)
+    server.main()
 
 
 from gradlint.verify.command import verify as _verify  # noqa: E402

@@ -25,6 +25,13 @@ class InternalError:
     code: str  # the check that raised
     message: str
 
+    def describe(self) -> str:
+        """The one line the CLI prints (and the language server logs) for it."""
+        if self.code.startswith("GL"):
+            return f"gradlint: internal error: check {self.code} failed on {self.path}: {self.message}"
+        # a stage of the engine (decode, parse, facts, worker): the file was not fully checked
+        return f"gradlint: internal error: {self.path}: {self.code}: {self.message}"
+
 
 @dataclass
 class FileResult:
@@ -560,7 +567,13 @@ def run_source(data: bytes, display: str, settings: Settings) -> RunResult:
     return RunResult([display], sorted(_resolve_cross_file([result]), key=lambda f: f.sort_key), result.errors)
 
 
-def _resolve_cross_file(results: list[FileResult]):
+def resolve(results: list[FileResult], context: list[FileResult] = ()) -> list[Finding]:
+    """The findings of `results`, cross-file ones judged against the classes of `results` and `context` (the
+    other files of the project, whose own findings are not wanted: an editor's workspace)."""
+    return sorted(_resolve_cross_file(results, context), key=lambda f: f.sort_key)
+
+
+def _resolve_cross_file(results: list[FileResult], context: list[FileResult] = ()):
     """Findings that depend on classes of other files stand only if the project index proves the risk."""
     from dataclasses import replace
 
@@ -574,7 +587,7 @@ def _resolve_cross_file(results: list[FileResult]):
                 continue
             if index is None:
                 index = ProjectIndex()
-                for other in results:
+                for other in (*results, *context):
                     index.add(module_keys(other.path), other.classes)
             evidence = next(filter(None, (index.evidence(ref, found.path) for ref in found.needs)), None)
             if evidence is not None:
