@@ -106,6 +106,20 @@ class ModuleFacts:
         return [call for fn in (self.top, *self.functions) for call in fn.calls]
 
     @cached_property
+    def calls_by_name(self) -> dict[str, list[CallInfo]]:
+        """Calls of a plain, unimported name (`train(...)`: the file's own functions), by that name."""
+        found: dict[str, list[CallInfo]] = {}
+        for call in self.all_calls:
+            if isinstance(call.node.func, cst.Name) and call.qualname is None:
+                found.setdefault(call.node.func.value, []).append(call)
+        return found
+
+    @cached_property
+    def module_functions(self) -> dict[int, "FunctionInfo"]:
+        """The module-level defs, by id of their scope."""
+        return {id(fn.scope): fn for fn in self.functions if fn.class_name is None and fn.scope.parent is self.scope}
+
+    @cached_property
     def chains(self) -> list["Chain"]:
         from gradlint.facts.layers import find_chains
 
