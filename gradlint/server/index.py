@@ -21,9 +21,9 @@ MAX_PROJECT_FILES = 5000
 
 
 def _settings_for(path: Path) -> Settings:
-    """The settings that lint `path`, as the CLI finds them (ConfigError on a bad file). The one place the
-    server reads configuration: when config becomes per-file and hierarchical, only this changes."""
-    return config.load(config.find_config(path))
+    """The settings that lint `path`, as the CLI finds them: the nearest config file of its folders,
+    hierarchical and per file (ConfigError on a bad file). The one place the server reads configuration."""
+    return config.settings_for(path)
 
 
 @dataclass
@@ -56,6 +56,7 @@ class Index:
     def forget_settings(self) -> None:
         """Config files may have changed: find them again on the next lint."""
         self._settings.clear()
+        config.clear_cache()
 
     def settings(self, path: Path) -> tuple[Settings, str | None]:
         folder = path.parent
