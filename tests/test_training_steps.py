@@ -991,4 +991,6 @@ def test_autocast_on_the_scripts_cuda_device_is_float16(lint):
     """
     assert [c for c, _ in codes_and_lines(lint(source.format(device_type="str(device)")))] == ["GL206"]
     assert [c for c, _ in codes_and_lines(lint(source.format(device_type="device.type")))] == ["GL206"]
+    from_config = source.replace("torch.device(\"cuda\" if", "torch.device(cfg.get(\"device\", \"cuda\") if")
+    assert [c for c, _ in codes_and_lines(lint(from_config.format(device_type="str(device)")))] == ["GL206"]
     assert [c for c, _ in codes_and_lines(lint(source.format(device_type='"cpu"')))] == []  # bfloat16 on the CPU

@@ -29,12 +29,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fetch_defects import CORPUS, checkout_dir, load_rows, status  # noqa: E402
 
 
+EXTEND_SELECT: list[str] = []  # --extend-select: rules that are off by default, measured on top
+
+
 def lint(folder: Path, target: str) -> tuple[list[dict], str]:
     config = CORPUS / "gradlint.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text("", encoding="utf-8")
     command = [sys.executable, "-m", "gradlint", "check", "--output-format", "json", "--no-cache",
                "--no-respect-gitignore", "--config", str(config), target]
+    command += [f"--extend-select={code}" for code in EXTEND_SELECT]
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True)
     problem = ""
     try:
@@ -160,9 +164,12 @@ def report_markdown(results: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--extend-select", action="append", default=[],
+                        help="also enable this rule (e.g. GL403, off by default); repeatable")
     parser.add_argument("--json", type=Path, help="write per-defect results here")
     parser.add_argument("--only", action="append", default=[], help="repo (owner/name) to evaluate; repeatable")
     args = parser.parse_args(argv)
+    EXTEND_SELECT.extend(args.extend_select)
     rows = [r for r in load_rows() if not args.only or r["repo"] in args.only]
     results = evaluate(rows)
     print(report_markdown(results) if args.markdown else report_text(results))

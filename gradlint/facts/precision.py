@@ -48,7 +48,7 @@ def _cuda(expr, scope, depth: int = 0) -> bool:
     `device = torch.device("cuda" if torch.cuda.is_available() else "cpu")` — float16 on every GPU run."""
     if isinstance(expr, cst.SimpleString):
         return isinstance(expr.evaluated_value, str) and expr.evaluated_value.startswith("cuda")
-    if depth > 3 or expr is None:
+    if depth > 6 or expr is None:
         return False
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "str" and expr.args:
         return _cuda(expr.args[0].value, scope, depth + 1)
@@ -61,6 +61,9 @@ def _cuda(expr, scope, depth: int = 0) -> bool:
         return _cuda(expr.args[0].value, scope, depth + 1)
     if isinstance(expr, cst.IfExp):
         return _cuda(expr.body, scope, depth + 1)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get" \
+            and len(expr.args) == 2:
+        return _cuda(expr.args[1].value, scope, depth + 1)  # `cfg.get("device", "cuda")`: a config defaulting to CUDA
     return False
 
 
