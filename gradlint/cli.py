@@ -535,7 +535,7 @@ def rule_command(code: str | None, all_rules: bool, output_format: str) -> None:
     click.echo("\n".join(r.markdown for r in chosen), nl=False)
 
 
-@main.command("server")
+@main.command("server", short_help="Run the language server for editors, over stdio.")
 def server_command() -> None:
     """Run the language server over stdio, for editors (needs the `server` extra)."""
     from gradlint import server

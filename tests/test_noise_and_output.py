@@ -39,6 +39,8 @@ def normalize(z):
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     (tmp_path / "train.py").write_text(TRAIN, encoding="utf-8")
+    # GL403 is off by default; the project turns it on (the one warning-severity rule of the script)
+    (tmp_path / "pyproject.toml").write_text('[tool.gradlint]\nextend-select = ["GL403"]\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -336,7 +338,7 @@ def test_help_summaries_are_whole_sentences():
     result = CliRunner().invoke(main, ["--help"])
     commands = result.output.split("Commands:\n", 1)[1].splitlines()
     summaries = {line.split()[0]: line.split(None, 1)[1] for line in commands if line.strip()}
-    assert set(summaries) == {"check", "clean", "rule", "rules", "verify", "version"}
+    assert set(summaries) == {"check", "clean", "rule", "rules", "server", "verify", "version"}
     for name, text in summaries.items():
         # Regression: click cut "Print the documentation of one rule (e.g." after "e.g.".
         assert text[0].isupper() and text.endswith(".") and not text.endswith("...") and not text.endswith("e.g."), name
