@@ -1,0 +1,66 @@
+"""What a slice calls at import time, in the model's process: the standard library only (no libcst, and
+torch only when asked for the device), so a slice imports wherever the model runs.
+
+The slicer (slice.py) writes calls to these in place of the run-time context it drops: the verify
+device for `device = torch.device(...)`, a stand-in for a package the environment lacks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+DEVICE_VARIABLE = "GRADLINT_VERIFY_DEVICE"
+
+
+def device():
+    """The device verify runs the model on (cpu | cuda | auto as configured) as a torch.device."""
+    import torch
+
+    wanted = os.environ.get(DEVICE_VARIABLE) or _job_device() or "cpu"
+    if wanted in ("cuda", "auto") and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def _job_device() -> str | None:
+    """The child runs as `python -c BOOT JOB.json RESULT.json`: the job names the device."""
+    path = sys.argv[1] if len(sys.argv) > 1 else ""
+    if not path.endswith(".json"):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle).get("device")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+class Missing:
+    """A module the script imports that did not import here. Using it raises one clear error; merely
+    importing the script (definitions only) does not."""
+
+    def __init__(self, module: str, why: str) -> None:
+        object.__setattr__(self, "_gradlint_module", module)
+        object.__setattr__(self, "_gradlint_why", why)
+
+    def _fail(self):
+        module, why = self._gradlint_module, self._gradlint_why
+        raise ModuleNotFoundError(f"the script needs {module}, which does not import here ({why}); "
+                                  f"install it where verify runs", name=module)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        self._fail()
+
+    def __call__(self, *args, **kwargs):
+        self._fail()
+
+    def __mro_entries__(self, bases):
+        self._fail()
+
+
+def missing(module: str, error: BaseException | None = None) -> Missing:
+    why = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ") if error else "absent"
+    return Missing(module, why[:160])
