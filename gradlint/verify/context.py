@@ -102,6 +102,18 @@ def device_source(value: cst.BaseExpression, scope) -> str | None:
     return None
 
 
+_ENVIRONMENTS = ("gym.make", "gymnasium.make", "gym.vector.make", "gymnasium.vector.make")
+
+
+def environment_source(value: cst.BaseExpression, scope) -> str | None:
+    """A placeholder environment for `env = gym.make(...)` (also wrapped: `Monitor(gym.make(...))`): models
+    read `env.observation_space.shape[0]` and `env.action_space.n` in their constructors."""
+    calls = [n for n in walk(value) if isinstance(n, cst.Call)]
+    if isinstance(value, cst.Call) and any(scope.qualify(c.func) in _ENVIRONMENTS for c in calls):
+        return f"{RUNTIME}.environment()"
+    return None
+
+
 _SIZE_METHODS = {"size", "__len__", "get_vocab_size", "vocab_size", "n_vocab", "num_classes"}
 
 
@@ -129,6 +141,11 @@ _SIZE_NAME = re.compile(r"(dim|size|^num|_num|^n_|^n[a-z]{1,5}$|_n$|len|class|ch
                         r"action|state|input|output|^inp|^out|latent|embed|emb|layers|heads|vocab|word|max_|^nz$)")
 _OBJECT_NAME = re.compile(r"(space|env|cfg|config|conf|args|opt|block|layer$|model|net$|module|norm$|act$|fn|func|"
                           r"device|dataset|loader|tokenizer|dict|shape|kernel|type|mode|path)")
+
+
+def is_index_name(name: str) -> bool:
+    """A padding or special-token index (`src_pad_idx`, `pad_id`): placeholder 0, inside any vocabulary."""
+    return bool(re.search(r"(_idx|_id|_index|^pad)$", name.lower()))
 
 
 def is_size_name(name: str) -> bool:

@@ -105,6 +105,9 @@ def _class_spec(cls, facts, path, display, classes, files, config) -> ModelSpec:
     if not sites and owners and not configured:
         spec.skipped = f"built inside {', '.join(sorted(owners))}; verified as part of it"
         return spec
+    elif not sites and not configured and _passed_to(cls.name, facts, classes, path):
+        spec.skipped = f"passed to {_passed_to(cls.name, facts, classes, path)} as a class; verified as part of it"
+        return spec
     elif not sites and not configured and any(b.rsplit(".", 1)[-1] == cls.name for c in classes.values() for b in c.bases):
         spec.skipped = "a base class of other models, never built by the script"
         return spec
@@ -131,6 +134,17 @@ def _class_spec(cls, facts, path, display, classes, files, config) -> ModelSpec:
     targets += [s.target for f, s in sites if f is site_facts and s is not None and s.target and s.target not in targets]
     _attach_optimizer(spec, site_facts, targets, cls.name)
     return spec
+
+
+def _passed_to(name: str, facts: ModuleFacts, classes, path: Path) -> str | None:
+    """The model class a block class is handed to as an argument (`ResNet(BasicBlock, [2, 2, 2, 2])`)."""
+    for call in facts.all_calls:
+        func = dotted(call.node.func)
+        owner = func.rsplit(".", 1)[-1] if func else None
+        if owner and owner != name and (path, owner) in classes and any(
+                isinstance(a.value, cst.Name) and a.value.value == name for a in call.node.args):
+            return owner
+    return None
 
 
 def _call_sites(name: str, path: Path, package: str, classes, files):
@@ -215,6 +229,10 @@ def _arguments(site: CallInfo | None, facts: ModuleFacts, sig: _Signature,
     position = 0
     defaults = {p.name.value for p in (*sig.positional, *sig.keyword_only) if p.default is not None}
     for arg in site.node.args if site is not None else ():
+        if arg.star and _forwarded(arg.value, facts, site.scope):
+            # `ConvNeXt(depths=[3, 3, 9, 3], **kwargs)` in a factory: its callers pass nothing more here
+            notes.append(f"`{arg.star}{_CODE.code_for_node(arg.value)}` of the enclosing function: none passed")
+            continue
         if arg.star == "**":
             expanded = _static_mapping(arg.value, facts, site.scope)
             if expanded is None:
@@ -243,7 +261,11 @@ def _arguments(site: CallInfo | None, facts: ModuleFacts, sig: _Signature,
             if name is not None and name in defaults:
                 notes.append(f"{name}: `{written}` is not known statically, used the parameter's default")
                 continue
-            if name is not None and (context.is_size_name(name) or context.is_data_size(arg.value)) \
+            plain = isinstance(arg.value, (cst.Name, cst.Attribute, cst.Subscript))
+            if name is not None and plain and context.is_index_name(name):
+                value = "0"
+                notes.append(f"{name}: `{written}` comes from data at run time: placeholder 0")
+            elif name is not None and (plain and context.is_size_name(name) or context.is_data_size(arg.value)) \
                     or name is None and context.is_data_size(arg.value):
                 value = str(context.PLACEHOLDER)
                 notes.append(f"{name or 'argument'}: `{written}` comes from data or the environment at run time: "
@@ -318,11 +340,37 @@ def _static(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0)
                 return _UNKNOWN
             parts.append(f"{arg.keyword.value}={value}" if arg.keyword is not None else value)
         return f"{_CODE.code_for_node(expr.func)}({', '.join(parts)})"
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        index = expr.slice[0].slice.value
+        if isinstance(index, cst.SimpleString):  # cfg['D'] of a dict the file writes out
+            mapping = _static_mapping(expr.value, facts, scope, depth + 1)
+            key = index.evaluated_value
+            if mapping is not None and key in mapping:
+                return mapping[key]
     if isinstance(expr, cst.Name):
         bound = scope.binding(expr.value)
         if isinstance(bound, (cst.Dict, cst.List, cst.Tuple, cst.Call)):
             return _static(bound, facts, scope, depth + 1)
+        values = facts.scope.assigns.get(expr.value, [])
+        local = scope.function()
+        if bound is None and len(values) > 1 and (local is None or expr.value not in local.params):
+            # `Vmin = -10` in two sections of a notebook: one value however often it is bound
+            known = {_static(v, facts, facts.scope, depth + 1) for v in values}
+            if len(known) == 1 and _UNKNOWN not in known:
+                return known.pop()
     return _UNKNOWN
+
+
+def _forwarded(expr: cst.BaseExpression, facts: ModuleFacts, scope) -> bool:
+    """`*args` / `**kwargs` that are the enclosing function's own star parameters."""
+    function = scope.function()
+    if not isinstance(expr, cst.Name) or function is None:
+        return False
+    for fn in facts.functions:
+        if fn.scope is function and isinstance(fn.node, cst.FunctionDef):
+            stars = (fn.node.params.star_arg, fn.node.params.star_kwarg)
+            return any(isinstance(p, cst.Param) and p.name.value == expr.value for p in stars)
+    return False
 
 
 def _static_mapping(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0) -> dict[str, str] | None:
@@ -371,13 +419,16 @@ def _is_definition(expr: cst.BaseExpression, facts: ModuleFacts, scope) -> bool:
 
 
 def _is_config_call(call: cst.Call, facts: ModuleFacts, scope) -> bool:
-    """`GPTConfig(...)` (a class of the file that is no model), `dict(...)`, `SimpleNamespace(...)`."""
+    """`GPTConfig(...)` (a class of the file that is no model), a top-level function of the file, `dict(...)`,
+    `SimpleNamespace(...)`."""
     if isinstance(call.func, cst.Name) and call.func.value == "dict":
         return True
     if scope.qualify(call.func) in ("types.SimpleNamespace", "argparse.Namespace", "collections.OrderedDict"):
         return True
     if not isinstance(call.func, cst.Name):
         return False
+    if any(fn.name == call.func.value and fn.scope.parent is facts.scope for fn in facts.functions):
+        return True  # a factory of the file: `VGG(make_layers(cfg["D"]))`, run as part of building the model
     cls = facts.classes.get(call.func.value)
     return cls is not None and cls.scope.parent is facts.scope and not any(
         _is_module_base(b, cls) for b in cls.bases)
@@ -386,8 +437,13 @@ def _is_config_call(call: cst.Call, facts: ModuleFacts, scope) -> bool:
 def _context_notes(cls: ClassInfo, facts: ModuleFacts) -> list[str]:
     """Placeholders the slice puts in for module-level sizes the class reads (`n_class = len(word_dict)`)."""
     used = {n.value for n in walk(cls.node) if isinstance(n, cst.Name)}
-    return [f"{name} = {source} comes from data at run time: placeholder {context.PLACEHOLDER}"
-            for name, source in context.data_placeholders(facts).items() if name in used]
+    notes = [f"{name} = {source} comes from data at run time: placeholder {context.PLACEHOLDER}"
+             for name, source in context.data_placeholders(facts).items() if name in used]
+    for name, values in facts.scope.assigns.items():
+        if name in used and len(values) >= 1 and context.environment_source(values[0], facts.scope):
+            notes.append(f"{name} = {_CODE.code_for_node(values[0])} is a placeholder environment: spaces of "
+                         f"{context.PLACEHOLDER} values and {context.PLACEHOLDER} actions")
+    return notes
 
 
 _DATASET_SIZES = {"MNIST": 28, "FashionMNIST": 28, "KMNIST": 28, "EMNIST": 28, "QMNIST": 28, "CIFAR10": 32,

@@ -18,6 +18,8 @@ import inspect
 import torch
 from torch import nn
 
+from gradlint.verify.measure import _first_tensor
+
 SEQUENCE_LENGTH = 16
 SPATIAL = {1: (32,), 2: (32, 32), 3: (16, 16, 16)}  # Conv1d/2d/3d inputs; 3-D kept small for CPU
 
@@ -89,6 +91,12 @@ _HIDDEN = ("h", "hx", "h0", "c0", "hidden", "hiddens", "state", "states", "hidde
            "mask", "attn_mask", "src_mask", "tgt_mask", "lengths")
 
 
+def _is_hidden(name: str) -> bool:
+    """A recurrent state or an optional mask by its name (`enc_hidden`, `h0`, `src_mask`)."""
+    name = name.lower()
+    return name in _HIDDEN or any(part in name for part in ("hidden", "mask", "memory")) or name.endswith(("_h", "_state"))
+
+
 def _arity(model: nn.Module, call_args) -> tuple[int, list[str] | None]:
     """How many positional inputs forward takes: the training loop's call when the script has one
     (["tensor", "none"] from `model(x, None)`), else forward's parameters without a default."""
@@ -109,7 +117,7 @@ def _probe(model, layer, shape, dtype, high, batch, device, arity, given, image_
     shapes = [(tuple(shape), "")]
     if isinstance(layer, nn.modules.conv._ConvNd) and len(layer.kernel_size) == 2:
         sizes = ([(tuple(image_size[-2:]), f"{image_size[-2]}x{image_size[-1]} from the script")] if image_size else [])
-        sizes += [((s, s), f"{s}x{s} probed") for s in (32, 28, 64, 224, 96, 16, 128, 256)]
+        sizes += [(size, f"{size[0]}x{size[1]} probed") for size in _IMAGE_SIZES]
         seen = set()
         shapes = []
         for spatial, why in sizes:
@@ -117,7 +125,7 @@ def _probe(model, layer, shape, dtype, high, batch, device, arity, given, image_
                 seen.add(spatial)
                 shapes.append(((*shape[:2], *spatial), why if spatial != tuple(shape[2:]) else ""))
     elif isinstance(layer, (nn.Embedding, nn.EmbeddingBag)):
-        shapes += [((batch, t), f"sequence length {t} probed") for t in (8, 4, 3, 2, 1, 32, 64, 128, 256)]
+        shapes += [((batch, t), f"sequence length {t} probed") for t in (8, 5, 4, 3, 2, 1, 6, 10, 12, 32, 64, 128, 256)]
     seq_first = _sequence_first(layer)
     state = torch.random.get_rng_state()
     cuda_state = torch.cuda.get_rng_state_all() if device.type == "cuda" else None
@@ -131,6 +139,12 @@ def _probe(model, layer, shape, dtype, high, batch, device, arity, given, image_
         torch.random.set_rng_state(state)
         if cuda_state is not None:
             torch.cuda.set_rng_state_all(cuda_state)
+
+
+# Common image sizes, most frequent first: CIFAR, MNIST, 64-pixel GANs, ImageNet, Atari, STL, the
+# 40x80 screen of the PyTorch DQN tutorial.
+_IMAGE_SIZES = ((32, 32), (28, 28), (64, 64), (224, 224), (84, 84), (96, 96), (16, 16), (128, 128), (40, 80),
+                (256, 256), (299, 299))
 
 
 def _forward_names(model, arity: int) -> list[str]:
@@ -149,7 +163,9 @@ def _plans(first, dtype, high, arity, given, names):
     if given:
         yield [one] + [None if g == "none" else one for g in given[1:]]
     yield [one] + [None] * (arity - 1)
-    yield [one] + [None if n.lower() in _HIDDEN else one for n in names[1:]]
+    yield [one] + [None if _is_hidden(n) else one for n in names[1:]]
+    if _is_hidden(names[0]) and not all(map(_is_hidden, names)):
+        yield [None if _is_hidden(n) else one for n in names]  # forward(hidden, x)
     yield [one] * arity
     width = first[-1]
     if dtype.is_floating_point and width % arity == 0:
@@ -201,17 +217,6 @@ def _forward_batch(model, plan, batch: int, device, seq_first: bool) -> int | No
     if tensor.shape[0] == batch or (seq_first and tensor.dim() > 1 and tensor.shape[1] == batch):
         return batch
     return int(tensor.shape[0])
-
-
-def _first_tensor(out):
-    if isinstance(out, torch.Tensor):
-        return out
-    values = out.values() if isinstance(out, dict) else out if isinstance(out, (tuple, list)) else ()
-    for value in values:
-        found = _first_tensor(value)
-        if found is not None:
-            return found
-    return None
 
 
 def _tensor(shape, dtype, high: int, device):

@@ -204,8 +204,9 @@ def module_stem(path: Path) -> str:
 def write_slices(facts_by_path: dict, folder: Path) -> dict[Path, tuple[Path, str]]:
     """Each file's slice, in one folder per source folder (siblings then import each other's slices).
     Returns source path → (slice path, the folder to put on sys.path)."""
-    from gradlint.verify.slice import slice_module
+    from gradlint.verify.slice import slice_module, with_siblings
 
+    facts_by_path = with_siblings(facts_by_path)  # sibling modules the run's files import: sliced too
     slices = {}
     folders: dict[Path, Path] = {}
     for path, facts in facts_by_path.items():

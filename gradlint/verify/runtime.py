@@ -64,3 +64,40 @@ class Missing:
 def missing(module: str, error: BaseException | None = None) -> Missing:
     why = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ") if error else "absent"
     return Missing(module, why[:160])
+
+
+PLACEHOLDER = 16  # context.PLACEHOLDER: the size a data-derived value stands in with
+
+
+class Space:
+    """A stand-in for a gym space: a vector of PLACEHOLDER values, or PLACEHOLDER discrete actions."""
+
+    def __init__(self) -> None:
+        self.shape = (PLACEHOLDER,)
+        self.n = PLACEHOLDER
+        self.low = [-1.0] * PLACEHOLDER
+        self.high = [1.0] * PLACEHOLDER
+        self.dtype = "float32"
+
+    def __repr__(self) -> str:
+        return f"Space(shape={self.shape}, n={self.n}) (gradlint placeholder)"
+
+
+class Environment:
+    """A stand-in for `env = gym.make(...)`: model code reads its spaces' sizes, nothing else."""
+
+    def __init__(self) -> None:
+        self.observation_space = Space()
+        self.action_space = Space()
+
+    @property
+    def unwrapped(self):
+        return self
+
+    def __getattr__(self, name):
+        raise AttributeError(f"the environment is a gradlint placeholder (only observation_space and action_space "
+                             f"exist); `env.{name}` needs the real one")
+
+
+def environment() -> Environment:
+    return Environment()

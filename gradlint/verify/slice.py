@@ -16,7 +16,7 @@ import sys
 import libcst as cst
 
 from gradlint.facts.model import ModuleFacts
-from gradlint.facts.names import Scope
+from gradlint.facts.names import Scope, walk
 from gradlint.verify import context
 
 # Calls that are safe and commonly needed at module level by model code.
@@ -157,7 +157,7 @@ def _rebuilt_context(small: cst.Assign, facts: ModuleFacts, defined: set[str]):
     if context.is_parse_args(small.value, facts):
         value = context.namespace_source(facts)
     else:
-        value = context.device_source(small.value, facts.scope)
+        value = context.device_source(small.value, facts.scope) or context.environment_source(small.value, facts.scope)
         if value is None and target.value in context.data_placeholders(facts):
             value = str(context.PLACEHOLDER)
         if value is None:
@@ -317,3 +317,48 @@ def substitute_constants(expr: cst.BaseExpression, facts: ModuleFacts, scope: Sc
         return literal if literal is not None else updated
 
     return expr.visit(_Replace())
+
+
+def with_siblings(facts_by_path: dict) -> dict:
+    """The run's files and, transitively, the sibling modules they import from their own folder (`from
+    model import Net`, `import utils`) that the command line did not name: those are sliced too, so no
+    top-level code of theirs runs when the model's slice imports them. A sibling that does not parse gets
+    an empty slice (the slice folder comes first on sys.path, so the real file is never imported; the
+    guarded import binds a stand-in)."""
+    from pathlib import Path
+
+    from gradlint.engine import decode, package_of
+    from gradlint.facts.builder import build
+
+    found = dict(facts_by_path)
+    queue = list(found.items())
+    while queue and len(found) < 256:
+        path, facts = queue.pop()
+        for name in _local_imports(facts):
+            candidate = Path(path).parent / f"{name}.py"
+            key = candidate.resolve()
+            if key in found or not candidate.is_file():
+                continue
+            try:
+                module = cst.parse_module(decode(candidate.read_bytes()))
+            except (OSError, UnicodeDecodeError, SyntaxError, LookupError, cst.ParserSyntaxError, RecursionError):
+                module = cst.parse_module("")  # an empty slice stands in: the real file is never imported
+            found[key] = build(module, candidate.name, package_of(candidate))
+            queue.append((key, found[key]))
+    return found
+
+
+def _local_imports(facts: ModuleFacts) -> set[str]:
+    """Top-level module names a file imports (absolute, or relative within its own folder)."""
+    names: set[str] = set()
+    for node in walk(facts.module):
+        if isinstance(node, cst.Import):
+            names.update(cst.Module([]).code_for_node(a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, cst.ImportFrom) and node.module is not None:
+            if node.relative and len(node.relative) > 1:
+                continue
+            names.add(cst.Module([]).code_for_node(node.module).split(".")[0])
+        elif isinstance(node, cst.ImportFrom) and node.relative and len(node.relative) == 1 \
+                and not isinstance(node.names, cst.ImportStar):
+            names.update(a.name.value for a in node.names if isinstance(a.name, cst.Name))  # from . import model
+    return {n for n in names if n.isidentifier() and n not in _UNGUARDED}
