@@ -40,9 +40,9 @@ GAN_SCRIPT = '''
     from torchvision import datasets, transforms
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("--latent_dim", type=int, default=64)
+    parser.add_argument("--latent_dim", type=int, default="64")  # argparse converts it
     parser.add_argument("--channels", type=int, default=1)
-    parser.add_argument("--lr", type=float, default="0.0002")
+    parser.add_argument("--lr", type=float, default=0.0002)
     opt = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     print("training starts")  # run-time code: never runs

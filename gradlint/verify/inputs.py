@@ -193,6 +193,10 @@ def _sequence_first(layer) -> bool:
     return False
 
 
+def _is_sequence(model) -> bool:
+    return any(isinstance(m, _SEQUENCE_LAYERS) for m in model.modules())
+
+
 def _folded(model, layer, plan, batch: int, device) -> int | None:
     """The output's batch size when forward runs but does not keep the input's; None otherwise."""
     state = torch.random.get_rng_state()
@@ -203,8 +207,12 @@ def _folded(model, layer, plan, batch: int, device) -> int | None:
     return size if size not in (None, batch) else None
 
 
+_SEQUENCE_LAYERS = (nn.Embedding, nn.EmbeddingBag, nn.RNNBase, nn.TransformerEncoder, nn.TransformerEncoderLayer)
+
+
 def _forward_batch(model, plan, batch: int, device, seq_first: bool) -> int | None:
-    """The batch size of the output (`batch` when it cannot be told: no tensor, a scalar); None if forward fails."""
+    """The batch size of the output (`batch` when it cannot be told: no tensor, a scalar, or a sequence
+    model's batch × time rows, `logits.view(-1, vocab)`); None if forward fails."""
     x = _materialise(plan, device)
     try:
         with torch.no_grad():
@@ -215,6 +223,10 @@ def _forward_batch(model, plan, batch: int, device, seq_first: bool) -> int | No
     if tensor is None or tensor.dim() == 0:
         return batch  # not a tensor: measure.py says so; a scalar keeps no batch to check
     if tensor.shape[0] == batch or (seq_first and tensor.dim() > 1 and tensor.shape[1] == batch):
+        return batch
+    first = next((p for p in plan if p is not None), None)
+    if first is not None and len(first[0]) >= 2 and tensor.shape[0] == first[0][0] * first[0][1] \
+            and _is_sequence(model):
         return batch
     return int(tensor.shape[0])
 

@@ -74,7 +74,7 @@ def _slice_statement(statement, facts: ModuleFacts, defined: set[str]):
     if isinstance(statement, cst.SimpleStatementLine):
         out, small = [], []
         for item in statement.body:
-            if isinstance(item, (cst.Import, cst.ImportFrom)) and _guarded(item):
+            if isinstance(item, (cst.Import, cst.ImportFrom)) and _guarded(item) and _IN_TRY not in defined:
                 if small:
                     out.append(statement.with_changes(body=small))
                     small = []
@@ -128,15 +128,12 @@ def _guard_import(node: cst.Import | cst.ImportFrom, defined: set[str]) -> cst.T
             defined.add("*")
             bound = []
         else:
-            bound = [code(a.asname.name) if a.asname is not None else code(a.name) for a in node.names]
+            bound = [(code(a.asname.name) if a.asname is not None else code(a.name), module) for a in node.names]
     else:
-        bound, module = [], ""
-        for alias in node.names:
-            full = code(alias.name)
-            bound.append(code(alias.asname.name) if alias.asname is not None else full.split(".")[0])
-            module = module or full
-    defined.update(bound)
-    fallback = [f"{name} = {context.RUNTIME}.missing({module!r}, _gradlint_error)" for name in bound] or ["pass"]
+        bound = [(code(a.asname.name) if a.asname is not None else code(a.name).split(".")[0], code(a.name))
+                 for a in node.names]
+    defined.update(name for name, _ in bound)
+    fallback = [f"{name} = {context.RUNTIME}.missing({module!r}, _gradlint_error)" for name, module in bound] or ["pass"]
     source = f"try:\n    {code(node)}\nexcept Exception as _gradlint_error:\n" + "".join(
         f"    {line}\n" for line in fallback)
     return cst.parse_statement(source)
@@ -166,14 +163,23 @@ def _rebuilt_context(small: cst.Assign, facts: ModuleFacts, defined: set[str]):
     return cst.Assign(targets=[cst.AssignTarget(target)], value=cst.parse_expression(value))
 
 
+_IN_TRY = "\0try"  # in `defined` while slicing a try's body: its imports are the script's own guarded ones
+
+
 def _slice_try(statement: cst.Try, facts: ModuleFacts, defined: set[str]) -> cst.Try:
     def block(suite):
         return _block(suite, facts, defined)
 
+    inside = _IN_TRY in defined
+    defined.add(_IN_TRY)
+    body = block(statement.body)
+    if not inside:
+        defined.discard(_IN_TRY)
+
     handlers = [h.with_changes(body=block(h.body)) for h in statement.handlers]
     orelse = statement.orelse.with_changes(body=block(statement.orelse.body)) if statement.orelse else None
     final = statement.finalbody.with_changes(body=block(statement.finalbody.body)) if statement.finalbody else None
-    return statement.with_changes(body=block(statement.body), handlers=handlers, orelse=orelse, finalbody=final)
+    return statement.with_changes(body=body, handlers=handlers, orelse=orelse, finalbody=final)
 
 
 def _slice_small(small, facts: ModuleFacts, defined: set[str]):
