@@ -406,3 +406,71 @@ def test_namesake_classes_in_two_files_keep_their_own_call_sites_and_optimizers(
 
 def test_slice_keeps_tuple_constant_assignments():
     assert slice_module(facts_of("nz, ndf = 100, 64\nx, y = load()\nSIZE = ndf * 2\n")) == "nz, ndf = 100, 64\nSIZE = ndf * 2\n"
+
+
+def test_models_behind_a_star_import_an_nn_base_class_and_a_module_level_layer():
+    found = models('''
+        from .parts import *
+        import torch
+        from torch import nn
+
+        class UNet(nn.Module):
+            def __init__(self, n_channels, n_classes):
+                super().__init__()
+                self.inc = DoubleConv(n_channels, 64)
+
+        class Seq2Seq(nn.Transformer):
+            pass
+
+        net = UNet(n_channels=3, n_classes=2)
+        reg = nn.Linear(1, 1)
+        opt = torch.optim.SGD(reg.parameters(), lr=1e-2)
+        criterion = nn.MSELoss()
+    ''', parts='''
+        import torch.nn as nn
+        class DoubleConv(nn.Module):
+            pass
+    ''')
+    assert found["UNet"].build == "UNet(n_channels=3, n_classes=2)"
+    assert found["Seq2Seq"].build == "Seq2Seq()"
+    assert (found["reg"].build, found["reg"].optimizer, found["reg"].lr) == ("nn.Linear(1, 1)", "SGD", 1e-2)
+    assert "criterion" not in found
+
+
+def test_factories_classes_config_objects_and_dataset_sizes_as_the_script_writes_them():
+    found = models('''
+        from dataclasses import dataclass
+        import torch.nn as nn
+        from torchvision import datasets, transforms
+
+        @dataclass
+        class GPTConfig:
+            n_layer: int = 12
+            vocab_size: int = 50304
+
+        class Block(nn.Module):
+            def __init__(self, width):
+                super().__init__()
+
+        class ResNet(nn.Module):
+            def __init__(self, block, layers, num_classes=10):
+                super().__init__()
+
+        class GPT(nn.Module):
+            def __init__(self, config):
+                super().__init__()
+
+        def resnet18(**kwargs):
+            return ResNet(Block, [2, 2, 2, 2], **kwargs)
+
+        model_args = dict(n_layer=4, vocab_size=None)
+        model_args["vocab_size"] = 65
+        gpt = GPT(GPTConfig(**dict(n_layer=4)))
+        net = resnet18()
+        train = datasets.CIFAR10("data", transform=transforms.Compose([transforms.Resize(64), transforms.ToTensor()]))
+    ''')
+    assert found["ResNet"].build == "ResNet(block=Block, layers=[2, 2, 2, 2])"
+    assert found["ResNet"].notes == ["`**kwargs` of the enclosing function: none passed"]
+    assert found["ResNet"].input_hints == {"image_size": [64, 64]}  # Resize(64) beats CIFAR10's 32
+    assert found["Block"].skipped == "passed to ResNet as a class; verified as part of it"
+    assert found["GPT"].build == "GPT(config=GPTConfig(n_layer=4))"
