@@ -39,8 +39,12 @@ def independent(folder, filename, cls, build, constants, inputs, loss, optimizer
     import torch.nn.functional as F
 
     tree = ast.parse((CORPUS / folder / filename).read_text(encoding="utf-8"))
-    kept = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom, ast.ClassDef))
-            and not (isinstance(n, (ast.Import, ast.ImportFrom)) and "torch" not in ast.unparse(n))]
+    def torch_import(node) -> bool:
+        names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+        return all(name.split(".")[0] == "torch" for name in names)
+
+    kept = [n for n in tree.body if isinstance(n, ast.ClassDef)
+            or isinstance(n, (ast.Import, ast.ImportFrom)) and torch_import(n)]
     namespace = dict(constants)
     exec(compile(ast.Module(kept, []), filename, "exec"), namespace)  # noqa: S102 — definitions only
     torch.manual_seed(0)
