@@ -124,19 +124,29 @@ RL_AND_RNN = '''
         def forward(self, x):
             return self.fc(x).view(-1, 32)
 
+    class NGram(nn.Module):
+        def __init__(self, vocab_size, context_size=2):
+            super().__init__()
+            self.embed = nn.Embedding(vocab_size, 8)
+            self.fc = nn.Linear(context_size * 8, vocab_size)
+
+        def forward(self, context):
+            return self.fc(self.embed(context).view(1, -1))
+
     env = gym.make("Pendulum-v1")
     critic = Critic(env.observation_space.shape[0], env.action_space.shape[0])
     text = open("input.txt").read()
     chars = sorted(set(text))
     rnn = CharRNN(len(chars))
     folding = Folding()
+    ngram = NGram(len(chars))
     for step in range(100):
         q = critic(torch.randn(1, 3), torch.randn(1, 1))
         logits, hidden = rnn(torch.zeros(1, 10, dtype=torch.long), None)
 '''
 
 
-def test_several_inputs_placeholders_and_a_folded_batch(tmp_path):
+def test_several_inputs_placeholders_one_sample_forwards_and_a_folded_batch(tmp_path):
     found = verify(tmp_path, write(tmp_path, "agents.py", RL_AND_RNN))
     critic, rnn, folding = found["Critic"], found["CharRNN"], found["Folding"]
     # forward(state, action) on torch.cat: the first layer's width split between the two inputs.
@@ -148,6 +158,10 @@ def test_several_inputs_placeholders_and_a_folded_batch(tmp_path):
     assert rnn["verdict"] == "healthy", rnn["reason"]
     assert rnn["input"].startswith("int64[16, 16], None (inferred from Embedding(16, 16)")
     assert any(n.startswith("vocab_size: `len(chars)`") for n in rnn["notes"])
+    # A forward written for one sample (view(1, -1)), as the script feeds it: measured on one, said so.
+    assert found["NGram"]["verdict"] == "healthy", found["NGram"]["reason"]
+    assert found["NGram"]["input"] == ("int64[1, 2] (inferred from Embedding(16, 8); sequence length 2 probed, "
+                                       "one sample: forward does not take a batch)")
     # view(-1, 32) turns a batch of 16 into 2: caught before measuring, naming the key.
     assert folding["verdict"] == "error"
     assert folding["reason"] == (

@@ -134,11 +134,28 @@ def _probe(model, layer, shape, dtype, high, batch, device, arity, given, image_
             for plan in _plans(first, dtype, high, arity, given, names):
                 if _forward_batch(model, plan, batch, device, seq_first) == batch:
                     return plan, why
+        # Last: a forward written for one sample at a time (`x.view(1, -1)`, `torch.empty([T, 1, C])`),
+        # as the tutorial scripts that train it feed it. Said in the description.
+        for first, why in shapes:
+            for single in _one_sample(first, seq_first, isinstance(layer, (nn.Embedding, nn.EmbeddingBag))):
+                for plan in _plans(single, dtype, high, arity, given, names):
+                    if _forward_batch(model, plan, 1, device, seq_first) == 1:
+                        return plan, ", ".join(filter(None, (why, "one sample: forward does not take a batch")))
         return None
     finally:
         torch.random.set_rng_state(state)
         if cuda_state is not None:
             torch.cuda.set_rng_state_all(cuda_state)
+
+
+def _one_sample(shape: tuple, seq_first: bool, tokens: bool) -> list[tuple]:
+    """The shape with a batch of 1 where the batch would be; token inputs also without a batch dimension."""
+    shapes = [(1, *shape[1:])]
+    if seq_first and len(shape) > 2:
+        shapes.insert(0, (shape[0], 1, *shape[2:]))
+    if tokens:
+        shapes.append(tuple(shape[1:]))
+    return shapes
 
 
 # Common image sizes, most frequent first: CIFAR, MNIST, 64-pixel GANs, ImageNet, Atari, STL, the
