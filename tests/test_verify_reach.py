@@ -226,3 +226,38 @@ def test_class_and_config_arguments_and_configured_inputs_merged_with_the_call_s
     # The config gives the inputs; the constructor's dim=6 still comes from the call site.
     assert siamese["constructor"] == "Siamese(dim=6)"
     assert siamese["input"] == "float32[16, 6], float32[16, 6] (from inputs in [tool.gradlint.verify.models.Siamese])"
+
+
+def test_a_sibling_module_not_named_on_the_command_line_is_sliced_too(tmp_path):
+    marker = tmp_path / "marker"
+    write(tmp_path, "layers.py", f'''
+        import torch.nn as nn
+        open({str(marker)!r}, "w").write("top-level code of layers.py ran")
+
+        class Block(nn.Module):
+            def __init__(self, width):
+                super().__init__()
+                self.fc = nn.Linear(width, width)
+
+            def forward(self, x):
+                return x + self.fc(x).relu()
+    ''')
+    script = write(tmp_path, "train.py", '''
+        import torch
+        import torch.nn as nn
+        from layers import Block
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Sequential(nn.Linear(10, 32), Block(32), nn.Linear(32, 2))
+
+            def forward(self, x):
+                return self.body(x)
+
+        net = Net()
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    ''')
+    found = verify(tmp_path, script)
+    assert found["Net"]["verdict"] == "healthy", found["Net"]["reason"]
+    assert not marker.exists()
