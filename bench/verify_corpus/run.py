@@ -67,6 +67,7 @@ def main(argv=None) -> int:
     parser.add_argument("--python", default=sys.executable, help="interpreter that runs gradlint (and the models)")
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--only", action="append", default=[], help="only this repository (repeatable)")
+    parser.add_argument("--entry", action="append", default=[], help="only REPO::MODEL (repeatable)")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--json", type=Path, help="write every entry's outcome here")
@@ -74,7 +75,8 @@ def main(argv=None) -> int:
     repos, entries = load()
     groups: dict[tuple[str, tuple[str, ...]], list[dict]] = defaultdict(list)
     for entry in entries:
-        if not args.only or entry["repo"] in args.only:
+        if (not args.only or entry["repo"] in args.only) and (
+                not args.entry or f"{entry['repo']}::{entry['model']}" in args.entry):
             groups[(entry["repo"], tuple(entry["paths"]))].append(entry)
     outcomes, absent = [], set()
     started = time.perf_counter()
