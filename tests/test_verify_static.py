@@ -474,3 +474,25 @@ def test_factories_classes_config_objects_and_dataset_sizes_as_the_script_writes
     assert found["ResNet"].input_hints == {"image_size": [64, 64]}  # Resize(64) beats CIFAR10's 32
     assert found["Block"].skipped == "passed to ResNet as a class; verified as part of it"
     assert found["GPT"].build == "GPT(config=GPTConfig(n_layer=4))"
+
+
+def test_parts_built_by_the_script_and_its_device_are_constructor_arguments():
+    found = models('''
+        import torch
+        import torch.nn as nn
+
+        class Encoder(nn.Module):
+            def __init__(self, vocab, hidden):
+                super().__init__()
+
+        class Seq2Seq(nn.Module):
+            def __init__(self, encoder, device):
+                super().__init__()
+
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        enc = Encoder(len(src_vocab), 256)
+        model = Seq2Seq(enc, device).to(device)
+    ''')
+    runtime = '__import__("gradlint.verify.runtime", fromlist=["runtime"])'
+    assert found["Seq2Seq"].build == f"Seq2Seq(encoder=Encoder(16, 256), device={runtime}.device())"
+    assert found["Seq2Seq"].notes == ["`len(src_vocab)` in `Encoder(...)` comes from data at run time: placeholder 16"]

@@ -234,7 +234,7 @@ def _arguments(site: CallInfo | None, facts: ModuleFacts, sig: _Signature,
             notes.append(f"`{arg.star}{_CODE.code_for_node(arg.value)}` of the enclosing function: none passed")
             continue
         if arg.star == "**":
-            expanded = _static_mapping(arg.value, facts, site.scope)
+            expanded = _static_mapping(arg.value, facts, site.scope, notes=notes)
             if expanded is None:
                 if configured:
                     continue
@@ -254,7 +254,7 @@ def _arguments(site: CallInfo | None, facts: ModuleFacts, sig: _Signature,
         position += arg.keyword is None
         if name in configured:
             continue
-        value = _static(arg.value, facts, site.scope)
+        value = _static(arg.value, facts, site.scope, notes=notes)
         if value is _UNKNOWN:
             written = _CODE.code_for_node(arg.value)
             given.pop(name, None)
@@ -303,7 +303,7 @@ def _arguments(site: CallInfo | None, facts: ModuleFacts, sig: _Signature,
     return ", ".join(parts), [], notes
 
 
-def _static(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0) -> object:
+def _static(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0, notes: list | None = None) -> object:
     """Python source of a statically known argument value, else _UNKNOWN: literals and what resolves to
     one, lists/tuples/dicts of those, the file's own classes and functions and imported names (as
     written: the slice defines them), calls of the file's classes and `dict(...)` with known arguments,
@@ -313,12 +313,12 @@ def _static(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0)
     if isinstance(expr, cst.Name) and expr.value == "None":
         return "None"
     if isinstance(expr, (cst.Tuple, cst.List)):
-        items = [_static(e.value, facts, scope, depth + 1) for e in expr.elements]
+        items = [_static(e.value, facts, scope, depth + 1, notes) for e in expr.elements]
         if any(i is _UNKNOWN or isinstance(e, cst.StarredElement) for i, e in zip(items, expr.elements)):
             return _UNKNOWN
         return ("(" + ", ".join(items) + ",)") if isinstance(expr, cst.Tuple) else "[" + ", ".join(items) + "]"
     if isinstance(expr, cst.Dict):
-        mapping = _static_mapping(expr, facts, scope, depth + 1)
+        mapping = _static_mapping(expr, facts, scope, depth + 1, notes)
         return _UNKNOWN if mapping is None else "{" + ", ".join(f"{k!r}: {v}" for k, v in mapping.items()) + "}"
     found = facts.resolve(expr, scope)
     literal = literal_expression(found.value) if found is not None else None
@@ -330,12 +330,16 @@ def _static(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0)
         parts = []
         for arg in expr.args:
             if arg.star == "**":
-                mapping = _static_mapping(arg.value, facts, scope, depth + 1)
+                mapping = _static_mapping(arg.value, facts, scope, depth + 1, notes)
                 if mapping is None:
                     return _UNKNOWN
                 parts += [f"{k}={v}" for k, v in mapping.items()]
                 continue
-            value = _static(arg.value, facts, scope, depth + 1)
+            value = _static(arg.value, facts, scope, depth + 1, notes)
+            if value is _UNKNOWN and notes is not None and not arg.star and context.is_data_size(arg.value):
+                value = str(context.PLACEHOLDER)  # Encoder(len(src_vocab), 256) inside Seq2Seq(enc, dec)
+                notes.append(f"`{_CODE.code_for_node(arg.value)}` in `{_CODE.code_for_node(expr.func)}(...)` comes "
+                             f"from data at run time: placeholder {context.PLACEHOLDER}")
             if value is _UNKNOWN or arg.star:
                 return _UNKNOWN
             parts.append(f"{arg.keyword.value}={value}" if arg.keyword is not None else value)
@@ -349,13 +353,15 @@ def _static(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0)
                 return mapping[key]
     if isinstance(expr, cst.Name):
         bound = scope.binding(expr.value)
+        if isinstance(bound, cst.BaseExpression) and context.device_source(bound, facts.scope):
+            return context.device_source(bound, facts.scope)  # `device` handed to the model: the verify device
         if isinstance(bound, (cst.Dict, cst.List, cst.Tuple, cst.Call)):
-            return _static(bound, facts, scope, depth + 1)
+            return _static(bound, facts, scope, depth + 1, notes)
         values = facts.scope.assigns.get(expr.value, [])
         local = scope.function()
         if bound is None and len(values) > 1 and (local is None or expr.value not in local.params):
             # `Vmin = -10` in two sections of a notebook: one value however often it is bound
-            known = {_static(v, facts, facts.scope, depth + 1) for v in values}
+            known = {_static(v, facts, facts.scope, depth + 1, notes) for v in values}
             if len(known) == 1 and _UNKNOWN not in known:
                 return known.pop()
     return _UNKNOWN
@@ -373,20 +379,21 @@ def _forwarded(expr: cst.BaseExpression, facts: ModuleFacts, scope) -> bool:
     return False
 
 
-def _static_mapping(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0) -> dict[str, str] | None:
+def _static_mapping(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0,
+                    notes: list | None = None) -> dict[str, str] | None:
     """key → value source of a dict whose string keys and values are all known (`{"emb_dim": 768}`,
     `dict(n_layer=12)`, a name bound once to one of those)."""
     if depth > 8:
         return None
     if isinstance(expr, cst.Name):
         bound = scope.binding(expr.value)
-        return _static_mapping(bound, facts, scope, depth + 1) if bound is not None else None
+        return _static_mapping(bound, facts, scope, depth + 1, notes) if bound is not None else None
     items: dict[str, str] = {}
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "dict":
         for arg in expr.args:
             if arg.keyword is None or arg.star:
                 return None
-            value = _static(arg.value, facts, scope, depth + 1)
+            value = _static(arg.value, facts, scope, depth + 1, notes)
             if value is _UNKNOWN:
                 return None
             items[arg.keyword.value] = value
@@ -397,7 +404,7 @@ def _static_mapping(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: 
         if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
             return None
         key = element.key.evaluated_value
-        value = _static(element.value, facts, scope, depth + 1)
+        value = _static(element.value, facts, scope, depth + 1, notes)
         if not isinstance(key, str) or value is _UNKNOWN:
             return None
         items[key] = value
@@ -419,8 +426,8 @@ def _is_definition(expr: cst.BaseExpression, facts: ModuleFacts, scope) -> bool:
 
 
 def _is_config_call(call: cst.Call, facts: ModuleFacts, scope) -> bool:
-    """`GPTConfig(...)` (a class of the file that is no model), a top-level function of the file, `dict(...)`,
-    `SimpleNamespace(...)`."""
+    """`GPTConfig(...)` or `Encoder(...)` (a top-level class of the file), a top-level function of the file,
+    `dict(...)`, `SimpleNamespace(...)`."""
     if isinstance(call.func, cst.Name) and call.func.value == "dict":
         return True
     if scope.qualify(call.func) in ("types.SimpleNamespace", "argparse.Namespace", "collections.OrderedDict"):
@@ -430,8 +437,7 @@ def _is_config_call(call: cst.Call, facts: ModuleFacts, scope) -> bool:
     if any(fn.name == call.func.value and fn.scope.parent is facts.scope for fn in facts.functions):
         return True  # a factory of the file: `VGG(make_layers(cfg["D"]))`, run as part of building the model
     cls = facts.classes.get(call.func.value)
-    return cls is not None and cls.scope.parent is facts.scope and not any(
-        _is_module_base(b, cls) for b in cls.bases)
+    return cls is not None and cls.scope.parent is facts.scope  # a config class, or a part (`Seq2Seq(Encoder(...))`)
 
 
 def _context_notes(cls: ClassInfo, facts: ModuleFacts) -> list[str]:
