@@ -160,7 +160,7 @@ def test_several_inputs_placeholders_one_sample_forwards_and_a_folded_batch(tmp_
     assert any(n.startswith("vocab_size: `len(chars)`") for n in rnn["notes"])
     # A forward written for one sample (view(1, -1)), as the script feeds it: measured on one, said so.
     assert found["NGram"]["verdict"] == "healthy", found["NGram"]["reason"]
-    assert found["NGram"]["input"] == ("int64[1, 2] (inferred from Embedding(16, 8); sequence length 2 probed, "
+    assert found["NGram"]["input"] == ("int64[2] (inferred from Embedding(16, 8); sequence length 2 probed, "
                                        "one sample: forward does not take a batch)")
     # view(-1, 32) turns a batch of 16 into 2: caught before measuring, naming the key.
     assert folding["verdict"] == "error"

@@ -149,12 +149,13 @@ def _probe(model, layer, shape, dtype, high, batch, device, arity, given, image_
 
 
 def _one_sample(shape: tuple, seq_first: bool, tokens: bool) -> list[tuple]:
-    """The shape with a batch of 1 where the batch would be; token inputs also without a batch dimension."""
+    """The shape with a batch of 1 where the batch would be; token inputs first without a batch dimension
+    (`sum(embed(context), 0, keepdim=True)` sums the context: given (1, T) it would sum nothing)."""
     shapes = [(1, *shape[1:])]
     if seq_first and len(shape) > 2:
         shapes.insert(0, (shape[0], 1, *shape[2:]))
     if tokens:
-        shapes.append(tuple(shape[1:]))
+        shapes.insert(0, tuple(shape[1:]))
     return shapes
 
 
