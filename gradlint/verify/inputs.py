@@ -61,8 +61,11 @@ def make_input(model: nn.Module, override: dict, batch: int, device: torch.devic
             raise InputError(f"forward on {_dtype_name(dtype)}{list(shape)} ({described}) returns a batch of "
                              f"{folded}, not {batch} (a view or reshape that folds the batch?): set input-shape in {key}")
         if arity > 1:
+            # A package the environment lacks says more than a shape mismatch of the first guess.
+            missing = [f for f in _FAILURES if "ModuleNotFoundError" in f or "is not available" in f]
+            first = f" (a try raised {(missing or _FAILURES)[0]})" if _FAILURES else ""
             raise InputError(f"cannot infer the {arity} inputs of forward from the first layer "
-                             f"({_describe(layer)}): set inputs in {key}")
+                             f"({_describe(layer)}){first}: set inputs in {key}")
         x = _tensor(shape, dtype, high or 2, device)
         return x, f"{_dtype_name(x.dtype)}{list(shape)} ({described})"
     plan, why = found
@@ -114,6 +117,7 @@ def _probe(model, layer, shape, dtype, high, batch, device, arity, given, image_
     """(plan, why) for the first input that runs forward and keeps the batch dimension; None if none does.
     A plan is a list of (shape, dtype, high) or None per argument. The random state is put back after."""
     names = _forward_names(model, arity)
+    _FAILURES.clear()
     shapes = [(tuple(shape), "")]
     if isinstance(layer, nn.modules.conv._ConvNd) and len(layer.kernel_size) == 2:
         sizes = ([(tuple(image_size[-2:]), f"{image_size[-2]}x{image_size[-1]} from the script")] if image_size else [])
@@ -228,6 +232,9 @@ def _folded(model, layer, plan, batch: int, device) -> int | None:
 _SEQUENCE_LAYERS = (nn.Embedding, nn.EmbeddingBag, nn.RNNBase, nn.TransformerEncoder, nn.TransformerEncoderLayer)
 
 
+_FAILURES: list[str] = []  # why each forward of the current probe failed, first first
+
+
 def _forward_batch(model, plan, batch: int, device, seq_first: bool) -> int | None:
     """The batch size of the output (`batch` when it cannot be told: no tensor, a scalar, or a sequence
     model's batch × time rows, `logits.view(-1, vocab)`); None if forward fails."""
@@ -235,7 +242,9 @@ def _forward_batch(model, plan, batch: int, device, seq_first: bool) -> int | No
     try:
         with torch.no_grad():
             out = model(*x) if isinstance(x, tuple) else model(x)
-    except Exception:
+    except Exception as exc:
+        message = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        _FAILURES.append(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
         return None
     tensor = _first_tensor(out)
     if tensor is None or tensor.dim() == 0:
