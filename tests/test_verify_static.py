@@ -496,3 +496,12 @@ def test_parts_built_by_the_script_and_its_device_are_constructor_arguments():
     runtime = '__import__("gradlint.verify.runtime", fromlist=["runtime"])'
     assert found["Seq2Seq"].build == f"Seq2Seq(encoder=Encoder(16, 256), device={runtime}.device())"
     assert found["Seq2Seq"].notes == ["`len(src_vocab)` in `Encoder(...)` comes from data at run time: placeholder 16"]
+
+
+def test_a_length_of_a_literal_the_file_writes_is_kept_not_a_placeholder():
+    sliced = slice_module(facts_of('''
+        CLASSES = ("plane", "car", "bird")
+        N_CLASSES = len(CLASSES)
+        VOCAB = len(tokens)
+    '''))
+    assert sliced == 'CLASSES = ("plane", "car", "bird")\nN_CLASSES = len(CLASSES)\nVOCAB = 16\n'

@@ -154,9 +154,22 @@ def is_size_name(name: str) -> bool:
 
 
 def data_placeholders(facts: ModuleFacts) -> dict[str, str]:
-    """Module-level names bound once to a data-derived size: name → the source it was computed from."""
+    """Module-level names bound once to a data-derived size: name → the source it was computed from.
+    `len(CLASSES)` of a tuple the file writes out is no placeholder: the slice keeps it as it is."""
     found = {}
     for name, values in facts.scope.assigns.items():
-        if len(values) == 1 and is_data_size(values[0]):
+        if len(values) == 1 and is_data_size(values[0]) and not literal_len(values[0], facts):
             found[name] = _CODE.code_for_node(values[0])
     return found
+
+
+_CONTAINERS = (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.SimpleString)
+
+
+def literal_len(value: cst.BaseExpression, facts: ModuleFacts) -> bool:
+    """`len(classes)` where the file binds `classes` once, at module level, to a literal container."""
+    if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "len"
+            and len(value.args) == 1 and isinstance(value.args[0].value, cst.Name)):
+        return False
+    bound = facts.scope.assigns.get(value.args[0].value.value, [])
+    return len(bound) == 1 and isinstance(bound[0], _CONTAINERS) and _is_plain_literal(bound[0])

@@ -151,6 +151,9 @@ def _rebuilt_context(small: cst.Assign, facts: ModuleFacts, defined: set[str]):
         target = target.elements[0].value  # args, unknown = parser.parse_known_args()
     if not isinstance(target, cst.Name):
         return None
+    if context.literal_len(small.value, facts) and small.value.args[0].value.value in defined:
+        defined.add(target.value)
+        return small  # `n_classes = len(CLASSES)` of a tuple the slice keeps: the script's own number
     if context.is_parse_args(small.value, facts):
         value = context.namespace_source(facts)
     else:
