@@ -171,5 +171,23 @@ def literal_len(value: cst.BaseExpression, facts: ModuleFacts) -> bool:
     if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "len"
             and len(value.args) == 1 and isinstance(value.args[0].value, cst.Name)):
         return False
-    bound = facts.scope.assigns.get(value.args[0].value.value, [])
-    return len(bound) == 1 and isinstance(bound[0], _CONTAINERS) and _is_plain_literal(bound[0])
+    name = value.args[0].value.value
+    bound = facts.scope.assigns.get(name, [])
+    return len(bound) == 1 and isinstance(bound[0], _CONTAINERS) and _is_plain_literal(bound[0]) \
+        and not _mutated(name, facts)
+
+
+_MUTATORS = {"append", "extend", "insert", "update", "add", "pop", "remove", "setdefault", "clear"}
+
+
+def _mutated(name: str, facts: ModuleFacts) -> bool:
+    """`word_dict[w] = i` or `words.append(w)` anywhere: the literal is only where the data starts."""
+    if any(c.receiver == name and c.method in _MUTATORS for c in facts.all_calls):
+        return True
+    for node in walk(facts.module):
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else \
+            [node.target] if isinstance(node, (cst.AugAssign, cst.AnnAssign)) else []
+        if any(isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name) and t.value.value == name
+               for t in targets):
+            return True
+    return False
