@@ -15,7 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 from gradlint.finding import Finding
-from gradlint.engine import read_lines
+from gradlint.engine import lines_of_bytes, read_lines
+from gradlint.fs import read_regular
 from gradlint.fix import write_atomically
 
 FORMAT_VERSION = 1
@@ -31,21 +32,40 @@ def line_hash(lines: tuple[str, ...] | list[str], row: int, neighbours: int) -> 
     return hashlib.sha256("\n".join(window).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def keys(findings: list[Finding], neighbours: int, path_of=lambda f: f.path) -> list[tuple[str, str, str, int]]:
+def keys(findings: list[Finding], neighbours: int, path_of=lambda f: f.path,
+         bytes_of=None) -> list[tuple[str, str, str, int]]:
     """(code, path, line hash, occurrence index) per finding, in the findings' order.
 
     The occurrence index counts earlier findings with the same code, path and hash, so two identical
-    findings in one file get 0 and 1, and a third that appears later is new."""
+    findings in one file get 0 and 1, and a third that appears later is new. `bytes_of(path)` gives a
+    file's content when it is not the file on disk (--diff-since: the content at the revision); in a
+    notebook the lines hashed are the cell's own, the rows of the finding count in it."""
     seen: Counter = Counter()
     result = []
-    files: dict[str, tuple[str, ...]] = {}  # read once per call: fresh after --fix rewrote a file
+    files: dict[tuple[str, int | None], tuple[str, ...]] = {}  # read once per call: fresh after --fix
     for finding in findings:
-        if finding.path not in files:
-            files[finding.path] = read_lines(finding.path)
-        base = (finding.code, path_of(finding), line_hash(files[finding.path], finding.span.row, neighbours))
+        where = (finding.path, finding.cell)
+        if where not in files:
+            files[where] = _lines(finding.path, finding.cell, bytes_of)
+        base = (finding.code, path_of(finding), line_hash(files[where], finding.span.row, neighbours))
         result.append((*base, seen[base]))
         seen[base] += 1
     return result
+
+
+def _lines(path: str, cell: int | None, bytes_of) -> tuple[str, ...]:
+    data = bytes_of(path) if bytes_of is not None else None
+    if cell is None:
+        return read_lines(path) if data is None else lines_of_bytes(data)
+    from gradlint import notebook
+
+    try:
+        if data is None:
+            data = read_regular(Path(path))
+        book = notebook.load(data)
+    except (OSError, notebook.NotebookError):
+        return ()
+    return tuple(line.rstrip("\r\n") for line in book.cell_sources.get(cell, ()))
 
 
 def fingerprints(findings: list[Finding], neighbours: int = 0) -> list[str]:

@@ -89,7 +89,7 @@ def _legacy(folder: Path) -> bool:
 
 def settings_digest(settings, codes: frozenset[str]) -> str:
     material = repr((_FORMAT, __version__, _code_fingerprint(), sorted(codes), settings.thresholds,
-                     settings.per_file_ignores))
+                     settings.per_file_ignores, settings.ignore_noqa))
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 

@@ -19,28 +19,54 @@ class DiscoveryError(Exception):
     pass
 
 
-def discover(paths: list[str], settings: Settings, force_exclude: bool = False) -> list[Path]:
+def discover(paths: list[str], settings: Settings, force_exclude: bool = False, settings_of=None) -> list[Path]:
     """Files to lint, each once, in sorted order. A missing path raises DiscoveryError.
 
-    A path named explicitly is linted even when exclude/extend-exclude match it, unless force_exclude
-    (ruff's --force-exclude: what pre-commit passes, file by file, is excluded like a walked file)."""
-    root = Path(settings.root).resolve()
-    excluded = pathspec.GitIgnoreSpec.from_lines([*settings.exclude, *settings.extend_exclude])
+    exclude/extend-exclude come from each folder's own settings (`settings_of(folder)`, hierarchical
+    config), else from `settings` everywhere; each glob is relative to the config file that declares it.
+    A path named explicitly is linted even when they match it, unless force_exclude (ruff's
+    --force-exclude: what pre-commit passes, file by file, is excluded like a walked file)."""
+    rules = _Exclusions(settings, settings_of)
     found: dict[Path, None] = {}
     for raw in paths:
         path = Path(raw)
         if not os.path.lexists(path):
             raise DiscoveryError(f"{raw}: no such file or directory")
-        if force_exclude and _excluded_explicitly(path, root, excluded, is_dir=_is_dir(path)):
+        if force_exclude and rules.excluded_explicitly(path, is_dir=_is_dir(path)):
             continue
         if not _is_dir(path):
             # Named explicitly: always linted. A symlink loop, a dangling link or a file that cannot be
             # read is that file's own GL000 ("cannot read file"), not the end of the run.
             found[path] = None
             continue
-        for file in _walk(path, root, excluded, settings.respect_gitignore):
+        use_gitignore = (settings_of(path) if settings_of is not None else settings).respect_gitignore
+        for file in _walk(path, rules, use_gitignore):
             found[file] = None
     return sorted(found, key=lambda p: p.as_posix())
+
+
+class _Exclusions:
+    """exclude/extend-exclude per folder: the folder's settings' (folder, globs) pairs, compiled once each."""
+
+    def __init__(self, settings: Settings, settings_of=None):
+        self.settings, self.settings_of = settings, settings_of
+        self._compiled: dict[tuple, list] = {}
+
+    def _specs(self, folder: Path) -> list[tuple[Path, pathspec.PathSpec]]:
+        own = self.settings_of(folder) if self.settings_of is not None else self.settings
+        key = own.exclusions()
+        specs = self._compiled.get(key)
+        if specs is None:
+            specs = self._compiled[key] = [
+                (Path(root).resolve(), pathspec.GitIgnoreSpec.from_lines(globs)) for root, globs in key]
+        return specs
+
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        return any(_excluded(path, root, spec, is_dir) for root, spec in self._specs(path.parent))
+
+    def excluded_explicitly(self, path: Path, is_dir: bool) -> bool:
+        return any(_excluded_explicitly(path, root, spec, is_dir)
+                   for root, spec in self._specs(path if is_dir else path.parent))
 
 
 def _relative(path: Path, root: Path) -> str | None:
@@ -58,7 +84,7 @@ def _is_virtualenv(folder: Path) -> bool:
 
 
 
-def _walk(top: Path, root: Path, excluded: pathspec.PathSpec, use_gitignore: bool):
+def _walk(top: Path, rules: _Exclusions, use_gitignore: bool):
     ignores = _GitIgnores(top) if use_gitignore else None
     seen_dirs: set[tuple[int, int]] = set()
     for folder, dirnames, filenames in os.walk(top, followlinks=False, onerror=lambda err: None):
@@ -79,7 +105,7 @@ def _walk(top: Path, root: Path, excluded: pathspec.PathSpec, use_gitignore: boo
             sub = here / name
             if name.startswith(".") or name in SKIPPED_DIRS or _is_virtualenv(sub):
                 continue
-            if _excluded(sub, root, excluded, is_dir=True) or (ignores and ignores.ignored(sub, is_dir=True)):
+            if rules.excluded(sub, is_dir=True) or (ignores and ignores.ignored(sub, is_dir=True)):
                 continue
             kept.append(name)
         dirnames[:] = kept
@@ -87,7 +113,7 @@ def _walk(top: Path, root: Path, excluded: pathspec.PathSpec, use_gitignore: boo
             if not name.endswith(SOURCE_SUFFIXES) or name.startswith("."):
                 continue
             file = here / name
-            if _excluded(file, root, excluded, is_dir=False) or (ignores and ignores.ignored(file, is_dir=False)):
+            if rules.excluded(file, is_dir=False) or (ignores and ignores.ignored(file, is_dir=False)):
                 continue
             if _is_file(file):  # a dangling symlink is not a file
                 yield file

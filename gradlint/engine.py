@@ -25,6 +25,13 @@ class InternalError:
     code: str  # the check that raised
     message: str
 
+    def describe(self) -> str:
+        """The one line the CLI prints (and the language server logs) for it."""
+        if self.code.startswith("GL"):
+            return f"gradlint: internal error: check {self.code} failed on {self.path}: {self.message}"
+        # a stage of the engine (decode, parse, facts, worker): the file was not fully checked
+        return f"gradlint: internal error: {self.path}: {self.code}: {self.message}"
+
 
 @dataclass
 class FileResult:
@@ -42,6 +49,7 @@ class RunResult:
     findings: list[Finding]
     errors: list[InternalError]
     skipped: list[str] = field(default_factory=list)  # "path: why" of files not linted
+    by_path: dict = field(default_factory=dict, repr=False)  # each file's FileResult (run(reuse=...) takes them)
 
 
 def decode(data: bytes) -> str:
@@ -82,6 +90,11 @@ def read_lines(path: str) -> tuple[str, ...]:
         data = read_regular(Path(path))
     except OSError:
         return ()
+    return lines_of_bytes(data)
+
+
+def lines_of_bytes(data: bytes) -> tuple[str, ...]:
+    """read_lines for bytes that are not (or no longer) a file: a file's content at a git revision."""
     try:
         text = decode(data)
     except (UnicodeDecodeError, SyntaxError, LookupError):
@@ -270,6 +283,7 @@ def _analyse(result: FileResult, module, text: str, settings: Settings, codes: f
     lines = text.splitlines()
     if quiet_in_tests(facts):
         codes = frozenset(c for c in codes if not c.startswith(TRAINING_BANDS))
+    raw: list[Finding] = []  # before suppression: what GL001 needs to tell a used directive from a stale one
     for code in sorted(codes):
         try:
             check = checks.load(code)
@@ -281,8 +295,19 @@ def _analyse(result: FileResult, module, text: str, settings: Settings, codes: f
         except Exception as exc:  # an isolated bug in one check must not stop the run
             result.errors.append(InternalError(result.path, code, f"{type(exc).__name__}: {exc}"))
             continue
-        result.findings.extend(f for f in found if not suppress.is_suppressed(f, lines))
+        raw.extend(found)
+        result.findings.extend(f for f in found if settings.ignore_noqa or not suppress.is_suppressed(f, lines))
+    result.findings.extend(_unused_directives(result.path, text, raw, codes, settings))
     return result
+
+
+def _unused_directives(path: str, text: str, raw: list[Finding], codes: frozenset[str], settings: Settings):
+    """GL001 (when selected, and noqa comments are honoured): the directives that silenced nothing."""
+    if "GL001" not in codes or settings.ignore_noqa:
+        return []
+    from gradlint.checks.unused_noqa import unused
+
+    return unused(path, text, raw, codes)
 
 
 def _deep(work):
@@ -344,7 +369,7 @@ def _lint_bytes(path: Path, display: str, data: bytes, settings: Settings, codes
     if len(data) > settings.max_file_size_kb * 1024:
         return _too_big(display, len(data), settings)
     if prefilter and not may_matter(data):
-        return _syntax_only(display, data, active)
+        return _syntax_only(display, data, active, settings)
     return lint_source(display, data, settings, active, package_of(path))
 
 
@@ -360,7 +385,7 @@ def _lint_notebook(path: Path, display: str, data: bytes, settings: Settings, co
     if len(source) > settings.max_file_size_kb * 1024:
         return _too_big(display, len(source), settings, "of code ")
     if prefilter and not may_matter(source):
-        result = _syntax_only(display, source, codes)
+        result = _syntax_only(display, source, codes, settings)
     else:
         result = lint_source(display, source, settings, codes, package_of(path))
     result.findings = [book.map_finding(f) for f in result.findings]
@@ -374,28 +399,36 @@ def _too_big(display: str, size: int, settings: Settings, what: str = "") -> Fil
 
 
 def active_codes(path: Path, settings: Settings, codes: frozenset[str]) -> frozenset[str]:
-    """The enabled codes minus this file's per-file-ignores."""
-    ignored = settings.ignored_for(_relative_to_root(path, settings))
+    """The enabled codes minus this file's per-file-ignores (each relative to the config that declares it)."""
+    if not settings.per_file_ignores:
+        return codes
+    ignored = settings.ignored_for(Path(path))
     return frozenset(c for c in codes if not any(c.startswith(i) for i in ignored))
 
 
-def _syntax_only(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
-    """A file no rule could care about: only GL000, CPython's verdict (much cheaper than a CST)."""
+def _syntax_only(path: str, data: bytes, codes: frozenset[str], settings: Settings | None = None) -> FileResult:
+    """A file no rule could care about: only GL000, CPython's verdict (much cheaper than a CST), and GL001
+    for its gradlint directives, which can have nothing to silence here."""
     result = FileResult(path)
-    if "GL000" in codes:
-        _judged(path, data, codes, result)
+    wants_unused = "GL001" in codes and settings is not None and (b"noqa" in data.lower() or b"gradlint:" in data)
+    if "GL000" in codes or wants_unused:
+        text = _judged(path, data, codes, result)
+        if text is not None and wants_unused:
+            result.findings.extend(_unused_directives(path, text, [], codes, settings))
     return result
 
 
 def _lint_chunk(args) -> list[FileResult]:
-    paths, settings, codes, prefilter = args
-    return [_lint_isolated(path, settings, codes, prefilter) for path in paths]
+    """(items, prefilter): each item is (path, its settings, its enabled codes, its bytes or None: read it)."""
+    items, prefilter = args
+    return [_lint_isolated(path, settings, codes, prefilter, data) for path, settings, codes, data in items]
 
 
-def _lint_isolated(path: Path, settings: Settings, codes: frozenset[str], prefilter: bool) -> FileResult:
+def _lint_isolated(path: Path, settings: Settings, codes: frozenset[str], prefilter: bool,
+                   data: bytes | None = None) -> FileResult:
     """lint_file, with any failure of any stage costing this file an internal error, never the run."""
     try:
-        return lint_file(path, settings, codes, prefilter=prefilter)
+        return lint_file(path, settings, codes, data=data, prefilter=prefilter)
     except Exception as exc:
         return _failed(path, "engine", f"{type(exc).__name__}: {_first_line(str(exc))}")
 
@@ -408,7 +441,7 @@ def _failed(path: Path, stage: str, message: str) -> FileResult:
     return FileResult(display, errors=[InternalError(display, stage, message)])
 
 
-def _lint_in_pool(todo: list[Path], settings: Settings, codes: frozenset[str], prefilter: bool, jobs: int) -> list[FileResult]:
+def _lint_in_pool(todo: list[tuple], prefilter: bool, jobs: int, progress=None) -> list[FileResult]:
     """Chunks across worker processes. A worker that dies (a native crash) breaks the pool: the chunks it
     left undone are linted again one file per fresh process, so only the file that kills its process is lost."""
     from concurrent.futures.process import BrokenProcessPool
@@ -416,9 +449,9 @@ def _lint_in_pool(todo: list[Path], settings: Settings, codes: frozenset[str], p
     size = max(1, min(64, len(todo) // (jobs * 8)))
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     fresh: list[FileResult] = []
-    undone: list[Path] = []
+    undone: list[tuple] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_lint_chunk, (c, settings, codes, prefilter)) for c in chunks]
+        futures = [pool.submit(_lint_chunk, (c, prefilter)) for c in chunks]
         for chunk, future in zip(chunks, futures):
             try:
                 batch = future.result()
@@ -427,36 +460,68 @@ def _lint_in_pool(todo: list[Path], settings: Settings, codes: frozenset[str], p
                 fresh.extend([None] * len(chunk))  # filled in below, in order
                 continue
             fresh.extend(batch)
+            if progress is not None:
+                progress(len(chunk))
     if undone:
-        alone = iter(_lint_alone(path, settings, codes, prefilter) for path in undone)
+        alone = iter(_lint_alone(item, prefilter) for item in undone)
         fresh = [result if result is not None else next(alone) for result in fresh]
     return fresh
 
 
-def _lint_alone(path: Path, settings: Settings, codes: frozenset[str], prefilter: bool) -> FileResult:
+def _lint_alone(item: tuple, prefilter: bool) -> FileResult:
     from concurrent.futures.process import BrokenProcessPool
 
     try:
         with ProcessPoolExecutor(max_workers=1) as pool:
-            return pool.submit(_lint_chunk, ([path], settings, codes, prefilter)).result()[0]
+            return pool.submit(_lint_chunk, ([item], prefilter)).result()[0]
     except BrokenProcessPool:
-        return _failed(path, "worker", "the process linting this file crashed (a native stack overflow?)")
+        return _failed(item[0], "worker", "the process linting this file crashed (a native stack overflow?)")
 
 
 def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cache: bool = False,
-        cache_dir: Path | None = None, prefilter: bool = True) -> RunResult:
-    codes = settings.enabled_codes()
+        cache_dir: Path | None = None, prefilter: bool = True, settings_of=None,
+        sources: dict[Path, bytes] | None = None, reuse: dict | None = None, progress=None) -> RunResult:
+    """Lint `files`: each with `settings_of(path)` when given (hierarchical config: config.Resolver's
+    settings_for), else all with `settings`. `settings` also places the cache. `sources` lints some
+    files with other bytes than they have on disk (--diff-since: as they were at a git revision); those
+    are neither read from the cache nor written to it. `reuse` hands over results of an earlier run
+    (RunResult.by_path) for files that are the same now: --diff-since lints only what changed twice.
+    `progress(n)` is told each time n more files are done (the CLI's bar on a terminal)."""
+    sources, reuse = sources or {}, reuse or {}
     cores = os.cpu_count() or 1
     jobs = max(1, min(jobs or cores, cores, len(files) or 1))  # more processes than cores or files only cost
-    cache = None
-    if use_cache:
-        from gradlint.cache import Cache, default_dir, settings_digest
+    groups: dict[int, tuple[Settings, frozenset[str], object]] = {}  # id(settings) → (settings, codes, cache)
+    caches_by_digest: dict[str, object] = {}  # one Cache per cache file, shared by equal settings
 
-        cache = Cache(cache_dir or default_dir(settings), settings_digest(settings, codes))
+    def group(path: Path):
+        own = settings_of(path) if settings_of is not None else settings
+        found = groups.get(id(own))
+        if found is None:
+            codes = own.enabled_codes()
+            cache = None
+            if use_cache:
+                from gradlint.cache import Cache, default_dir, settings_digest
+
+                digest = settings_digest(own, codes)
+                cache = caches_by_digest.get(digest)
+                if cache is None:
+                    cache = caches_by_digest[digest] = Cache(cache_dir or default_dir(settings), digest)
+            found = groups[id(own)] = (own, codes, cache)
+        return found
+
     done: dict[Path, FileResult] = {}
-    todo: list[Path] = []  # paths only: the workers read the files (the main process keeps no bytes)
+    todo: list[tuple] = []  # paths only: the workers read the files (the main process keeps no bytes)
+    caches: dict[Path, object] = {}
     for path in files:
+        if path in reuse and path not in sources:
+            done[path] = reuse[path]
+            continue
+        own, codes, cache = group(path)
+        if path in sources:
+            todo.append((path, own, codes, sources[path]))
+            continue
         if cache is not None:
+            caches[path] = cache
             try:
                 hit = cache.get(path, content_digest(read_regular(path)), _display_path(path))
             except Exception:
@@ -464,21 +529,29 @@ def run(files: list[Path], settings: Settings, jobs: int | None = None, use_cach
             if hit is not None:
                 done[path] = hit
                 continue
-        todo.append(path)
+        todo.append((path, own, codes, None))
+    if progress is not None and len(files) > len(todo):
+        progress(len(files) - len(todo))  # from the cache, or reused
     if len(todo) < POOL_THRESHOLD or jobs == 1:
-        fresh = _lint_chunk((todo, settings, codes, prefilter))
+        fresh = []
+        for start in range(0, len(todo), 64):  # in slices, so that a bar can move
+            fresh.extend(_lint_chunk((todo[start:start + 64], prefilter)))
+            if progress is not None:
+                progress(len(todo[start:start + 64]))
     else:
-        fresh = _lint_in_pool(todo, settings, codes, prefilter, jobs)
-    for path, result in zip(todo, fresh):
+        fresh = _lint_in_pool(todo, prefilter, jobs, progress)
+    for (path, _, _, _), result in zip(todo, fresh):
         done[path] = result
+        cache = caches.get(path)
         if cache is not None and result.digest is not None:
             cache.put(path, result.digest, result)  # keyed by the bytes the worker really linted
-    if cache is not None:
+    for cache in caches_by_digest.values():
         cache.save()
     results = [done[p] for p in files]
     findings = sorted(_resolve_cross_file(results), key=lambda f: f.sort_key)
     errors = [e for r in results for e in r.errors]
-    return RunResult([r.path for r in results], findings, errors, [f"{r.path}: {r.skipped}" for r in results if r.skipped])
+    return RunResult([r.path for r in results], findings, errors, [f"{r.path}: {r.skipped}" for r in results if r.skipped],
+                     by_path=done)
 
 
 def run_source(data: bytes, display: str, settings: Settings) -> RunResult:
@@ -494,7 +567,13 @@ def run_source(data: bytes, display: str, settings: Settings) -> RunResult:
     return RunResult([display], sorted(_resolve_cross_file([result]), key=lambda f: f.sort_key), result.errors)
 
 
-def _resolve_cross_file(results: list[FileResult]):
+def resolve(results: list[FileResult], context: list[FileResult] = ()) -> list[Finding]:
+    """The findings of `results`, cross-file ones judged against the classes of `results` and `context` (the
+    other files of the project, whose own findings are not wanted: an editor's workspace)."""
+    return sorted(_resolve_cross_file(results, context), key=lambda f: f.sort_key)
+
+
+def _resolve_cross_file(results: list[FileResult], context: list[FileResult] = ()):
     """Findings that depend on classes of other files stand only if the project index proves the risk."""
     from dataclasses import replace
 
@@ -508,7 +587,7 @@ def _resolve_cross_file(results: list[FileResult]):
                 continue
             if index is None:
                 index = ProjectIndex()
-                for other in results:
+                for other in (*results, *context):
                     index.add(module_keys(other.path), other.classes)
             evidence = next(filter(None, (index.evidence(ref, found.path) for ref in found.needs)), None)
             if evidence is not None:
@@ -519,11 +598,4 @@ def _display_path(path: Path) -> str:
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except (ValueError, RuntimeError, OSError):  # RuntimeError: a symlink loop (3.11's resolve)
-        return path.as_posix()
-
-
-def _relative_to_root(path: Path, settings: Settings) -> str:
-    try:
-        return path.resolve().relative_to(Path(settings.root).resolve()).as_posix()
-    except (ValueError, RuntimeError, OSError):
         return path.as_posix()

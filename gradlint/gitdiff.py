@@ -1,21 +1,21 @@
-"""`--diff-since REV`: the lines added or changed since a git revision, to keep only findings on them.
+"""`--diff-since REV`: the findings that are new relative to a git revision.
 
-`git diff -U0 -M REV` compares REV with the working tree (committed, staged and unstaged changes);
-files git does not track yet count as entirely new. `REV...` means "since the merge base of REV and
-HEAD", what a pull request changed even when REV moved on. Paths come back relative to the repo root
-and are resolved to absolute paths, so running from a subfolder matches the findings' paths.
+Every file that changed since REV (`git diff -M REV`: committed, staged and unstaged changes; renames
+followed) is linted twice — as it is, and as it was at REV, read from git in memory — and a finding is
+reported only when the REV run has no match for it. Findings are matched as the baseline matches them
+(code, file, a hash of the flagged line and its two neighbours, occurrence index), so a finding that
+only moved is not new, while one caused by a change elsewhere (an argparse default changed on another
+line, a clip_grad_norm_ line deleted) is. Files git does not track, or that REV did not have, are new
+from top to bottom. `REV...` means "since the merge base of REV and HEAD", what a pull request changed
+even when REV moved on. Paths are resolved to absolute paths, so any folder of the repository works.
 """
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
 from gradlint.finding import Finding
-
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-_ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
 
 class GitDiffError(Exception):
@@ -35,47 +35,8 @@ def _git(args: list[str], cwd: Path) -> str:
     return done.stdout.decode("utf-8", "surrogateescape")
 
 
-def _unquote(path: str) -> str:
-    """git's C-style quoting of unusual file names ("a\\tb", octal UTF-8 bytes)."""
-    if not (path.startswith('"') and path.endswith('"')):
-        return path
-    raw = bytearray()
-    body, i = path[1:-1], 0
-    while i < len(body):
-        char = body[i]
-        if char == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            if nxt in "01234567":
-                raw.append(int(body[i + 1 : i + 4], 8))
-                i += 4
-                continue
-            raw.extend(_ESCAPES.get(nxt, nxt).encode())
-            i += 2
-            continue
-        raw.extend(char.encode("utf-8", "surrogateescape"))
-        i += 1
-    return raw.decode("utf-8", "surrogateescape")
-
-
-def parse_diff(diff: str) -> dict[str, set[int]]:
-    """`git diff -U0` output → new-side path (relative to the repo root) → its added/changed rows."""
-    changed: dict[str, set[int]] = {}
-    rows: set[int] | None = None
-    for line in diff.splitlines():
-        if line.startswith("+++ "):
-            target = line[4:].rstrip("\t")
-            rows = None if target == "/dev/null" else changed.setdefault(_unquote(target)[2:], set())
-        elif line.startswith("@@") and rows is not None:
-            match = _HUNK.match(line)
-            if match:
-                start, count = int(match.group(1)), int(match.group(2) or 1)
-                rows.update(range(start, start + count))
-    return changed
-
-
-def changed_lines(rev: str, cwd: Path | None = None) -> dict[Path, set[int] | None]:
-    """Absolute path → rows added or changed since `rev`; None for a file git does not track (all new)."""
-    cwd = cwd or Path.cwd()
+def _base(rev: str, cwd: Path) -> tuple[Path, str]:
+    """(the repository's top folder, the commit `rev` names; REV... → the merge base with HEAD)."""
     try:
         top = Path(_git(["rev-parse", "--show-toplevel"], cwd).strip())
     except GitDiffError:
@@ -89,30 +50,102 @@ def changed_lines(rev: str, cwd: Path | None = None) -> dict[Path, set[int] | No
         except GitDiffError:
             raise GitDiffError(f"--diff-since: no merge base between {rev[:-3]!r} and HEAD") from None
     try:
-        _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}"], top)
+        base = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}"], top).strip()
     except GitDiffError:
         raise GitDiffError(f"--diff-since: unknown git revision {rev!r}") from None
-    diff = _git(
-        ["diff", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/",
-         base, "--"],
-        top,
-    )
-    result = {(top / path).resolve(): rows for path, rows in parse_diff(diff).items()}
-    untracked = _git(["ls-files", "-z", "--others", "--exclude-standard"], top)
-    for path in filter(None, untracked.split("\0")):
-        result[(top / path).resolve()] = None
+    return top, base
+
+
+def _untracked(top: Path) -> list[str]:
+    return list(filter(None, _git(["ls-files", "-z", "--others", "--exclude-standard"], top).split("\0")))
+
+
+def revision_sources(rev: str, cwd: Path | None = None) -> dict[Path, bytes | None]:
+    """Every file that differs from `rev` in the working tree: absolute path now → its bytes at `rev`
+    (under its old name, if it was renamed), or None when `rev` did not have it (added, untracked).
+    A file not in the map is the same as at `rev`."""
+    top, base = _base(rev, cwd or Path.cwd())
+    status = _git(["diff", "--name-status", "-z", "-M", "--no-color", "--no-ext-diff", base, "--"], top)
+    fields = status.split("\0")
+    old_of: dict[Path, str | None] = {}
+    i = 0
+    while i < len(fields) and fields[i]:
+        kind = fields[i][:1]
+        if kind in ("R", "C"):
+            old, new = fields[i + 1], fields[i + 2]
+            i += 3
+        else:
+            old = new = fields[i + 1]
+            i += 2
+        if kind == "D":
+            continue
+        old_of[(top / new).resolve()] = None if kind == "A" else old
+    for path in _untracked(top):
+        old_of[(top / path).resolve()] = None
+    wanted = [(path, old) for path, old in old_of.items() if old is not None]
+    blobs = _blobs(top, base, [old for _, old in wanted])
+    result: dict[Path, bytes | None] = {path: None for path, old in old_of.items() if old is None}
+    for (path, _), data in zip(wanted, blobs):
+        result[path] = data
     return result
 
 
-def on_changed_lines(findings: list[Finding], changed: dict[Path, set[int] | None]) -> list[Finding]:
-    """The findings in an untracked file, or with a line of their span (or evidence) among the changed rows."""
-    kept = []
-    for finding in findings:
-        path = Path(finding.path).resolve()
-        if path not in changed:
-            continue
-        rows = changed[path]
-        span_rows = range(finding.span.row, finding.span.end_row + 1)
-        if rows is None or any(row in rows for row in (*span_rows, *finding.suppress_rows)):
-            kept.append(finding)
-    return kept
+def _blobs(top: Path, base: str, paths: list[str]) -> list[bytes | None]:
+    """The contents of `paths` at commit `base`, in one `git cat-file --batch` (None: not a blob there)."""
+    if not paths:
+        return []
+    request = "".join(f"{base}:{path}\n" for path in paths).encode("utf-8", "surrogateescape")
+    try:
+        done = subprocess.run(["git", "cat-file", "--batch"], cwd=top, input=request, capture_output=True, check=False)
+    except OSError as exc:
+        raise GitDiffError(f"--diff-since needs git: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        raise GitDiffError(f"git cat-file failed: {done.stderr.decode('utf-8', 'replace').strip()[:200]}")
+    out, at, blobs = done.stdout, 0, []
+    for _ in paths:
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        at = end + 1
+        if len(header) == 3 and header[1] == b"blob":
+            size = int(header[2])
+            blobs.append(out[at : at + size])
+            at += size + 1
+        elif len(header) == 3:  # a tree or commit (a submodule): skip its body
+            at += int(header[2]) + 1
+            blobs.append(None)
+        else:  # "<object> missing"
+            blobs.append(None)
+    return blobs
+
+
+def new_findings(findings: list[Finding], before: list[Finding], sources: dict[Path, bytes | None]) -> list[Finding]:
+    """The findings with no match among `before` (the same files linted as they were at the revision).
+
+    Matched as the baseline matches — code, path, a hash of the flagged line and its two neighbours,
+    occurrence index — and what is left over once more on the flagged line alone, so that a line added
+    or edited next to an old finding does not make it new. Line numbers never count."""
+    from collections import Counter
+
+    from gradlint import baseline
+
+    def old_bytes(path: str) -> bytes | None:
+        return sources.get(Path(path).resolve())
+
+    before_keys = baseline.keys(before, neighbours=1, bytes_of=old_bytes)
+    known = set(before_keys)
+    now = baseline.keys(findings, neighbours=1)
+    current = set(now)
+    unmatched_before = [f for f, key in zip(before, before_keys) if key not in current]
+    left = [(f, key) for f, key in zip(findings, now) if key not in known]
+    if not left:
+        return []
+    spare = Counter(key[:3] for key in baseline.keys(unmatched_before, neighbours=0, bytes_of=old_bytes))
+    new = []
+    for (finding, _), key in zip(left, baseline.keys([f for f, _ in left], neighbours=0)):
+        if spare[key[:3]] > 0:
+            spare[key[:3]] -= 1  # the same flagged line as an old finding of that code: it only moved
+        else:
+            new.append(finding)
+    return new
+
+

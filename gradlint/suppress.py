@@ -60,3 +60,16 @@ def is_suppressed(finding: Finding, lines: list[str]) -> bool:
             if codes is not None and (not codes or finding.code in codes):
                 return True
     return False
+
+
+def add_noqa(line: str, code: str) -> str:
+    """`line` with `code` silenced: an existing `# noqa: A,B` comment is extended (`# noqa: A,B,GL202`),
+    else `  # noqa: GL202` is appended. A line already silenced for `code` comes back unchanged."""
+    codes = silenced_codes(line)
+    if codes is not None and (not codes or code in codes):
+        return line
+    match = next((m for m in _NOQA.finditer(line) if m.group("codes")), None)
+    if match is not None:
+        return f"{line[:match.end('codes')]}, {code}{line[match.end('codes'):]}"
+    body = line.rstrip()
+    return f"{body}  # noqa: {code}{line[len(body):]}"

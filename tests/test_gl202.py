@@ -27,13 +27,13 @@ def one_optimizer(optimizer: str, lr: str) -> str:
 @pytest.mark.parametrize(
     "optimizer, flagged, fine",
     [
-        ("SGD", "1.0", "0.9"),
-        ("Adagrad", "1.0", "0.5"),
-        ("Adam", "0.01", "3e-3"),
-        ("AdamW", "0.01", "1e-3"),
-        ("RMSprop", "0.01", "1e-3"),
-        ("NAdam", "0.01", "2e-3"),
-        ("RAdam", "0.01", "1e-3"),
+        ("SGD", "1.5", "1.0"),
+        ("Adagrad", "2.0", "1.0"),
+        ("Adam", "0.02", "0.01"),
+        ("AdamW", "0.03", "0.01"),
+        ("RMSprop", "0.05", "0.01"),
+        ("NAdam", "0.02", "2e-3"),
+        ("RAdam", "0.1", "1e-2"),
     ],
 )
 def test_threshold_per_optimizer(lint, optimizer, flagged, fine):
@@ -293,3 +293,60 @@ def test_origin_is_the_constant_that_computes_the_value(lint):
         optimizer = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=LR)
     ''')
     assert "SGD lr=3.2 (constant LR in line 4)" in finding.message
+
+
+# -- GL209 high-fixed-learning-rate (off by default): the top of the safe range on a deep model ----------
+
+DEEP_CNN_AT_THE_CEILING = '''
+    import torch
+    import torchvision
+
+    model = torchvision.models.resnet101(num_classes=10)
+    optimizer = torch.optim.Adam(model.parameters(), lr={lr})
+    {schedule}
+    for epoch in range(50):
+        for images, labels in train_loader:
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(images), labels)
+            loss.backward()
+            optimizer.step()
+'''
+
+
+def gl209(lint, source):
+    return [(c, r) for c, r in codes_and_lines(lint(source, select=("GL202", "GL209"))) if c in ("GL202", "GL209")]
+
+
+def test_adam_at_the_ceiling_on_a_resnet_is_gl209_not_gl202(lint):
+    source = DEEP_CNN_AT_THE_CEILING.format(lr="0.01", schedule="")
+    assert gl202(lint, source) == []
+    assert gl209(lint, source) == [("GL209", 5)]
+    assert gl209(lint, DEEP_CNN_AT_THE_CEILING.format(lr="5e-3", schedule="")) == [("GL209", 5)]
+
+
+def test_gl209_is_off_by_default(lint):
+    assert lint(DEEP_CNN_AT_THE_CEILING.format(lr="0.01", schedule=""), select=None) == []
+
+
+def test_gl209_near_misses_schedule_lower_rate_above_the_ceiling(lint):
+    scheduled = DEEP_CNN_AT_THE_CEILING.format(
+        lr="0.01", schedule="scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=50)")
+    assert gl209(lint, scheduled) == []
+    assert gl209(lint, DEEP_CNN_AT_THE_CEILING.format(lr="1e-3", schedule="")) == []
+    # above the ceiling it is GL202's finding, never both
+    assert gl209(lint, DEEP_CNN_AT_THE_CEILING.format(lr="0.05", schedule="")) == [("GL202", 5)]
+
+
+def test_gl209_leaves_small_models_alone_their_recipe_is_adam_1e_2(lint):
+    assert gl209(lint, '''
+        import torch
+        import torch.nn as nn
+
+        policy = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
+        optimizer = torch.optim.Adam(policy.parameters(), lr=1e-2)
+        for obs, act in batches:
+            optimizer.zero_grad()
+            loss = -policy(obs).log_softmax(-1).gather(1, act).mean()
+            loss.backward()
+            optimizer.step()
+    ''') == []

@@ -137,3 +137,63 @@ def test_loop_over_named_parameters_counts_only_the_weight_branch(lint):
                 nn.init.uniform_(p, -1, 1)
     ''')
     assert codes_and_lines(findings) == [("GL301", 5)]
+
+
+# -- a small layer the code sizes itself is not an exploding stack -----------------------------------
+
+
+def test_tf1_output_projection_over_five_hidden_units_is_not_flagged(lint):
+    source = '''
+        import tensorflow as tf
+
+        n_hidden = {n_hidden}
+        n_class = len(word_dict)
+        X = tf.placeholder(tf.float32, [None, n_step, n_class])
+        W = tf.Variable(tf.random_normal([n_hidden, n_class]))
+        cell = tf.nn.rnn_cell.BasicRNNCell(n_hidden)
+        outputs, states = tf.nn.dynamic_rnn(cell, X, dtype=tf.float32)
+        model = tf.matmul(states, W)
+        optimizer = tf.train.AdamOptimizer(0.001).minimize(cost)
+    '''
+    assert [c for c, _ in codes_and_lines(lint(source.format(n_hidden=5)))] == []
+    assert codes_and_lines(lint(source.format(n_hidden=128))) == [("GL301", 6)]
+
+
+def test_torch_matrix_is_small_only_when_every_size_is(lint):
+    source = '''
+        import torch
+
+        W1 = torch.randn({rows}, {cols}, requires_grad=True)
+        b1 = torch.zeros({cols}, requires_grad=True)
+        optimizer = torch.optim.SGD([W1, b1], lr=0.1)
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(x @ W1 + b1, y).backward()
+            optimizer.step()
+    '''
+    assert [c for c, _ in codes_and_lines(lint(source.format(rows=4, cols=3)))] == []
+    assert codes_and_lines(lint(source.format(rows=256, cols=10))) == [("GL301", 3)]
+
+
+def test_weights_another_class_loads_a_checkpoint_into_are_not_the_init_that_trains(lint):
+    source = '''
+        import torch
+        import torch.nn as nn
+
+        class ObservationProjection(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.weight = nn.Parameter(torch.randn(32, 512))
+                self.bias = nn.Parameter(torch.zeros(32))
+
+            def forward(self, x):
+                return nn.functional.linear(x, self.weight, self.bias)
+
+        class Policy:
+            def __init__(self, checkpoint, device="cpu"):
+                self.projection = ObservationProjection().to(device)
+                {load}
+    '''
+    loaded = 'self.projection.load_state_dict(torch.load(checkpoint)["projection"])'
+    assert [c for c, _ in codes_and_lines(lint(source.format(load=loaded)))] == []
+    assert codes_and_lines(lint(source.format(load="pass"))) == [("GL301", 7)]

@@ -109,3 +109,25 @@ def test_a_frozen_fixed_filter_is_constant_on_purpose(lint):
                 self.box.weight.data.fill_(1 / 9)
                 self.box.weight.requires_grad_(False)
     ''') == []
+
+
+def test_layer_probed_for_a_receptive_field_plot_is_not_a_model_that_trains(lint):
+    source = '''
+        import torch
+        import torch.nn as nn
+
+        conv = nn.Conv2d(1, 1, kernel_size=3, padding=1)
+        conv.weight.data.fill_(1)
+        conv.bias.data.fill_(0)
+        inp_img = torch.zeros(1, 1, 11, 11, requires_grad=True)
+        out = conv(inp_img)
+        out[0, 0, 5, 5].backward()
+        plt.imshow(inp_img.grad[0, 0].abs() > 0)
+        {trained}
+        del inp_img, conv, out
+    '''
+    assert [c for c, _ in codes_and_lines(lint(source.format(trained="")))] == []
+    trained = "optimizer = torch.optim.SGD(conv.parameters(), lr=0.1)"
+    assert codes_and_lines(lint(source.format(trained=trained))) == [("GL302", 5)]
+    handed_on = "train(conv, loader)"
+    assert codes_and_lines(lint(source.format(trained=handed_on))) == [("GL302", 5)]

@@ -44,7 +44,7 @@ def test_a_value_assigned_from_softmax_two_lines_earlier(lint):
     assert codes_and_lines(findings) == [("GL401", 6)]
     assert "`probs` = F.softmax(logits, dim=-1) in line 4" in findings[0].message
     assert "use F.log_softmax(logits, dim=-1)" in findings[0].message
-    assert findings[0].fix is None  # only the direct nested form is rewritten
+    assert findings[0].fix is None  # the log of an indexed probability: log_softmax would need the index too
 
 
 def test_guarded_or_log_space_forms_are_not_reported(lint):
@@ -112,3 +112,95 @@ def test_applying_the_fix_gives_the_log_space_code(lint):
     line = source.splitlines()[edit.location[0] - 1]
     fixed = line[: edit.location[1] - 1] + edit.content + line[edit.end_location[1] - 1:]
     assert fixed == "out = F.log_softmax(z, dim=1).sum()"
+
+
+# -- the fix through a variable: `probs = F.softmax(...)` … `torch.log(probs)` (issue 16, item 7) -----------
+
+SCRIPT = """\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Policy(nn.Module):
+    def __init__(self, obs=8, actions=4):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(obs, 64), nn.ReLU(), nn.Linear(64, actions))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def policy_loss(policy, states, actions, advantages):
+    logits = policy(states)
+    probs = F.softmax(logits, dim=-1)
+    log_probs = torch.log(probs)
+    chosen = log_probs.gather(1, actions[:, None]).squeeze(1)
+    return -(chosen * advantages).mean()
+
+
+def entropy_bonus(policy, states):
+    logits = policy(states)
+    probs = F.softmax(logits, dim=-1)
+    return -(probs * torch.log(probs)).sum(-1).mean()
+
+
+def rebound(policy, states):
+    logits = policy(states)
+    probs = F.softmax(logits, dim=-1)
+    logits = logits / 2
+    return torch.log(probs).mean() + logits.mean()
+
+
+def changed_in_place(policy, states):
+    logits = policy(states)
+    probs = F.softmax(logits, dim=-1)
+    logits.clamp_(-5, 5)
+    return torch.log(probs).mean()
+
+
+def in_a_loop(policy, states):
+    logits = policy(states)
+    probs = F.softmax(logits, dim=-1)
+    total = 0
+    for _ in range(3):
+        total = total + torch.log(probs).mean()
+        logits = logits * 2
+    return total
+"""
+
+
+def _cli(tmp_path, *args):
+    from click.testing import CliRunner
+
+    from gradlint.cli import main
+
+    path = tmp_path / "pg.py"
+    if not path.exists():
+        path.write_text(SCRIPT, encoding="utf-8")
+    return CliRunner().invoke(main, ["--no-cache", "--select", "GL401", *args, str(path)]), path
+
+
+def test_the_fix_through_a_variable_is_offered_only_where_it_is_the_same_value(tmp_path):
+    import json
+
+    result, _ = _cli(tmp_path, "--output-format", "json")
+    fixes = {f["location"]["row"]: f["fix"] and f["fix"]["applicability"] for f in json.loads(result.stdout)}
+    # 18: probs has no other use → safe; 26: probs is used beside the log → unsafe; 33, 40: logits rebound or
+    # changed in place between the softmax and the log; 48: the log runs in a loop that rebinds logits.
+    assert fixes == {18: "safe", 26: "unsafe", 33: None, 40: None, 48: None}
+
+
+def test_fix_rewrites_the_log_and_removes_the_dead_softmax(tmp_path):
+    result, path = _cli(tmp_path, "--fix")
+    fixed = path.read_text(encoding="utf-8")
+    # Regression: the finding said fixable, but --fix fixed nothing through a variable.
+    assert "    log_probs = F.log_softmax(logits, dim=-1)\n    chosen = " in fixed
+    assert "probs = F.softmax(logits, dim=-1)\n    log_probs" not in fixed
+    # The unsafe one waits for --unsafe-fixes; the rest are reported, unchanged.
+    assert "-(probs * torch.log(probs))" in fixed
+    assert result.exit_code == 1 and "fixed 1 finding" in result.output
+    result, path = _cli(tmp_path, "--fix", "--unsafe-fixes")
+    fixed = path.read_text(encoding="utf-8")
+    assert "-(probs * F.log_softmax(logits, dim=-1)).sum(-1).mean()" in fixed
+    assert fixed.count("torch.log(probs)") == 3  # rebound, changed in place, in the loop: left alone

@@ -100,3 +100,46 @@ def test_unsafe_fix_passes_the_logits(tmp_path):
         "    b = F.binary_cross_entropy_with_logits(model(x), y)",
         "    c = torch.nn.CrossEntropyLoss()(model(x), y)",
     ]
+
+
+def test_a_sequential_moved_to_the_device_still_ends_in_its_softmax(lint):
+    source = '''
+        import torch
+        from torch.nn import LazyLinear, Sequential, Softmax
+
+        linear_probe = Sequential(LazyLinear(10), Softmax(-1)){move}
+        criterion = torch.nn.CrossEntropyLoss()
+        optimizer = torch.optim.Adam(linear_probe.parameters(), lr=1e-4)
+        for imgs, lbls in dataloader:
+            optimizer.zero_grad()
+            pred = linear_probe(imgs.to(device))
+            loss = criterion(pred.resize(pred.size(0), 10), lbls.to(device))
+            loss.backward()
+            optimizer.step()
+    '''
+    assert codes_and_lines(lint(source.format(move=".to(device)"))) == [("GL402", 10)]
+    assert codes_and_lines(lint(source.format(move=".cuda().train()"))) == [("GL402", 10)]
+    logits = source.replace(", Softmax(-1))", ")").replace(", Softmax", "")
+    assert codes_and_lines(lint(logits.format(move=".to(device)"))) == []
+
+
+def test_exp_of_log_softmax_is_a_softmax_written_by_hand(lint):
+    source = '''
+        import torch
+        import torch.nn as nn
+
+        class Ranker(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(128, 1)
+                self.log_softmax = nn.LogSoftmax(dim=0)
+
+            def forward(self, x, target):
+                scores = self.fc(x).squeeze(-1)
+                probs = {probs}
+                loss_fct = nn.CrossEntropyLoss()
+                return loss_fct(probs.view(1, -1), target)
+    '''
+    assert codes_and_lines(lint(source.format(probs="torch.exp(self.log_softmax(scores))"))) == [("GL402", 14)]
+    assert codes_and_lines(lint(source.format(probs="self.log_softmax(scores).exp()"))) == [("GL402", 14)]
+    assert codes_and_lines(lint(source.format(probs="torch.exp(scores)"))) == []

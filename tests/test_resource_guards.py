@@ -52,9 +52,9 @@ def test_jobs_are_capped_by_cores_and_files(tmp_path, monkeypatch):
     seen = []
     real = engine._lint_in_pool
 
-    def spy(todo, settings, codes, prefilter, jobs):
+    def spy(todo, prefilter, jobs, progress=None):  # todo: (path, its settings, its codes, its bytes or None) per file
         seen.append(jobs)
-        return real(todo, settings, codes, prefilter, jobs)
+        return real(todo, prefilter, jobs, progress)
 
     monkeypatch.setattr(engine, "_lint_in_pool", spy)
     monkeypatch.setattr(engine, "POOL_THRESHOLD", 1)

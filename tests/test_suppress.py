@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import codes_and_lines
 
+from gradlint import config
+
 HEADER = '''
     import torch
     import torch.nn as nn
@@ -13,7 +15,9 @@ HEADER = '''
 
 
 def remaining(lint, body: str):
-    return codes_and_lines(lint(HEADER + body))
+    # Every rule but GL001 (unused-noqa), which would flag the comments these tests leave unused on purpose.
+    everything_but_gl001 = config.Settings(select=("ALL",), ignore=("GL001",))
+    return codes_and_lines(lint(HEADER + body, settings=everything_but_gl001))
 
 
 @pytest.mark.parametrize(
@@ -179,3 +183,11 @@ def test_skips_file_on_files_tokenize_gives_up_on(text, skips):
     from gradlint.suppress import skips_file
 
     assert skips_file(text) is skips
+
+
+def test_with_every_rule_selected_a_comment_for_another_code_is_an_unused_noqa(lint):
+    findings = lint(HEADER + """
+    optimizer = torch.optim.SGD(params, lr=5.0)  # noqa: GL202, GL101
+    """)
+    assert codes_and_lines(findings) == [("GL001", 5)]
+    assert "no GL101 finding on this line" in findings[0].message

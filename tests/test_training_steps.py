@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 model = nn.LSTM(8, 16)
-optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 """
 
 
@@ -822,7 +822,7 @@ def test_model_built_by_the_caller_of_the_training_function_is_in_reach(lint):
         import torch
 
         def train(model, loader):
-            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
             for x, y in loader:
                 optimizer.zero_grad()
                 model(x)[0].sum().backward()
@@ -897,7 +897,7 @@ def test_project_helpers_that_zero_or_clip_count_where_they_are_called(tmp_path)
         "        p.grad = None\n")
     loop = (
         "import torch\nimport torch.nn as nn\nimport utils\nfrom utils import zero_grad\n\n"
-        "model = nn.LSTM(10, 20)\noptimizer = torch.optim.Adam(model.parameters(), lr=1e-3)\n"
+        "model = nn.LSTM(10, 20)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
         "for x, y in loader:\n"
         "    zero_grad(model.parameters())\n"
         "    out, _ = model(x)\n"
@@ -908,3 +908,89 @@ def test_project_helpers_that_zero_or_clip_count_where_they_are_called(tmp_path)
     assert lint_paths([tmp_path]).findings == []
     (tmp_path / "train.py").write_text(loop.replace("    utils.clip_gradient(optimizer, 5.0)\n", ""))
     assert [(f.code, f.span.row) for f in lint_paths([tmp_path]).findings] == [("GL201", 12)]
+
+
+# -- GL203 per optimizer and per path: each step needs its own zeroing ---------------------------------
+
+GAN_LOOP = """
+import torch
+import torch.nn as nn
+
+netG = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 784), nn.Tanh())
+netD = nn.Sequential(nn.Linear(784, 256), nn.LeakyReLU(0.2), nn.Linear(256, 1))
+optimizer_G = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+optimizer_D = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+criterion = nn.BCEWithLogitsLoss()
+
+for real, _ in loader:
+    z = torch.randn(real.size(0), 64)
+    {zero_d}
+    loss_d = criterion(netD(real), torch.ones(real.size(0), 1)) + criterion(netD(netG(z).detach()), torch.zeros(real.size(0), 1))
+    loss_d.backward()
+    optimizer_D.step()
+    {zero_g}
+    loss_g = criterion(netD(netG(z)), torch.ones(real.size(0), 1))
+    loss_g.backward()
+    optimizer_G.step()
+"""
+
+
+def gl203(lint, source):
+    return [(c, r) for c, r in codes_and_lines(lint(source)) if c == "GL203"]
+
+
+def test_gan_loop_zeroing_only_the_generator_leaves_the_discriminator_accumulating(lint):
+    source = GAN_LOOP.format(zero_d="", zero_g="optimizer_G.zero_grad()")
+    assert gl203(lint, source) == [("GL203", 15)]
+    (finding,) = [f for f in lint(source) if f.code == "GL203"]
+    assert "optimizer_D.step()" in finding.message and "optimizer_G.zero_grad() (line 16)" in finding.message
+
+
+def test_gan_loop_near_misses_each_optimizer_or_each_model_zeroed(lint):
+    assert gl203(lint, GAN_LOOP.format(zero_d="optimizer_D.zero_grad()", zero_g="optimizer_G.zero_grad()")) == []
+    assert gl203(lint, GAN_LOOP.format(zero_d="netD.zero_grad()", zero_g="netG.zero_grad()")) == []  # DCGAN's spelling
+
+
+def test_zeroing_in_only_one_branch_leaves_the_other_path_accumulating(lint):
+    source = """
+        import torch
+
+        def train_one_epoch(model, criterion, loader, optimizer, scaler, args):
+            for samples, targets in loader:
+                losses = criterion(model(samples), targets)
+                if args.amp:
+                    optimizer.zero_grad()
+                    scaler.scale(losses).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    losses.backward()
+                    optimizer.step()
+    """
+    assert gl203(lint, source) == [("GL203", 13)]
+    both = source.replace("                    losses.backward()", "                    optimizer.zero_grad()\n                    losses.backward()")
+    assert gl203(lint, both) == []
+    before_the_branch = source.replace("            losses = criterion", "            optimizer.zero_grad()\n            losses = criterion")
+    assert gl203(lint, before_the_branch) == []
+
+
+def test_autocast_on_the_scripts_cuda_device_is_float16(lint):
+    source = """
+        import torch
+        from torch.amp import autocast
+
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        model = Net().to(device)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        for images, target in loader:
+            optimizer.zero_grad()
+            with autocast(device_type={device_type}):
+                loss = torch.nn.functional.mse_loss(model(images.to(device)), target.to(device))
+            loss.backward()
+            optimizer.step()
+    """
+    assert [c for c, _ in codes_and_lines(lint(source.format(device_type="str(device)")))] == ["GL206"]
+    assert [c for c, _ in codes_and_lines(lint(source.format(device_type="device.type")))] == ["GL206"]
+    from_config = source.replace("torch.device(\"cuda\" if", "torch.device(cfg.get(\"device\", \"cuda\") if")
+    assert [c for c, _ in codes_and_lines(lint(from_config.format(device_type="str(device)")))] == ["GL206"]
+    assert [c for c, _ in codes_and_lines(lint(source.format(device_type='"cpu"')))] == []  # bfloat16 on the CPU

@@ -285,7 +285,7 @@ def test_relu_keras_mlp_with_adam_is_healthy_and_the_text_report_names_the_twin(
     assert (code, record["verdict"]) == (0, "healthy")
     assert record["loss_final"] < record["loss_initial"] / 10
     assert (record["optimizer"], record["lr"], record["loss_function"]) == ("Adam", 1e-3, "cross_entropy")
-    text = CliRunner().invoke(main, ["verify", str(VERIFY / "keras_relu_mlp.py"), "--steps", "2"]).output
+    text = CliRunner().invoke(main, ["verify", str(VERIFY / "keras_relu_mlp.py"), "--steps", "2"]).stdout
     assert text.splitlines()[0].endswith("keras_relu_mlp.py::model  HEALTHY on cpu (keras twin)")
     assert "measured on a PyTorch twin of the keras.Sequential" in text
 

@@ -104,7 +104,7 @@ def test_top_level_training_code_never_runs(tmp_path):
     script = tmp_path / "marker_training.py"
     shutil.copy(VERIFY / "marker_training.py", script)
     result = CliRunner().invoke(main, ["verify", str(script), "--steps", "4"])
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert result.exit_code == 0
     assert lines[0].endswith("marker_training.py::TinyNet  HEALTHY on cpu")
     assert lines[4].startswith("  fc     ") and lines[4].count("█") == 30

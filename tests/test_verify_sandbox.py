@@ -1,4 +1,4 @@
-"""verify's sandbox (issue #12 §4): a model's process cannot flood the disk, outlive gradlint, run user
+"""verify's sandbox (issues #12 §4 and #15 §8): a model's process cannot flood the disk, outlive gradlint, run user
 code from a top-level "pure" assignment, or import a stray json.py from the working folder."""
 
 from __future__ import annotations
@@ -105,3 +105,132 @@ def test_a_json_py_in_the_working_folder_does_not_shadow_the_stdlib_in_the_child
     code, records = _verify(project / "model.py", tmp_path)
     assert not (tmp_path / "shadowed").exists()
     assert code in (0, 1) and records[0]["verdict"] != "error", records
+
+
+HOSTILE = '''
+import torch
+from torch import nn
+
+from helpers import Block  # a sibling package not named on the command line: it goes through the slicer too
+
+MARK = {marks!r}
+
+
+def touch(tag):
+    open(MARK + tag, "w").close()
+    return 8
+
+
+def register(cls):
+    touch("decorator")
+    return cls
+
+
+class Meta(type):
+    def __new__(mcs, name, bases, ns):
+        touch("metaclass")
+        return super().__new__(mcs, name, bases, ns)
+
+
+class Plugin(metaclass=Meta):
+    pass
+
+
+class Base(nn.Module):
+    def __init_subclass__(cls, **kwargs):
+        touch("init_subclass")
+        super().__init_subclass__(**kwargs)
+
+
+@register
+class Net(Base):
+    width = touch("class_body")
+    print(touch("class_statement"))
+
+    def __init__(self, act: touch("annotation") = nn.ReLU(), seed=touch("default")):
+        super().__init__()
+        self.block = Block(8)
+        self.act = act
+        self.fc = nn.Linear(8, 2)
+
+    @torch.no_grad()
+    def reset(self):
+        pass
+
+    def forward(self, x):
+        return self.fc(self.act(self.block(x)))
+
+
+class UsesStub(nn.Module):
+    size = touch("attribute")
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(self.size, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+'''
+
+HELPERS_INIT = '''
+open({marks!r} + "package_top_level", "w").close()
+from .blocks import Block
+'''
+
+HELPERS = '''
+from torch import nn
+
+open({marks!r} + "sibling_top_level", "w").close()
+
+
+class Block(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.fc = nn.Linear(n, n)
+
+    def forward(self, x):
+        return self.fc(x)
+'''
+
+
+@pytest.mark.slow
+def test_no_top_level_or_definition_time_code_of_the_users_runs(tmp_path):
+    marks = str(tmp_path / "marker_")
+    (tmp_path / "model.py").write_text(HOSTILE.format(marks=marks))
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "helpers" / "__init__.py").write_text(HELPERS_INIT.format(marks=marks))
+    (tmp_path / "helpers" / "blocks.py").write_text(HELPERS.format(marks=marks))
+    code, records = _verify(tmp_path / "model.py", tmp_path)
+    found = {r["model"]: r for r in records}
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("marker_")]
+    assert found["Net"]["verdict"] == "healthy", found["Net"]  # its __init__ and forward ran, Block's too
+    assert found["UsesStub"]["verdict"] == "skipped"
+    assert found["UsesStub"]["reason"] == ('building UsesStub: needs definition-time code that verify does not run: '
+                                           'touch("attribute") (class attribute of UsesStub, model.py:56)')
+
+
+@pytest.mark.slow
+def test_no_process_a_timed_out_model_started_outlives_verify(tmp_path):
+    pids = tmp_path / "pids"
+    init = (f"import os, subprocess, time\n        daemon = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+            f"        child = os.fork()\n"
+            f"        if child == 0:\n            time.sleep(300)\n            os._exit(0)\n"
+            f"        open({str(pids)!r}, 'w').write(f'{{daemon.pid}} {{child}}')\n        time.sleep(300)")
+    (tmp_path / "model.py").write_text(MODEL.format(init=init))
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(main, ["verify", "model.py", "--timeout", "5", "--output-format", "json"])
+    finally:
+        os.chdir(old)
+    assert json.loads(result.stdout)[0]["reason"].startswith("timed out after 5 s")
+    alive = []
+    for pid in map(int, pids.read_text().split()):
+        for _ in range(50):
+            if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
+                break
+            time.sleep(0.1)
+        else:
+            alive.append(pid)
+            os.kill(pid, 9)
+    assert not alive, "a process the model started outlived gradlint verify"

@@ -348,14 +348,26 @@ T = verify_settings.Thresholds()
     ([1.0, float("nan")], [1.0, 2.0], 1.0, "non-finite", "grad norm became nan at step 2 of 2"),
     ([1.0, 2.0], [1.0, float("inf")], 1.0, "non-finite", "loss became inf at step 2 of 2"),
     ([5.0, 2000.0], None, 1.0, "exploding", "global gradient norm reached 2e+03 at step 2 (>= 1000)"),
-    ([0.01, 5.0], None, 1.0, "exploding", "global gradient norm grew 500x, from 0.01 to 5 at step 2"),
+    ([0.01, 5.0], None, 1.0, "exploding", "global gradient norm grew 500x, from 0.01 at step 1 to 5 at step 2"),
     ([1.0, 1.0], None, 5e3, "exploding", "first/last layer gradient-norm ratio 5e+03 (>= 1000)"),
-    ([1e-9, 1e-9], None, 1.0, "vanishing", "global gradient norm 1e-09 at step 1 (< 1e-07)"),
+    ([1e-9, 1e-9], None, 1.0, "vanishing", "global gradient norm 1e-09 at step 1, still 1e-09 at step 2 (< 1e-07)"),
     ([1.0, 0.5], None, 1e-5, "vanishing", "first/last layer gradient-norm ratio 1e-05 (< 0.001): the first layer barely learns"),
     ([1.0, 0.5], [2.0, 1.0], 0.5, "healthy", "global gradient norm 1 -> 0.5, loss 2 -> 1 over 2 steps"),
 ])
 def test_verdicts(norms, losses, ratio, verdict, reason):
     assert judge(numbers(norms, losses, ratio), T) == (verdict, reason)
+
+
+def test_a_zero_initialised_head_that_blocks_step_1_only_is_not_vanishing_and_unreached_parameters_are_named():
+    # Step 1: a zero head passes no gradient upstream (ratio 0); step 2 on, the first layer learns.
+    record = dict(numbers([0.2, 1.0, 0.9]), layer_ratio=0.0)
+    for step, ratio in zip(record["steps"], [0.0, 0.4, 0.5]):
+        step["layer_ratio"] = ratio
+    record["unused_parameters"] = ["decoder.weight", "decoder.bias"]
+    verdict, reason = judge(record, T)
+    assert verdict == "healthy"
+    assert reason.endswith("the first/last layer ratio 0 at step 1 is 0.5 by step 3 (a zero-initialised layer blocks "
+                           "gradients at step 1 only); no gradient reached 2 of 3 parameter tensors (decoder: 2) at any step")
 
 
 def test_thresholds_are_configurable():

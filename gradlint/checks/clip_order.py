@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from gradlint.checks import finding
 from gradlint.checks.ineffective_clip_threshold import never_clips
-from gradlint.facts.steps import exclusive
+from gradlint.facts.steps import exclusive, lightning_clips_before_backward
 from gradlint.finding import Fix
 from gradlint.fix.edits import delete_line, insert_before, source
 
 
 def check(facts, settings):
+    yield from _lightning(facts, settings)
     for loop in facts.training_loops:
         relevant = [e for e in loop.events if e.kind == "backward" or e.steps_optimizer or e.kind == "clip"]
         for clip in relevant:
@@ -33,6 +34,18 @@ def check(facts, settings):
                 "gradients are about to be replaced; clip between loss.backward() and optimizer.step()",
                 fix=_move_before_step(facts, clip, step),
             )
+
+
+def _lightning(facts, settings):
+    for clip in lightning_clips_before_backward(facts):
+        if clip.call and never_clips(facts, clip.call, settings):
+            continue
+        yield finding(
+            facts, "GL204", clip.node,
+            "gradient clipping inside training_step runs before backward(): under automatic optimization Lightning "
+            "calls backward after training_step returns, so this clips the previous step's gradients (already "
+            "applied) or none; pass Trainer(gradient_clip_val=1.0) or clip in on_before_optimizer_step",
+        )
 
 
 def _move_before_step(facts, clip, step):

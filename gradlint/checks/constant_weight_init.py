@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradlint.checks import finding
-from gradlint.facts.context import never_trains
+from gradlint.facts.context import never_trains, probe_weight
 from gradlint.facts import vocab_keras as K
 from gradlint.facts.init import creations, init_calls
 from gradlint.facts.tensors import code_of
@@ -33,7 +33,7 @@ def check(facts, settings):
         return
     frozen = None
     for init in init_calls(facts):
-        if init.role != "weight":
+        if init.role != "weight" or probe_weight(init.target_text, init.call.scope, facts):
             continue
         frozen = _frozen(facts) if frozen is None else frozen
         if init.target_text in frozen:

@@ -25,6 +25,6 @@ def check(facts, settings):
         yield finding(
             facts, "GL202", opt.call.node,
             f"{opt.kind} lr={value:g}{f' ({origin})' if origin else ''} with no scheduler or warm-up: "
-            f"at or above {limit:g}, the safe ceiling for {opt.kind}, the first updates overshoot and the loss "
+            f"above {limit:g}, the safe ceiling for {opt.kind}, the first updates overshoot and the loss "
             f"diverges; lower it, or attach warm-up/decay ({schedules})",
         )

@@ -5,12 +5,16 @@ from __future__ import annotations
 import libcst as cst
 
 from gradlint.checks import finding
-from gradlint.facts.context import never_trains
+from gradlint.facts.context import never_trains, probe_weight
 from gradlint.facts import vocab_keras as K
-from gradlint.facts.init import creations, init_calls
+from gradlint.facts.init import creations, fan_in, init_calls
+from gradlint.facts.names import walk
 from gradlint.facts.tensors import code_of
 
 _LIMIT = 1.0
+# A normal draw whose std·√fan_in stays at most this (fan_in ≤ 16 at std 1) is within about 3x of He's
+# √2 gain: a small hand-written layer (TextRNN's 5-unit output projection), not an exploding stack.
+_SMALL_GAIN = 4.0
 _REMEDY = (
     "use nn.init.kaiming_normal_/kaiming_uniform_ (ReLU family) or xavier_normal_/xavier_uniform_ "
     "(tanh/sigmoid), which scale the spread to 1/√fan_in"
@@ -33,21 +37,54 @@ def _frozen(call) -> bool:
     return isinstance(flag, cst.Name) and flag.value == "False"
 
 
+_LOADS = ("load_state_dict", "load_checkpoint", "from_pretrained")
+
+
 def _loaded_after(facts, call) -> bool:
-    """The function that creates the weight then loads a checkpoint over it (load_state_dict/from_pretrained)."""
+    """A checkpoint is loaded over the weight after it is made: later in the function that creates it, or
+    into the object where another function of the file builds the class (`self.proj = Proj()` …
+    `self.proj.load_state_dict(ckpt["proj"])`)."""
     from gradlint.facts.tensors import function_of
 
     fn = function_of(call.scope, facts)
     calls = fn.calls
     after = calls[next((i for i, c in enumerate(calls) if c is call), 0):]
-    return any(c.method in ("load_state_dict", "load_checkpoint", "from_pretrained") for c in after)
+    if any(c.method in _LOADS for c in after):
+        return True
+    return fn.class_name is not None and fn.name == "__init__" and _built_then_loaded(facts, fn.class_name)
+
+
+def _built_then_loaded(facts, class_name: str) -> bool:
+    for other in facts.functions:
+        for i, built in enumerate(other.calls):
+            if not built.target or not any(isinstance(n, cst.Name) and n.value == class_name for n in walk(built.node)):
+                continue
+            if any(c.method in _LOADS and c.receiver == built.target for c in other.calls[i + 1:]):
+                return True
+    return False
+
+
+def _small_gain(made, facts) -> bool:
+    """N(0, s) weights over an input size the code fixes, with s·√fan_in ≤ _SMALL_GAIN."""
+    std = 1.0 if made.maker_name == "torch.randn" else _normal_std(made.spread)
+    size = fan_in(made, facts) if std is not None else None
+    return size is not None and std * size ** 0.5 <= _SMALL_GAIN
+
+
+def _normal_std(spread: str) -> float | None:
+    if not spread.startswith("N(0, "):
+        return None
+    try:
+        return float(spread[5:-1])
+    except ValueError:
+        return None
 
 
 def check(facts, settings):
     if never_trains(facts):
         return
     for init in init_calls(facts):
-        if init.role != "weight":
+        if init.role != "weight" or probe_weight(init.target_text, init.call.scope, facts):
             continue
         remedy = _KERAS_REMEDY if init.keras else _REMEDY
         if init.kind in ("normal", "trunc_normal"):
@@ -72,7 +109,7 @@ def check(facts, settings):
                 f"activations and gradients explode with depth; {remedy}",
             )
     for made in creations(facts, {"torch.randn", "torch.rand", *K.RANDOM_TENSORS}):
-        if _frozen(made.call) or _loaded_after(facts, made.call):
+        if _frozen(made.call) or _loaded_after(facts, made.call) or _small_gain(made, facts):
             continue
         spread = made.spread or ("N(0, 1)" if made.maker_name == "torch.randn" else "U(0, 1)")
         if made.spread:  # TensorFlow: tf.Variable(tf.random.normal([m, n]))

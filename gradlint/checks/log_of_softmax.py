@@ -8,7 +8,7 @@ from gradlint.checks import finding
 from gradlint.facts.context import without_gradient
 from gradlint.facts import vocab
 from gradlint.facts import vocab_keras as K
-from gradlint.facts.names import dotted
+from gradlint.facts.names import dotted, walk
 from gradlint.facts.tensors import Source, source_of
 from gradlint.finding import Edit, Fix
 
@@ -101,8 +101,11 @@ def _suggestion(facts, source: Source) -> str | None:
 
 
 def _fix(facts, call, argument, source: Source) -> Fix | None:
-    """Only the direct nested form with the natural log: `torch.log(F.softmax(x, dim=1))`, `x.softmax(1).log()`."""
-    if source.node is not argument or not (_is_function_call(facts, source) or _tf_replacement(facts, source)):
+    """The natural log of the call itself (`torch.log(F.softmax(x, dim=1))`, `x.softmax(1).log()`), or of
+    a variable assigned it in the same function (`p = F.softmax(x, -1)` … `torch.log(p)`, see _fix_via)."""
+    if source.node is not argument:
+        return _fix_via(facts, call, argument, source)
+    if not (_is_function_call(facts, source) or _tf_replacement(facts, source)):
         return None
     inner: cst.Call = source.node
     replacement = _tf_replacement(facts, source) or (
@@ -115,6 +118,90 @@ def _fix(facts, call, argument, source: Source) -> Fix | None:
         "safe", f"Replace with `{code}`" if len(code) < 60 else "Replace with the stable log-space function",
         edits=(Edit(code, (span.row, span.column), (span.end_row, span.end_column)),),
     )
+
+
+def _replacement(facts, source: Source) -> cst.Call | None:
+    if not (_is_function_call(facts, source) or _tf_replacement(facts, source)):
+        return None
+    return _tf_replacement(facts, source) or (
+        _softmax_replacement(facts, source.node) if source.kind == "softmax"
+        else _sigmoid_replacement(facts, source.node, source))
+
+
+def _fix_via(facts, call, argument, source: Source) -> Fix | None:
+    """`probs = F.softmax(logits, -1)` … `torch.log(probs)` → `F.log_softmax(logits, -1)` in place of the log.
+
+    Offered only when `probs` is bound once, in the log's own function and block, and nothing the softmax
+    reads (`logits`) is rebound or changed in place between the two lines: then the log-space call
+    computes the same value. Safe when `probs` has no other use (its assignment, now dead, is removed);
+    unsafe when it has (the softmax stays for them; review that the two still agree)."""
+    via = source.via
+    scope = call.scope
+    if via is None or not isinstance(argument, cst.Name) or argument.value != via or via in scope.params:
+        return None
+    values = scope.assigns.get(via)
+    if values is None or len(values) != 1 or values[0] is not source.node:
+        return None
+    replacement = _replacement(facts, source)
+    function = next((f for f in (facts.top, *facts.functions) if f.scope is scope), None)
+    producer = next((c for c in function.calls if c.node is source.node), None) if function else None
+    if replacement is None or producer is None or not _same_blocks(producer.blocks, call.blocks):
+        return None
+    made, used = facts.span(source.node), facts.span(call.node)
+    if made.end_row >= used.row:
+        return None
+    read = {node.value for node in walk(*source.node.args) if isinstance(node, cst.Name)}
+    if _changed_between(facts, function.node, read, made.end_row, used.row):
+        return None
+    code = facts.module.code_for_node(replacement)
+    edits = [Edit(code, (used.row, used.column), (used.end_row, used.end_column))]
+    uses = sum(1 for node in walk(function.node) if isinstance(node, cst.Name) and node.value == via)
+    if uses > 2:  # the assignment's target, the log's argument, and more: the softmax is still needed
+        return Fix("unsafe", f"Replace with `{code}` (`{via}` is used elsewhere too)"[:120], edits=tuple(edits))
+    removal = _assignment_removal(facts, via, made)
+    label = f"Replace with `{code}`" if len(code) < 60 else "Replace with the stable log-space function"
+    return Fix("safe", label + (f" and remove the `{via}` assignment" if removal else ""),
+               edits=tuple([removal, *edits] if removal else edits))
+
+
+def _same_blocks(a, b) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+def _changed_between(facts, function_node, names: set[str], after_row: int, before_row: int) -> bool:
+    """Whether a line in (after_row, before_row] rebinds one of `names` (an assignment of any form, a loop
+    or `with` target, a walrus) or changes it in place (`logits.add_(1)`, `logits[0] = 0`)."""
+    for node in walk(function_node):
+        targets = ()
+        if isinstance(node, cst.Assign):
+            targets = tuple(t.target for t in node.targets)
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For, cst.CompFor)):
+            targets = (node.target,)
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            targets = (node.asname.name,)
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value.endswith("_"):
+            targets = (node.func.value,)
+        for target in targets:
+            for part in walk(target):
+                if isinstance(part, cst.Name) and part.value in names:
+                    if after_row < facts.span(part).row <= before_row:
+                        return True
+    return False
+
+
+def _assignment_removal(facts, via: str, made) -> Edit | None:
+    """The edit deleting `via = <softmax call>` when it is a statement of its own lines, else None."""
+    import re
+
+    from gradlint.engine import LINE_BREAK
+
+    lines = LINE_BREAK.split(facts.module.code)
+    first, last = lines[made.row - 1], lines[made.end_row - 1]
+    head = re.fullmatch(rf"[ \t]*{re.escape(via)}[ \t]*=[ \t]*", first[: made.column - 1])
+    tail = last[made.end_column - 1:].strip()
+    if head is None or (tail and not tail.startswith("#")):
+        return None
+    return Edit("", (made.row, 1), (made.end_row + 1, 1))
 
 
 def _is_tensorflow(facts, source: Source) -> bool:

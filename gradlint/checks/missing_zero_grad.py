@@ -5,15 +5,18 @@ from __future__ import annotations
 import libcst as cst
 
 from gradlint.checks import finding
-from gradlint.facts.steps import optimizer_name
+from gradlint.facts.steps import optimizer_name, unzeroed_steps
 from gradlint.finding import Fix
 from gradlint.fix.edits import insert_before
 
 
 def check(facts, settings):
     for loop in facts.training_loops:
-        if loop.of("zero_grad", "engine_step"):
+        if loop.of("engine_step"):
             continue  # a DeepSpeed engine's step() zeroes the gradients itself
+        if loop.of("zero_grad"):
+            yield from _unpaired(facts, loop)
+            continue
         backward = loop.of("backward")[0]
         step = next(e for e in loop.events if e.steps_optimizer)
         outside = next((e for e in facts.events.get(loop.function, []) if e.kind == "zero_grad"), None)
@@ -25,6 +28,19 @@ def check(facts, settings):
             "so every step adds this batch's gradients to all earlier ones and the updates grow without bound; "
             "call optimizer.zero_grad(set_to_none=True) once per step",
             fix=_zero_at_loop_start(facts, loop, step),
+        )
+
+
+def _unpaired(facts, loop):
+    for step in unzeroed_steps(loop, facts):
+        name = optimizer_name(step) or "this optimizer"
+        zeroed = ", ".join(dict.fromkeys(
+            f"{z.call.receiver}.zero_grad() (line {facts.line(z.at or z.node)})" for z in loop.of("zero_grad") if z.call is not None))
+        yield finding(
+            facts, "GL203", step.node,
+            f"{name}.step() in {loop.where(facts)} runs on gradients nothing zeroes on its path: the loop zeroes "
+            f"only {zeroed}, which covers another optimizer or another branch, so {name}'s gradients add up over "
+            f"every step and its updates grow without bound; call {name}.zero_grad(set_to_none=True) once per step",
         )
 
 

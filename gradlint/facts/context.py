@@ -178,3 +178,53 @@ TRAINING_BANDS = ("GL2", "GL3")
 def quiet_in_tests(facts: "ModuleFacts") -> bool:
     """Test code (a test file) that never really trains: its GL2xx/GL3xx findings are not reported."""
     return is_test_file(facts.path) and not really_trains(facts)
+
+
+def probe_weight(target: str, scope, facts: "ModuleFacts") -> bool:
+    """`conv.weight` set at the top level, where `conv` is a layer object only called and inspected (GL301/302)."""
+    root = target.partition(".")[0]
+    return scope is facts.scope and root != target and only_probed(root, facts)
+
+
+_TRAINING_USES = {"parameters", "named_parameters", "train", "state_dict", "load_state_dict", "requires_grad_"}
+
+
+def only_probed(name: str, facts: "ModuleFacts") -> bool:
+    """A module-level layer object the code only calls and pokes at (`conv(img)`, `conv.weight.data.fill_(1)`):
+    never handed to an optimizer, a trainer or any function, never stored elsewhere, its parameters never
+    taken — a probe built to look at (a receptive-field plot), not a model that trains."""
+    if not name or "." in name or name not in facts.scope.assigns:
+        return False
+    from gradlint.facts.names import walk
+
+    deleted = {id(n.target) for n in walk(facts.module) if isinstance(n, cst.Del)}  # `del conv, img` frees it
+    for node in walk(facts.module):
+        if id(node) in deleted:
+            continue
+        if isinstance(node, cst.Call):
+            for arg in node.args:
+                if _mentions(arg.value, name):
+                    return False  # passed on: an optimizer, Trainer.fit, a helper could train it
+        elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == name:
+            if node.attr.value in _TRAINING_USES:
+                return False
+        elif isinstance(node, (cst.List, cst.Tuple, cst.Set, cst.Dict, cst.Return, cst.Yield)):
+            if any(isinstance(n, cst.Name) and n.value == name for n in _children(node)):
+                return False
+        elif isinstance(node, (cst.Assign, cst.AnnAssign)) and isinstance(node.value, cst.Name) and node.value.value == name:
+            return False  # an alias
+    return True
+
+
+def _mentions(expr: cst.BaseExpression, name: str) -> bool:
+    from gradlint.facts.names import walk
+
+    return any(isinstance(n, cst.Name) and n.value == name for n in walk(expr))
+
+
+def _children(node: cst.CSTNode):
+    if isinstance(node, cst.Dict):
+        return [e.value for e in node.elements] + [getattr(e, "key", None) for e in node.elements]
+    if isinstance(node, (cst.Return, cst.Yield)):
+        return [node.value]
+    return [e.value for e in node.elements]

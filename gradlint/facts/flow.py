@@ -27,23 +27,16 @@ def argument_values(scope: Scope, name: str, facts: "ModuleFacts") -> list[tuple
     params = fn.node.params
     positional = [p.name.value for p in (*params.posonly_params, *params.params)]
     found = []
-    for caller in (facts.top, *facts.functions):
-        for call in caller.calls:
-            func = call.node.func
-            if not (isinstance(func, cst.Name) and func.value == fn.name and call.qualname is None):
-                continue
-            value = _passed(call.node, name, positional)
-            if value is None:
-                return None
-            found.append((value, call.scope))
+    for call in facts.calls_by_name.get(fn.name, ()):
+        value = _passed(call.node, name, positional)
+        if value is None:
+            return None
+        found.append((value, call.scope))
     return found or None
 
 
 def _function(scope: Scope, facts: "ModuleFacts") -> "FunctionInfo | None":
-    for fn in facts.functions:
-        if fn.scope is scope and fn.class_name is None and fn.scope.parent is facts.scope:
-            return fn
-    return None
+    return facts.module_functions.get(id(scope))
 
 
 def _passed(call: cst.Call, name: str, positional: list[str]) -> cst.BaseExpression | None:

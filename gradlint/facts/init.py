@@ -332,6 +332,24 @@ def _is_matrix(maker: cst.Call, maker_name: str) -> bool:
     return len(sizes) >= 2 and not any(isinstance(s, cst.Integer) and s.evaluated_value == 1 for s in sizes)
 
 
+def fan_in(made: Creation, facts: ModuleFacts) -> int | None:
+    """The input size of a matrix made from a random tensor, when the code fixes it: TensorFlow's first size
+    (`tf.matmul(x, W)`); for torch, where `x @ W` and `F.linear(x, W)` read opposite sizes, the larger of
+    sizes that all resolve; None when unknown."""
+    sizes = [a.value for a in made.maker.args if a.keyword is None and not a.star]
+    if len(sizes) == 1 and isinstance(sizes[0], (cst.Tuple, cst.List)):
+        sizes = [e.value for e in sizes[0].elements]
+    if made.maker_name in K.RANDOM_TENSORS:
+        sizes = sizes[:1]
+    values = []
+    for size in sizes:
+        found = facts.resolve(size, made.call.scope)
+        if found is None or not isinstance(found.value, int) or isinstance(found.value, bool):
+            return None
+        values.append(found.value)
+    return max(values) if values else None
+
+
 def _rewritten(facts: ModuleFacts) -> set[str]:
     """Tensors something writes into later: nn.init calls and in-place methods (`w.data.mul_(0.01)`)."""
     out = set()

@@ -106,6 +106,20 @@ class ModuleFacts:
         return [call for fn in (self.top, *self.functions) for call in fn.calls]
 
     @cached_property
+    def calls_by_name(self) -> dict[str, list[CallInfo]]:
+        """Calls of a plain, unimported name (`train(...)`: the file's own functions), by that name."""
+        found: dict[str, list[CallInfo]] = {}
+        for call in self.all_calls:
+            if isinstance(call.node.func, cst.Name) and call.qualname is None:
+                found.setdefault(call.node.func.value, []).append(call)
+        return found
+
+    @cached_property
+    def module_functions(self) -> dict[int, "FunctionInfo"]:
+        """The module-level defs, by id of their scope."""
+        return {id(fn.scope): fn for fn in self.functions if fn.class_name is None and fn.scope.parent is self.scope}
+
+    @cached_property
     def chains(self) -> list["Chain"]:
         from gradlint.facts.layers import find_chains
 
@@ -149,13 +163,13 @@ class ModuleFacts:
 
         return resolve(expr, scope, self) if expr is not None else None
 
-    # Positions are computed only for files that produce a finding: PositionProvider costs
-    # about twice the parse, and most files of a real code base have no finding at all.
+    # Positions are computed only for files that produce a finding (most files of a real code base have
+    # none), by facts.positions: PositionProvider's ranges at about a quarter of its cost.
     @cached_property
     def _positions(self):
-        from libcst.metadata import MetadataWrapper, PositionProvider
+        from gradlint.facts.positions import Positions
 
-        return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        return Positions(self.module)
 
     def span(self, node: cst.CSTNode):
         from gradlint.finding import Span

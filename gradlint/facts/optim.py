@@ -40,22 +40,37 @@ _DEEP_PACKAGES = ("torchvision.models.", "timm.", "transformers.", "segmentation
 
 
 def large_fixed_lr(opt: Optimizer, facts: ModuleFacts, limits) -> float | None:
-    """The limit this optimizer's lr is at or above, with no schedule, while training weights; else None.
+    """The limit this optimizer's lr is above, with no schedule, while training weights; else None.
 
     Shared by GL202 (the finding) and GL201 (a large fixed lr is risk evidence). The ceiling is per
-    optimizer kind and per kind of model: exactly at the ceiling a small model (an MLP of up to 5 weight
-    layers) is fine, and a linear model up to SMALL_MODEL_BAND times it; an optimizer over input tensors (style transfer, latent or adversarial
-    optimisation) trains no weights and has no ceiling here."""
+    optimizer kind and per kind of model: the ceiling itself is still in the safe range (Adam at 1e-2
+    trains a BatchNorm CNN about as often as it derails one: GL209, off by default, asks about it), a
+    linear model tolerates up to SMALL_MODEL_BAND times it, and an optimizer over input tensors (style
+    transfer, latent or adversarial optimisation) trains no weights and has no ceiling here."""
     limit = limits.get(opt.kind)
     value = opt.lr_number
-    if limit is None or value is None or opt.scheduled or not opt.lr_given or value < limit:
+    if limit is None or value is None or opt.scheduled or not opt.lr_given or value <= limit:
         return None
     if not trains_weights(opt, facts):
         return None
-    if value <= limit and small_model(opt, facts, max_weights=5):
-        return None  # Adam at exactly 1e-2 for a policy MLP or a GCN is the published recipe
     if value < limit * SMALL_MODEL_BAND and small_model(opt, facts, max_weights=1):
         return None  # a linear model (softmax regression) is convex: a larger step is only slower to settle
+    return limit
+
+
+ADAPTIVE = frozenset({"Adam", "AdamW", "NAdam", "RAdam", "RMSprop", "Adamax", "SparseAdam"})
+
+
+def high_fixed_lr(opt: Optimizer, facts: ModuleFacts, limits) -> float | None:
+    """The limit when an adaptive optimizer's fixed lr is in the top of its safe range (half the ceiling up
+    to the ceiling) on a model that is not small (GL209); else None. The evidence is Adam's: each weight
+    moves by about lr per step, whatever the gradient; SGD's step scales with the gradient instead."""
+    limit = limits.get(opt.kind) if opt.kind in ADAPTIVE else None
+    value = opt.lr_number
+    if limit is None or value is None or opt.scheduled or not opt.lr_given or not limit / 2 <= value <= limit:
+        return None
+    if not trains_weights(opt, facts) or small_model(opt, facts, max_weights=5):
+        return None  # Adam at 1e-2 for a policy MLP or a GCN is the published recipe
     return limit
 
 

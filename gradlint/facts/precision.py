@@ -40,8 +40,31 @@ def _autocast_is_fp16(call: CallInfo) -> bool:
         return call.scope.qualify(dtype) in vocab.FLOAT16
     if call.qualname == "torch.cuda.amp.autocast":
         return True  # float16 by default
-    device = call.argument("device_type", 0)
-    return isinstance(device, cst.SimpleString) and device.evaluated_value == "cuda"
+    return _cuda(call.argument("device_type", 0), call.scope)
+
+
+def _cuda(expr, scope, depth: int = 0) -> bool:
+    """The device is CUDA as a reader sees it: "cuda", or `str(device)` / `device.type` / `device` where
+    `device = torch.device("cuda" if torch.cuda.is_available() else "cpu")` — float16 on every GPU run."""
+    if isinstance(expr, cst.SimpleString):
+        return isinstance(expr.evaluated_value, str) and expr.evaluated_value.startswith("cuda")
+    if depth > 6 or expr is None:
+        return False
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "str" and expr.args:
+        return _cuda(expr.args[0].value, scope, depth + 1)
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "type":
+        return _cuda(expr.value, scope, depth + 1)
+    if isinstance(expr, cst.Name):
+        bound = scope.binding(expr.value)
+        return isinstance(bound, cst.BaseExpression) and _cuda(bound, scope, depth + 1)
+    if isinstance(expr, cst.Call) and scope.qualify(expr.func) == "torch.device" and expr.args:
+        return _cuda(expr.args[0].value, scope, depth + 1)
+    if isinstance(expr, cst.IfExp):
+        return _cuda(expr.body, scope, depth + 1)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get" \
+            and len(expr.args) == 2:
+        return _cuda(expr.args[1].value, scope, depth + 1)  # `cfg.get("device", "cuda")`: a config defaulting to CUDA
+    return False
 
 
 def _is_model_name(receiver: str | None) -> bool:

@@ -231,6 +231,72 @@ def optimizer_name(event: Event) -> str | None:
     return call.receiver if event.kind == "step" else None
 
 
+def unzeroed_steps(loop: TrainingLoop, facts: ModuleFacts) -> list[Event]:
+    """Optimizer steps of a loop that zeroes gradients, but not on this step's path or not this optimizer's.
+
+    Each step needs a zeroing in the same iteration that is not in the other branch of an `if/else`
+    (`if amp: opt.zero_grad() … else: … opt.step()`) and that covers its optimizer: `opt.zero_grad()` on
+    that optimizer, `model.zero_grad()` on the model it was built over (`Adam(model.parameters())`), or a
+    zeroing gradlint cannot tie to one optimizer (`self.zero_grad()`, a helper, `p.grad = None`), which
+    counts for all. In a GAN loop `opt_G.zero_grad()` does not zero the discriminator's gradients."""
+    zeros = loop.of("zero_grad")
+    if not zeros:
+        return []
+    built = {o.call.target: _params_owner(o) for o in facts.optimizers if o.call.target}
+    roles = _Roles(facts)
+    missing = []
+    for step in (e for e in loop.events if e.kind in ("step", "scaler_step")):
+        name = optimizer_name(step)
+        if not any(not exclusive(z, step) and _covers(z, name, built, roles) for z in zeros):
+            missing.append(step)
+    return missing
+
+
+def _params_owner(opt) -> str | None:
+    """`model` for an optimizer built over `model.parameters()` (or `model.module.parameters()`)."""
+    params = opt.call.argument("params", 0)
+    if isinstance(params, cst.Call) and isinstance(params.func, cst.Attribute) and params.func.attr.value == "parameters":
+        return dotted(params.func.value)
+    return None
+
+
+def _covers(zero: Event, stepped: str | None, built: dict, roles: "_Roles") -> bool:
+    receiver = zero.call.receiver if zero.call is not None and zero.call.method == "zero_grad" else None
+    if receiver is None or stepped is None or receiver == "self":
+        return True  # a helper, `p.grad = None`, a module zeroing all its own parameters: counts for all
+    if receiver == stepped:
+        return True
+    if roles.role(receiver) == "optimizer" and roles.role(stepped) == "optimizer":
+        return False  # two optimizers: zeroing one leaves the other's gradients to pile up
+    owner = built.get(stepped)
+    if owner is None or roles.role(receiver) is not None:
+        return True  # which parameters the step updates is unknown: precision first
+    return receiver == owner or owner.startswith(receiver + ".") or receiver.startswith(owner + ".")
+
+
+LIGHTNING_MODULES = frozenset(b for b in vocab.MODULE_BASES if "ightning" in b)
+
+
+def lightning_clips_before_backward(facts: ModuleFacts) -> list[Event]:
+    """Clips in a LightningModule's `training_step` under automatic optimization: Lightning calls backward
+    after training_step returns, so the clip sees the previous step's gradients (or none)."""
+    found = []
+    for cls in facts.classes.values():
+        step = cls.methods.get("training_step")
+        if step is None or not LIGHTNING_MODULES.intersection(cls.bases) or _manual_optimization(cls):
+            continue
+        events = facts.events.get(step, [])
+        if any(e.kind == "backward" or e.steps_optimizer for e in events):
+            continue  # the step drives its own backward: manual optimization by another spelling
+        found.extend(e for e in events if e.kind == "clip")
+    return found
+
+
+def _manual_optimization(cls) -> bool:
+    value = cls.attrs.get("automatic_optimization")
+    return isinstance(value, cst.Name) and value.value == "False"
+
+
 _DATA_METHODS = ("batch", "sample", "next", "get_", "load", "read", "fetch", "step")
 
 

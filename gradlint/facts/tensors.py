@@ -30,7 +30,7 @@ _MAX_DEPTH = 8
 _PASSTHROUGH_METHODS = {
     "float", "double", "half", "bfloat16", "to", "type", "type_as", "contiguous", "view", "view_as", "reshape",
     "reshape_as", "squeeze", "unsqueeze", "flatten", "permute", "transpose", "clone", "gather", "expand",
-    "expand_as",
+    "expand_as", "resize", "resize_as",
 }
 # Methods that are only ever the tensor spelling when called with a dim (or nothing).
 _METHOD_KINDS = {"softmax": "softmax", "log_softmax": "log_softmax"}
@@ -139,6 +139,8 @@ def _functional(qualname, node, first, scope, facts, depth) -> Source | None:
         kind = "std" if qualname.endswith("std") else "variance"
     if kind is not None:
         return Source(kind, code_of(facts, node), node, first)
+    if qualname in _EXP:
+        return _exp_of(first, node, scope, facts, depth)
     if qualname in _SUM:
         inner = source_of(first, scope, facts, depth + 1)
         if inner is not None and inner.kind == "square":
@@ -165,9 +167,23 @@ def _method(name, receiver, node, scope, facts, depth) -> Source | None:
         if inner is not None and inner.kind == "square":
             return Source("sum_of_squares", label, node, inner.operand)
         return None
+    if name == "exp" and not node.args:
+        return _exp_of(receiver, node, scope, facts, depth)
     if name in _PASSTHROUGH_METHODS:
         return source_of(receiver, scope, facts, depth + 1)
     return None
+
+
+_EXP = ("torch.exp", "tensorflow.exp", "tensorflow.math.exp")
+_EXP_OF_LOG = {"log_softmax": "softmax", "logsigmoid": "sigmoid"}
+
+
+def _exp_of(operand, node, scope, facts, depth) -> Source | None:
+    """`torch.exp(log_softmax(x))` is a softmax written by hand (and exp(logsigmoid(x)) a sigmoid)."""
+    inner = source_of(operand, scope, facts, depth + 1) if operand is not None else None
+    if inner is None or inner.kind not in _EXP_OF_LOG:
+        return None
+    return Source(_EXP_OF_LOG[inner.kind], code_of(facts, node), node, inner.operand)
 
 
 def _dim_only(node: cst.Call, scope: Scope, facts, allow=("dim", "dtype")) -> bool:
@@ -248,12 +264,22 @@ def _parameter_output(name: str, scope: Scope, facts: "ModuleFacts", depth: int)
     return outputs[0]
 
 
+_MOVES = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "requires_grad_"})
+
+
 def _constructed_output(construction: cst.Call, scope: Scope, facts, depth) -> Source | None:
+    func = construction.func
+    if isinstance(func, cst.Attribute) and func.attr.value in _MOVES and isinstance(func.value, cst.Call):
+        return _constructed_output(func.value, scope, facts, depth)  # `nn.Sequential(...).to(device)`: the same module
     qualname = scope.qualify(construction.func)
     if qualname in vocab.SOFTMAX_MODULES:
         return Source("softmax", code_of(facts, construction), construction)
     if qualname in vocab.SIGMOID_MODULES:
         return Source("sigmoid", code_of(facts, construction), construction)
+    if qualname in vocab.LOG_SOFTMAX_MODULES:
+        return Source("log_softmax", code_of(facts, construction), construction)
+    if qualname in vocab.LOG_SIGMOID_MODULES:
+        return Source("logsigmoid", code_of(facts, construction), construction)
     if qualname == f"{vocab.NN}.Sequential":
         layers = [a.value for a in construction.args if a.keyword is None and not a.star]
         if layers and isinstance(layers[-1], cst.Call):

@@ -185,6 +185,8 @@ LOG_SOFTMAX_FUNCTIONS = {"torch.log_softmax", f"{F}.log_softmax", "torch.special
 SIGMOID_FUNCTIONS = {"torch.sigmoid", f"{F}.sigmoid", "torch.special.expit"}
 SOFTMAX_MODULES = {f"{NN}.Softmax"}
 SIGMOID_MODULES = {f"{NN}.Sigmoid"}
+LOG_SOFTMAX_MODULES = {f"{NN}.LogSoftmax"}
+LOG_SIGMOID_MODULES = {f"{NN}.LogSigmoid"}
 LOG_FUNCTIONS = {"torch.log": "torch.log", "torch.log2": "torch.log2", "torch.log10": "torch.log10",
                  "torch.special.log": "torch.log"}
 LOG_METHODS = {"log", "log2", "log10"}

@@ -38,8 +38,11 @@ def fix_file(path: str, chosen: list[Finding], settings: Settings, unsafe: bool)
     return result, encoding
 
 
-def fix_files(findings: list[Finding], settings: Settings, unsafe: bool, write: bool) -> list[FileFix]:
-    """Fix every file that has a wanted fix; write the changed ones when `write` (atomically, mode kept)."""
+def fix_files(findings: list[Finding], settings, unsafe: bool, write: bool) -> list[FileFix]:
+    """Fix every file that has a wanted fix; write the changed ones when `write` (atomically, mode kept).
+
+    `settings`: one Settings for every file, or a function path → its Settings (hierarchical config)."""
+    settings_of = settings if callable(settings) else (lambda path: settings)
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         if wanted(finding.fix, unsafe):
@@ -52,7 +55,7 @@ def fix_files(findings: list[Finding], settings: Settings, unsafe: bool, write: 
 
                 result, encoding = fix_notebook(path, chosen, unsafe), "utf-8"
             else:
-                result, encoding = fix_file(path, chosen, settings, unsafe)
+                result, encoding = fix_file(path, chosen, settings_of(Path(path)), unsafe)
         except (OSError, UnicodeDecodeError, SyntaxError, LookupError, ValueError) as exc:
             results.append(FileFix(path, "", "", 0, rejected=f"cannot read the file: {exc}"))
             continue

@@ -120,7 +120,9 @@ def _combine(norms) -> float:
 
 
 def measure(model: nn.Module, x, steps: int, optimizer: str, lr: float, optimizer_kwargs: dict,
-            loss: str | None = None, clip: dict | None = None) -> dict:
+            loss: str | None = None, clip: dict | None = None, on_step=None) -> dict:
+    """The first backward's per-parameter and per-layer norms, then per step the global norm, the loss,
+    the first/last layer ratio and the update-to-weight ratio. `on_step(result so far)` after each step."""
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     if not named:
         raise MeasureError("the model has no trainable parameters")
@@ -128,12 +130,14 @@ def measure(model: nn.Module, x, steps: int, optimizer: str, lr: float, optimize
     params = [p for _, p in named]
     opt = make_optimizer(optimizer, params, lr, optimizer_kwargs)
     result: dict = {"loss_function": loss_name, "parameter_count": sum(p.numel() for p in params), "steps": []}
+    reached: set[str] = set()  # parameters that got a non-zero gradient at some step
     for step in range(1, steps + 1):
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(forward(model, x))
         loss.backward()
         grads = [(n, p.grad) for n, p in named]
         norms = {n: _norm(g) for n, g in grads if g is not None}
+        reached.update(n for n, v in norms.items() if v != 0)
         if step == 1:
             result.update(_first_backward(named, norms))
         global_norm = _combine(norms.values())
@@ -147,26 +151,44 @@ def measure(model: nn.Module, x, steps: int, optimizer: str, lr: float, optimize
             ratio = update / weight if weight > 0 else float("inf")
         else:
             ratio = float("nan")
-        result["steps"].append({"step": step, "loss": float(loss), "grad_norm": global_norm, "update_ratio": ratio})
+        result["steps"].append({"step": step, "loss": float(loss), "grad_norm": global_norm, "update_ratio": ratio,
+                                "layer_ratio": _layer_ratio(named, norms)})
+        result["unused_parameters"] = [n for n, _ in named if n not in reached]
+        _finish(result)
+        if on_step is not None:
+            on_step(result)
         if not finite:
             break  # nothing after a NaN is informative
-    result["non_finite"] = any(not (math.isfinite(s["loss"]) and math.isfinite(s["grad_norm"]))
-                               for s in result["steps"]) or not all(math.isfinite(v) for v in result["parameters"].values())
     return result
 
 
-def _first_backward(named, norms: dict) -> dict:
-    """Per-parameter and per-layer norms of the first backward pass, layers in registration order."""
+def _finish(result: dict) -> None:
+    result["non_finite"] = any(not (math.isfinite(s["loss"]) and math.isfinite(s["grad_norm"]))
+                               for s in result["steps"]) or not all(math.isfinite(v) for v in result["parameters"].values())
+
+
+def _layers(named, norms: dict) -> list[dict]:
+    """Per-layer norms (a layer: the parameters that share a module prefix), in registration order."""
     layers: dict[str, list[float]] = {}
     for name, _ in named:
         if name in norms:
             layers.setdefault(name.rpartition(".")[0] or "(model)", []).append(norms[name])
-    per_layer = [{"name": layer, "grad_norm": _combine(values)} for layer, values in layers.items()]
-    first, last = per_layer[0]["grad_norm"] if per_layer else 0.0, per_layer[-1]["grad_norm"] if per_layer else 0.0
-    ratio = first / last if last > 0 and math.isfinite(last) else None
+    return [{"name": layer, "grad_norm": _combine(values)} for layer, values in layers.items()]
+
+
+def _layer_ratio(named, norms: dict) -> float | None:
+    per_layer = _layers(named, norms)
+    if len(per_layer) < 2:
+        return None
+    first, last = per_layer[0]["grad_norm"], per_layer[-1]["grad_norm"]
+    return first / last if last > 0 and math.isfinite(last) else None
+
+
+def _first_backward(named, norms: dict) -> dict:
+    """Per-parameter and per-layer norms of the first backward pass, layers in registration order."""
     return {
         "parameters": norms,
-        "layers": per_layer,
+        "layers": _layers(named, norms),
         "unused_parameters": [n for n, _ in named if n not in norms],
-        "layer_ratio": ratio if len(per_layer) > 1 else None,
+        "layer_ratio": _layer_ratio(named, norms),
     }

@@ -37,6 +37,7 @@ def _record(o: Outcome) -> dict:
             non_finite=n["non_finite"], layers=n["layers"],
             parameters=[{"name": k, "grad_norm": v} for k, v in n["parameters"].items()],
             unused_parameters=n["unused_parameters"], steps=steps, seconds=n.get("seconds"),
+            partial=bool(n.get("partial")),  # a later step timed out: the steps that finished
         )
     return _finite(record)
 

@@ -46,6 +46,8 @@ class Missing:
 
     def _fail(self):
         module, why = self._gradlint_module, self._gradlint_why
+        if why.startswith("ImportError: the script imports"):  # the child's own one-line reason: as it is
+            raise ModuleNotFoundError(why.split(": ", 1)[1], name=module)
         raise ModuleNotFoundError(f"the script needs {module}, which does not import here ({why}); "
                                   f"install it where verify runs", name=module)
 
@@ -67,7 +69,7 @@ class Missing:
 
 def missing(module: str, error: BaseException | None = None) -> Missing:
     why = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ") if error else "absent"
-    return Missing(module, why[:160])
+    return Missing(module, why[:240])
 
 
 PLACEHOLDER = 16  # context.PLACEHOLDER: the size a data-derived value stands in with

@@ -16,7 +16,7 @@ import sys
 import libcst as cst
 
 from gradlint.facts.model import ModuleFacts
-from gradlint.facts.names import Scope, walk
+from gradlint.facts.names import Scope
 from gradlint.verify import context
 
 # Calls that are safe and commonly needed at module level by model code.
@@ -52,9 +52,10 @@ def _block(suite, facts: ModuleFacts, defined: set[str]):
 
 def _slice_statement(statement, facts: ModuleFacts, defined: set[str]):
     if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        disarmed = disarm_definition_time(statement, facts, defined)  # before its name counts as the file's
         defined.add(statement.name.value)
         defined.add(_USER + statement.name.value)
-        return statement
+        return disarmed
     if isinstance(statement, cst.Try):
         return _slice_try(statement, facts, defined)
     if isinstance(statement, cst.If):
@@ -328,46 +329,220 @@ def substitute_constants(expr: cst.BaseExpression, facts: ModuleFacts, scope: Sc
     return expr.visit(_Replace())
 
 
-def with_siblings(facts_by_path: dict) -> dict:
-    """The run's files and, transitively, the sibling modules they import from their own folder (`from
-    model import Net`, `import utils`) that the command line did not name: those are sliced too, so no
-    top-level code of theirs runs when the model's slice imports them. A sibling that does not parse gets
-    an empty slice (the slice folder comes first on sys.path, so the real file is never imported; the
-    guarded import binds a stand-in)."""
-    from pathlib import Path
+# --- definition-time code (owned by verify's runtime half; one entry point: disarm_definition_time) ---
 
-    from gradlint.engine import decode, package_of
-    from gradlint.facts.builder import build
-
-    found = dict(facts_by_path)
-    queue = list(found.items())
-    while queue and len(found) < 256:
-        path, facts = queue.pop()
-        for name in _local_imports(facts):
-            candidate = Path(path).parent / f"{name}.py"
-            key = candidate.resolve()
-            if key in found or not candidate.is_file():
-                continue
-            try:
-                module = cst.parse_module(decode(candidate.read_bytes()))
-            except (OSError, UnicodeDecodeError, SyntaxError, LookupError, cst.ParserSyntaxError, RecursionError):
-                module = cst.parse_module("")  # an empty slice stands in: the real file is never imported
-            found[key] = build(module, candidate.name, package_of(candidate))
-            queue.append((key, found[key]))
-    return found
+# Calls allowed at definition time (decorators, default arguments, class attributes, annotations, bases):
+# library constructors that run none of the user's code, with arguments that are themselves pure.
+_PURE_BUILTIN_CALLS = frozenset({"int", "float", "str", "bool", "bytes", "complex", "tuple", "list", "dict", "set",
+                                 "frozenset", "range", "slice", "object", "len", "min", "max", "abs", "round", "sum",
+                                 "staticmethod", "classmethod", "property"})
+_PURE_PREFIXES = ("torch.", "math.", "typing.", "typing_extensions.", "numpy.", "abc.", "enum.", "dataclasses.",
+                  "functools.", "collections.", "operator.", "itertools.", "types.", "numbers.")
+_IMPURE_LIBRARY = ("torch.hub.", "torch.load", "torch.save", "torch.jit.load", "torch.jit.save", "torch.package.",
+                   "torch.utils.cpp_extension.", "torch.ops.load_library", "torch.library.", "numpy.load", "numpy.save",
+                   "numpy.fromfile", "numpy.genfromtxt", "numpy.loadtxt")
+# Calls that hold a user function or class without calling it.
+_HOLDERS = ("dataclasses.field", "functools.partial", "functools.wraps", "typing.TypeVar", "typing.cast")
+_STUB = "__gradlint_stub__"  # child.py puts verify's DefinitionTimeStub under this name in builtins
 
 
-def _local_imports(facts: ModuleFacts) -> set[str]:
-    """Top-level module names a file imports (absolute, or relative within its own folder)."""
-    names: set[str] = set()
-    for node in walk(facts.module):
-        if isinstance(node, cst.Import):
-            names.update(cst.Module([]).code_for_node(a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, cst.ImportFrom) and node.module is not None:
-            if node.relative and len(node.relative) > 1:
-                continue
-            names.add(cst.Module([]).code_for_node(node.module).split(".")[0])
-        elif isinstance(node, cst.ImportFrom) and node.relative and len(node.relative) == 1 \
-                and not isinstance(node.names, cst.ImportStar):
-            names.update(a.name.value for a in node.names if isinstance(a.name, cst.Name))  # from . import model
-    return {n for n in names if n.isidentifier() and n not in _UNGUARDED}
+def disarm_definition_time(statement: cst.FunctionDef | cst.ClassDef, facts: ModuleFacts,
+                           defined: set[str]) -> cst.BaseStatement:
+    """A def or class with no definition-time code of the user's left in it.
+
+    What Python evaluates when the statement runs (not when it is called): decorators (and their call on
+    the function or class), default arguments, annotations (unless `from __future__ import annotations`),
+    base-class and keyword expressions, class bodies. An expression there that calls anything but a
+    known-pure library constructor, or operates on a class of the file (a metaclass hook), is replaced:
+    a decorator is dropped; a default, a class attribute and a class are replaced by a stub that raises
+    when the model uses it (the child turns that into `skipped`, naming the expression); an annotation
+    becomes a string; a statement in a class body that is not a definition or an assignment is dropped;
+    `__init_subclass__` is dropped (it would run when a subclass is defined); a class whose metaclass is
+    the file's own is replaced by a stub as a whole."""
+    scope = facts.scope
+    lazy_annotations = any(
+        isinstance(small, cst.ImportFrom) and isinstance(small.module, cst.Name) and small.module.value == "__future__"
+        and not isinstance(small.names, cst.ImportStar) and any(a.name.value == "annotations" for a in small.names)
+        for line in facts.module.body if isinstance(line, cst.SimpleStatementLine) for small in line.body)
+    code = facts.module.code_for_node
+    hooked = "\0stubbed:"  # a class of the file replaced by a stub: its subclasses are stubs too
+    plain_record = "\0record:"  # a dataclass of the file that may be built at definition time
+
+    def allowed_call(func: cst.BaseExpression) -> str | None:
+        """The qualified name when calling `func` runs no user code, else None."""
+        name = scope.qualify(func)
+        if name is None and isinstance(func, cst.Name) and func.value in _PURE_BUILTIN_CALLS \
+                and _USER + func.value not in defined:
+            return func.value
+        if name is not None and name.startswith(_PURE_PREFIXES) and not name.startswith(_IMPURE_LIBRARY):
+            return name
+        if isinstance(func, cst.Name) and plain_record + func.value in defined:
+            return func.value  # a dataclass or NamedTuple of the file: its generated __init__ runs none of its code
+        return None
+
+    def impure(expr: cst.BaseExpression | None) -> bool:
+        if expr is None:
+            return False
+        bad = False
+
+        class _Visit(cst.CSTVisitor):
+            def visit_Call(self, node: cst.Call) -> bool:
+                nonlocal bad
+                name = allowed_call(node.func)
+                if name is None:
+                    bad = True
+                elif not name.startswith(_HOLDERS) and any(
+                        isinstance(a.value, cst.Name) and _USER + a.value.value in defined for a in node.args):
+                    bad = True  # a library call handed a class or function of the file may call it
+                return True
+
+            def visit_Lambda(self, node: cst.Lambda) -> bool:
+                return False  # evaluated only when called
+
+            def visit_Await(self, node: cst.Await) -> bool:
+                nonlocal bad
+                bad = True
+                return False
+
+        expr.visit(_Visit())
+        return bad or _operates_on_user_code(expr, defined)
+
+    def stub(expr: cst.BaseExpression, what: str) -> cst.BaseExpression:
+        source = " ".join(code(expr).split())
+        source = source if len(source) <= 80 else source[:77] + "..."
+        where = f"{what}, {facts.path}:{facts.line(expr)}"
+        return cst.Call(cst.Name(_STUB), [cst.Arg(cst.SimpleString(repr(source))), cst.Arg(cst.SimpleString(repr(where)))])
+
+    def annotation(ann: cst.Annotation | None) -> cst.Annotation | None:
+        if ann is None or lazy_annotations or not impure(ann.annotation):
+            return ann
+        return ann.with_changes(annotation=cst.SimpleString(repr(" ".join(code(ann.annotation).split()))))
+
+    def pure_decorator(decorator: cst.Decorator, methods: set[str]) -> bool:
+        expr = decorator.decorator
+        target = expr.func if isinstance(expr, cst.Call) else expr
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value in methods \
+                and target.attr.value in ("setter", "getter", "deleter"):
+            return not impure(expr) if isinstance(expr, cst.Call) else True  # @prop.setter of a property above
+        if allowed_call(target) is None:
+            return False
+        return not isinstance(expr, cst.Call) or not impure(expr)
+
+    def decorators(node, methods: set[str]):
+        kept, dropped = [], []
+        for decorator in node.decorators:
+            (kept if pure_decorator(decorator, methods) else dropped).append(decorator)
+        if not dropped:
+            return node.decorators, node.leading_lines
+        notes = [cst.EmptyLine(comment=cst.Comment(f"# gradlint verify: decorator @{' '.join(code(d.decorator).split())[:60]}"
+                                                  f" not run (definition-time code)")) for d in dropped]
+        return kept, [*node.leading_lines, *notes]
+
+    def function(node: cst.FunctionDef, methods: set[str], owner: str) -> cst.FunctionDef:
+        where = f"{owner}{node.name.value}"
+
+        def param(p: cst.Param) -> cst.Param:
+            default = p.default
+            if default is not None and impure(default):
+                default = stub(default, f"default of {p.name.value} in {where}")
+            return p.with_changes(default=default, annotation=annotation(p.annotation))
+
+        params = node.params
+        star_arg = params.star_arg
+        params = params.with_changes(
+            params=[param(p) for p in params.params], posonly_params=[param(p) for p in params.posonly_params],
+            kwonly_params=[param(p) for p in params.kwonly_params],
+            star_arg=param(star_arg) if isinstance(star_arg, cst.Param) else star_arg,
+            star_kwarg=param(params.star_kwarg) if params.star_kwarg is not None else None)
+        kept, leading = decorators(node, methods)
+        return node.with_changes(params=params, returns=annotation(node.returns), decorators=kept, leading_lines=leading)
+
+    def class_body(statements, name: str) -> list:
+        methods: set[str] = set()
+        out = []
+        for statement in statements:
+            if isinstance(statement, cst.FunctionDef):
+                if statement.name.value == "__init_subclass__":
+                    continue  # would run when a subclass is defined
+                out.append(function(statement, methods, f"{name}."))
+                methods.add(statement.name.value)
+            elif isinstance(statement, cst.ClassDef):
+                out.append(klass(statement, f"{name}."))
+            elif isinstance(statement, cst.SimpleStatementLine):
+                small = [s for s in (class_small(s, name) for s in statement.body) if s is not None]
+                if small:
+                    out.append(statement.with_changes(body=small))
+            elif isinstance(statement, cst.If) and not impure(statement.test):
+                orelse = statement.orelse
+                if isinstance(orelse, cst.Else):
+                    orelse = orelse.with_changes(body=orelse.body.with_changes(body=class_body(orelse.body.body, name)))
+                elif orelse is not None:
+                    orelse = None  # elif chains: dropped with their tests
+                out.append(statement.with_changes(body=statement.body.with_changes(
+                    body=class_body(statement.body.body, name)), orelse=orelse))
+            elif isinstance(statement, cst.Try):
+                def block(suite):
+                    return suite.with_changes(body=class_body(suite.body, name))
+                out.append(statement.with_changes(
+                    body=block(statement.body), handlers=[h.with_changes(body=block(h.body)) for h in statement.handlers],
+                    orelse=statement.orelse.with_changes(body=block(statement.orelse.body)) if statement.orelse else None,
+                    finalbody=statement.finalbody.with_changes(body=block(statement.finalbody.body))
+                    if statement.finalbody else None))
+            # for, while, with, match, elif with an impure test: run-time code in a class body, dropped
+        return out or [cst.SimpleStatementLine([cst.Pass()])]
+
+    def class_small(small, name: str):
+        if isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            value = small.value
+            if value is not None and impure(value):
+                value = stub(value, f"class attribute of {name}")
+            if isinstance(small, cst.AnnAssign):
+                return small.with_changes(value=value, annotation=annotation(small.annotation))
+            return small.with_changes(value=value)
+        if isinstance(small, cst.Expr):
+            return small if isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)) else None
+        if isinstance(small, (cst.Pass, cst.Import, cst.ImportFrom, cst.Nonlocal, cst.Global)):
+            return small
+        return None  # a call statement, del, raise, assert...: definition-time code
+
+    def klass(node: cst.ClassDef, owner: str = ""):
+        name = f"{owner}{node.name.value}"
+        for arg in [*node.bases, *node.keywords]:
+            value = arg.value
+            meta = arg.keyword is not None and arg.keyword.value == "metaclass" and isinstance(value, cst.Name) \
+                and _USER + value.value in defined
+            stubbed_base = isinstance(value, cst.Name) and hooked + value.value in defined
+            if impure(value) or meta or stubbed_base:
+                why = ("its metaclass is the file's own code" if meta else f"its base {code(value)} was not run"
+                       if stubbed_base else "a base-class expression")
+                if not owner:
+                    defined.add(hooked + node.name.value)  # its subclasses are stubs too
+                line = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(node.name.value))],
+                                                           stub(value, f"class {name}: {why}"))])
+                return line.with_changes(leading_lines=node.leading_lines)
+        kept, leading = decorators(node, set())
+        body = class_body(node.body.body, name)
+        if not owner and is_plain_record(node, kept, body):
+            defined.add(plain_record + node.name.value)
+        return node.with_changes(body=node.body.with_changes(body=body), decorators=kept, leading_lines=leading)
+
+    def is_plain_record(node: cst.ClassDef, kept: list, body: list) -> bool:
+        """A @dataclass or NamedTuple whose construction runs only generated code: fields with pure
+        defaults (already disarmed: no stub), no __init__/__post_init__/__new__ of its own, no base of the file."""
+        record = any((scope.qualify(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "")
+                     == "dataclasses.dataclass" for d in kept) and not node.bases
+        record = record or (len(node.bases) == 1 and scope.qualify(node.bases[0].value) == "typing.NamedTuple")
+        if not record or node.keywords:
+            return False
+        for statement in body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value in ("__init__", "__post_init__", "__new__"):
+                return False
+            if isinstance(statement, cst.SimpleStatementLine) and _STUB in code(statement):
+                return False
+            if not isinstance(statement, (cst.FunctionDef, cst.SimpleStatementLine)):
+                return False
+        return True
+
+    if isinstance(statement, cst.FunctionDef):
+        return function(statement, set(), "")
+    return klass(statement)

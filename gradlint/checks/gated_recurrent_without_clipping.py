@@ -1,0 +1,23 @@
+"""GL210 — an LSTM/GRU trained with no gradient clipping under an adaptive optimizer at a modest lr."""
+
+from __future__ import annotations
+
+from gradlint.checks import finding
+from gradlint.checks.missing_gradient_clipping import clip_before_step
+from gradlint.facts.clip_risk import MODEST_ADAPTIVE_LR, modest_adaptive_optimizers, unclipped_steps
+
+
+def check(facts, settings):
+    if not modest_adaptive_optimizers(facts):
+        return  # otherwise GL201 reports the loop (or nothing is at risk)
+    for found in unclipped_steps(facts, settings):
+        if not found.gated_recurrent_only:
+            continue
+        yield finding(
+            facts, "GL210", found.step.node,
+            f"optimizer step with no gradient clipping in {found.loop.where(facts)}, while {found.evidence}: an "
+            f"adaptive optimizer at lr ≤ {MODEST_ADAPTIVE_LR:g} bounds each step, but a gradient spike the second-"
+            "moment estimate has not seen yet still throws the weights; clip_grad_norm_(model.parameters(), 1.0) "
+            "between backward() and step() is cheap insurance",
+            fix=clip_before_step(facts, found.step),
+        )
