@@ -206,7 +206,7 @@ def test_config_table_sets_input_shape_constructor_arguments_and_thresholds(tmp_
     code, records = verify(tmp_path / "net.py")
     assert code == 0
     assert (records[0]["input"], records[0]["constructor"]) == (
-        f"float32[2, 10] (from [tool.gradlint.verify.models.Mismatch])", "Mismatch(*[], **{'hidden': 7})")
+        f"float32[2, 10] (from [tool.gradlint.verify.models.Mismatch])", "Mismatch(hidden=7)")
     assert len(records[0]["steps"]) == 3
 
 

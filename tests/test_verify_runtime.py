@@ -142,7 +142,7 @@ def test_a_later_step_that_times_out_keeps_the_first_backwards_numbers(tmp_path)
 
             def forward(self, x):
                 self.calls += 1
-                if self.calls > 3:  # the check, the loss's probe, step 1; then it hangs
+                if self.calls > 4:  # the input's probe, the check, the loss's probe, step 1; then it hangs
                     time.sleep(600)
                 return self.fc2(self.fc1(x).relu())
     """)
@@ -172,6 +172,7 @@ def test_the_projects_interpreter_runs_the_models_without_gradlint_installed_and
             def __init__(self):
                 super().__init__()
                 self.fc = nn.Linear(4, 2)
+                self.extra = {missing}.Thing()  # the slice's import binds a stand-in: it fails here, when used
 
             def forward(self, x):
                 return self.fc(x)
@@ -179,7 +180,7 @@ def test_the_projects_interpreter_runs_the_models_without_gradlint_installed_and
     healthy = VERIFY / "healthy_relu_mlp.py"
     _, found, _ = verify(healthy, script, "--python", python, "--steps", "2")
     assert found["ReluMLP"]["verdict"] == "healthy"
-    assert found["Net"]["reason"] == (f"importing the sliced script: the script imports {missing}, which is not "
+    assert found["Net"]["reason"] == (f"building Net: the script imports {missing}, which is not "
                                       f"installed for {sys.base_prefix}/bin/python3 (install it there, or pass --python)")
     bare = f"{sys.base_prefix}/bin/python3"  # the system's interpreter, without torch
     if os.system(f"{bare} -c 'import torch' 2>/dev/null") != 0:

@@ -75,7 +75,8 @@ def test_slice_replaces_argparse_values_with_their_defaults():
         HIDDEN = args.hidden
         DATA = load_dataset()
     '''))
-    assert sliced == "import argparse\nHIDDEN = 64\n"
+    # The parser's defaults stand in for the command line: args is a Namespace of them, read as the script reads it.
+    assert sliced == 'import argparse\nargs = __import__("argparse").Namespace(hidden=64)\nHIDDEN = args.hidden\n'
 
 
 def test_slice_keeps_guarded_imports_and_safe_constructors():
@@ -88,7 +89,39 @@ def test_slice_keeps_guarded_imports_and_safe_constructors():
             print("no apex")
         DEVICE = torch.device("cpu")
     '''))
-    assert sliced == "import torch\ntry:\n    import apex\nexcept ImportError:\n    apex = None\nDEVICE = torch.device(\"cpu\")\n"
+    # The script's own guard is kept as written; the device is the one verify runs on (`--device`).
+    assert sliced == ("import torch\ntry:\n    import apex\nexcept ImportError:\n    apex = None\n"
+                      'DEVICE = __import__("gradlint.verify.runtime", fromlist=["runtime"]).device()\n')
+
+
+def test_slice_guards_imports_and_rebuilds_the_context_of_the_main_block():
+    sliced = slice_module(facts_of('''
+        import numpy as np
+        from visdom import Visdom, server as srv
+        try: import apex
+        except ImportError: apex = None
+        import argparse, gym
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--nz", type=int, default="100")
+        parser.add_argument("--cuda", action="store_true")
+        if __name__ == "__main__":
+            n_hidden = 128
+            opt, _ = parser.parse_known_args()
+            env = gym.make("CartPole-v1")
+            train(opt)
+    '''))
+    runtime = '__import__("gradlint.verify.runtime", fromlist=["runtime"])'
+    assert sliced == (
+        f"try:\n    import numpy as np\nexcept Exception as _gradlint_error:\n"
+        f"    np = {runtime}.missing('numpy', _gradlint_error)\n"
+        f"try:\n    from visdom import Visdom, server as srv\nexcept Exception as _gradlint_error:\n"
+        f"    Visdom = {runtime}.missing('visdom', _gradlint_error)\n    srv = {runtime}.missing('visdom', _gradlint_error)\n"
+        f"try:\n    import apex\nexcept ImportError:\n    apex = None\n"
+        f"try:\n    import argparse, gym\nexcept Exception as _gradlint_error:\n"
+        f"    argparse = {runtime}.missing('argparse', _gradlint_error)\n    gym = {runtime}.missing('gym', _gradlint_error)\n"
+        f"n_hidden = 128\n"
+        f'opt = __import__("argparse").Namespace(nz=100, cuda=False)\n'
+        f"env = {runtime}.environment()\n")
 
 
 def test_slice_drops_constants_that_name_dropped_values():
@@ -97,7 +130,8 @@ def test_slice_drops_constants_that_name_dropped_values():
         N = len(data)
         M = data.shape
     '''))
-    assert sliced.strip() == ""
+    # A size taken from the data is a placeholder (named in the report); other data values are dropped.
+    assert sliced.strip() == "N = 16"
 
 
 # -- discovery ----------------------------------------------------------------------------------
@@ -138,12 +172,22 @@ def test_missing_constructor_arguments_skip_the_model_and_name_the_config_key():
                 super().__init__()
         net = Net(len(tokenizer), 32)
     ''')
+    # A size taken from the data is a small placeholder, and the notes say so.
+    assert found["Net"].build == "Net(vocab=16, dim=32)"
+    assert found["Net"].notes == ["vocab: `len(tokenizer)` comes from data or the environment at run time: placeholder 16"]
+    found = models('''
+        from torch import nn
+        class Net(nn.Module):
+            def __init__(self, tokenizer, dim):
+                super().__init__()
+        net = Net(load_tokenizer(), 32)
+    ''')
     assert found["Net"].skipped == (
-        "constructor needs vocab: set args or kwargs in [tool.gradlint.verify.models.Net]"
+        "constructor needs tokenizer: set args or kwargs in [tool.gradlint.verify.models.Net]"
     )
 
 
-def test_config_arguments_take_over():
+def test_config_arguments_merge_over_the_call_site():
     config = verify_settings.parse({"models": {"Net": {"args": [10], "kwargs": {"dim": 4}}}})
     found = models('''
         from torch import nn
@@ -151,7 +195,15 @@ def test_config_arguments_take_over():
             def __init__(self, vocab, dim):
                 super().__init__()
     ''', config)
-    assert found["Net"].build == "Net(*[10], **{'dim': 4})"
+    assert found["Net"].build == "Net(vocab=10, dim=4)"
+    found = models('''
+        from torch import nn
+        class Net(nn.Module):
+            def __init__(self, vocab, dim, depth=2):
+                super().__init__()
+        net = Net(1000, dim=8, depth=3)
+    ''', verify_settings.parse({"models": {"Net": {"kwargs": {"dim": 4}}}}))
+    assert found["Net"].build == "Net(vocab=1000, depth=3, dim=4)"
 
 
 def test_models_are_subclasses_of_module_lightning_or_another_model():
@@ -366,3 +418,102 @@ def test_namesake_classes_in_two_files_keep_their_own_call_sites_and_optimizers(
 
 def test_slice_keeps_tuple_constant_assignments():
     assert slice_module(facts_of("nz, ndf = 100, 64\nx, y = load()\nSIZE = ndf * 2\n")) == "nz, ndf = 100, 64\nSIZE = ndf * 2\n"
+
+
+def test_models_behind_a_star_import_an_nn_base_class_and_a_module_level_layer():
+    found = models('''
+        from .parts import *
+        import torch
+        from torch import nn
+
+        class UNet(nn.Module):
+            def __init__(self, n_channels, n_classes):
+                super().__init__()
+                self.inc = DoubleConv(n_channels, 64)
+
+        class Seq2Seq(nn.Transformer):
+            pass
+
+        net = UNet(n_channels=3, n_classes=2)
+        reg = nn.Linear(1, 1)
+        opt = torch.optim.SGD(reg.parameters(), lr=1e-2)
+        criterion = nn.MSELoss()
+    ''', parts='''
+        import torch.nn as nn
+        class DoubleConv(nn.Module):
+            pass
+    ''')
+    assert found["UNet"].build == "UNet(n_channels=3, n_classes=2)"
+    assert found["Seq2Seq"].build == "Seq2Seq()"
+    assert (found["reg"].build, found["reg"].optimizer, found["reg"].lr) == ("nn.Linear(1, 1)", "SGD", 1e-2)
+    assert "criterion" not in found
+
+
+def test_factories_classes_config_objects_and_dataset_sizes_as_the_script_writes_them():
+    found = models('''
+        from dataclasses import dataclass
+        import torch.nn as nn
+        from torchvision import datasets, transforms
+
+        @dataclass
+        class GPTConfig:
+            n_layer: int = 12
+            vocab_size: int = 50304
+
+        class Block(nn.Module):
+            def __init__(self, width):
+                super().__init__()
+
+        class ResNet(nn.Module):
+            def __init__(self, block, layers, num_classes=10):
+                super().__init__()
+
+        class GPT(nn.Module):
+            def __init__(self, config):
+                super().__init__()
+
+        def resnet18(**kwargs):
+            return ResNet(Block, [2, 2, 2, 2], **kwargs)
+
+        model_args = dict(n_layer=4, vocab_size=None)
+        model_args["vocab_size"] = 65
+        gpt = GPT(GPTConfig(**dict(n_layer=4)))
+        net = resnet18()
+        train = datasets.CIFAR10("data", transform=transforms.Compose([transforms.Resize(64), transforms.ToTensor()]))
+    ''')
+    assert found["ResNet"].build == "ResNet(block=Block, layers=[2, 2, 2, 2])"
+    assert found["ResNet"].notes == ["`**kwargs` of the enclosing function: none passed"]
+    assert found["ResNet"].input_hints == {"image_size": [64, 64]}  # Resize(64) beats CIFAR10's 32
+    assert found["Block"].skipped == "passed to ResNet as a class; verified as part of it"
+    assert found["GPT"].build == "GPT(config=GPTConfig(n_layer=4))"
+
+
+def test_parts_built_by_the_script_and_its_device_are_constructor_arguments():
+    found = models('''
+        import torch
+        import torch.nn as nn
+
+        class Encoder(nn.Module):
+            def __init__(self, vocab, hidden):
+                super().__init__()
+
+        class Seq2Seq(nn.Module):
+            def __init__(self, encoder, device):
+                super().__init__()
+
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        enc = Encoder(len(src_vocab), 256)
+        model = Seq2Seq(enc, device).to(device)
+    ''')
+    runtime = '__import__("gradlint.verify.runtime", fromlist=["runtime"])'
+    assert found["Seq2Seq"].build == f"Seq2Seq(encoder=Encoder(16, 256), device={runtime}.device())"
+    assert found["Seq2Seq"].notes == ["`len(src_vocab)` in `Encoder(...)` comes from data at run time: placeholder 16"]
+
+
+def test_a_length_of_a_literal_the_file_writes_is_kept_not_a_placeholder():
+    sliced = slice_module(facts_of('''
+        CLASSES = ("plane", "car", "bird")
+        N_CLASSES = len(CLASSES)
+        VOCAB = len(tokens)
+    '''))
+    assert sliced == 'CLASSES = ("plane", "car", "bird")\nN_CLASSES = len(CLASSES)\nVOCAB = 16\n'

@@ -160,6 +160,7 @@ def run(job: dict) -> dict:
     # waiting for each other (measured: 20 steps of an MNIST MLP, 0.2 s on one thread, 4-8 s on two).
     torch.set_num_threads(1)
     device = _device(torch, job["device"])
+    os.environ["GRADLINT_VERIFY_DEVICE"] = device.type  # the slice's rebuilt `device = ...` (verify/runtime.py)
     if device.type == "cpu" and job["memory_limit_mb"] > 0:
         # Above what the process already maps (torch's import): the cap is the model's own budget.
         # CUDA maps a huge virtual address space, so the cap only applies on CPU.

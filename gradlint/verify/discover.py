@@ -2,8 +2,12 @@
 `x = nn.Sequential(...)`, with the constructor call and the optimizer the script would use.
 
 No torch and no user code here: only facts. Constructor arguments come from the call site
-(`Net(784, HIDDEN)` with HIDDEN a constant or an argparse default), else parameter defaults, else
-[tool.gradlint.verify.models.NAME]; a model that still lacks arguments is skipped, naming them.
+(`Net(784, HIDDEN)` with HIDDEN a constant or an argparse default; classes, functions, config dicts and
+config-class calls of the script as they are written: `ResNet(BasicBlock, [2, 2, 2, 2])`,
+`GPT(GPTConfig(**model_args))`), else parameter defaults; a size the script only knows at run time
+(`Actor(state_dim, ...)`, `Net(len(vocab))`) is a small placeholder, said in the notes.
+[tool.gradlint.verify.models.NAME] args/kwargs merge over the call site. A model that still lacks
+arguments is skipped, naming them and the key.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import libcst as cst
 from gradlint.facts import vocab
 from gradlint.facts.model import CallInfo, ClassInfo, ModuleFacts
 from gradlint.facts.names import dotted
+from gradlint.facts.names import walk
+from gradlint.verify import context
 from gradlint.verify.settings import VerifyConfig
 from gradlint.verify.slice import literal_expression, substitute_constants
 
@@ -41,6 +47,8 @@ class ModelSpec:
     twin: dict | None = None  # a Keras model: the layer spec its PyTorch twin is built from (keras_models.py)
     loss: str | None = None  # a measure.py loss kind; None: chosen from the output
     clip: dict | None = None  # gradient clipping the script configures ({"clipnorm": 1.0})
+    # What the script says about the input (inputs.py): {"image_size": [28, 28], "call_args": ["tensor", "none"]}
+    input_hints: dict = field(default_factory=dict)
 
 
 def find_models(files: list[tuple[ModuleFacts, Path, str]], config: VerifyConfig) -> list[ModelSpec]:
@@ -70,11 +78,22 @@ def _model_classes(files) -> dict[tuple[Path, str], ClassInfo]:
     while changed:
         changed = False
         for key, cls in candidates.items():
-            if key not in found and any(b in vocab.MODULE_BASES or b.rsplit(".", 1)[-1] in names for b in cls.bases):
+            if key not in found and any(_is_module_base(b, cls) or b.rsplit(".", 1)[-1] in names for b in cls.bases):
                 found[key] = cls
                 names.add(key[1])
                 changed = True
     return found
+
+
+def _is_module_base(base: str, cls: ClassInfo) -> bool:
+    """nn.Module and LightningModule; any torch.nn module class (`class X(nn.Transformer)`); `nn.Module`
+    written under a star import that brings `nn` (`from .parts import *`)."""
+    if base in vocab.MODULE_BASES or base in ("nn.Module", "torch.nn.Module"):
+        return True
+    head, _, last = base.rpartition(".")
+    if head in ("torch.nn", "torch.nn.modules") and last[:1].isupper() and not last.endswith("Loss"):
+        return True
+    return head == "nn" and last[:1].isupper() and bool(cls.scope.parent and cls.scope.parent.star_modules)
 
 
 def _class_spec(cls, facts, path, display, classes, files, config) -> ModelSpec:
@@ -82,30 +101,50 @@ def _class_spec(cls, facts, path, display, classes, files, config) -> ModelSpec:
     sites, owners = _call_sites(cls.name, path, facts.scope.package, classes, files)
     override = config.models.get(cls.name)
     site_facts, site = sites[0] if sites else (facts, None)
-    if override is not None and (override.args is not None or override.kwargs is not None):
-        spec.build = f"{cls.name}(*{list(override.args or ())!r}, **{dict(override.kwargs or {})!r})"
-        spec.notes.append(f"constructor arguments from [tool.gradlint.verify.models.{cls.name}]")
-    elif not sites and owners:
+    configured = override is not None and (override.args is not None or override.kwargs is not None)
+    if not sites and owners and not configured:
         spec.skipped = f"built inside {', '.join(sorted(owners))}; verified as part of it"
         return spec
-    elif not sites and any(b.rsplit(".", 1)[-1] == cls.name for c in classes.values() for b in c.bases):
+    elif not sites and not configured and _passed_to(cls.name, facts, classes, path):
+        spec.skipped = f"passed to {_passed_to(cls.name, facts, classes, path)} as a class; verified as part of it"
+        return spec
+    elif not sites and not configured and any(b.rsplit(".", 1)[-1] == cls.name for c in classes.values() for b in c.bases):
         spec.skipped = "a base class of other models, never built by the script"
         return spec
     else:
         sig = _init_params(cls, path, classes)
-        attempts = [(f, s, _arguments(s, f, sig)) for f, s in sites] or [(facts, None, _arguments(None, facts, sig))]
-        site_facts, site, (build, missing, notes) = next((a for a in attempts if not a[2][1]), attempts[0])
+        attempts = [(f, s, _arguments(s, f, sig, override)) for f, s in sites] or [
+            (facts, None, _arguments(None, facts, sig, override))]
+        # A site with every argument known beats one that needs placeholders, which beats one that misses some.
+        attempts.sort(key=lambda a: (bool(a[2][1]), any("placeholder" in n for n in a[2][2])))
+        site_facts, site, (build, missing, notes) = attempts[0]
         if missing:
             spec.skipped = (f"constructor needs {', '.join(missing)}: set args or kwargs in "
                             f"[tool.gradlint.verify.models.{cls.name}]")
             return spec
         spec.build, spec.notes = f"{cls.name}({build})", notes
+        if configured:
+            spec.notes.append(f"constructor arguments from [tool.gradlint.verify.models.{cls.name}], "
+                              "merged over the call site")
+    spec.notes += _context_notes(cls, facts)
+    spec.input_hints = _input_hints(site_facts, site, files)
     # Every name the script binds this class to in that file (`g, d = Gen(), Disc()` and `gen = Gen()`),
     # the chosen call site's first: the optimizer is the one built on one of their parameters.
     targets = [site.target] if site is not None and site.target else []
     targets += [s.target for f, s in sites if f is site_facts and s is not None and s.target and s.target not in targets]
     _attach_optimizer(spec, site_facts, targets, cls.name)
     return spec
+
+
+def _passed_to(name: str, facts: ModuleFacts, classes, path: Path) -> str | None:
+    """The model class a block class is handed to as an argument (`ResNet(BasicBlock, [2, 2, 2, 2])`)."""
+    for call in facts.all_calls:
+        func = dotted(call.node.func)
+        owner = func.rsplit(".", 1)[-1] if func else None
+        if owner and owner != name and (path, owner) in classes and any(
+                isinstance(a.value, cst.Name) and a.value.value == name for a in call.node.args):
+            return owner
+    return None
 
 
 def _call_sites(name: str, path: Path, package: str, classes, files):
@@ -172,15 +211,40 @@ def _init_params(cls: ClassInfo, path: Path, classes: dict, depth: int = 0) -> _
     return _Signature([], 0, None, [], False)
 
 
-def _arguments(site: CallInfo | None, facts: ModuleFacts, sig: _Signature) -> tuple[str, list[str], list[str]]:
-    """(argument source, missing parameter names, notes) for one call site (or none)."""
+def _arguments(site: CallInfo | None, facts: ModuleFacts, sig: _Signature,
+               override=None) -> tuple[str, list[str], list[str]]:
+    """(argument source, missing parameter names, notes) for one call site (or none); the config's
+    args/kwargs (`override`) replace the call site's values of the same parameters."""
     given: dict[str, str] = {}
     extra: list[str] = []  # values that land in *args
     notes: list[str] = []
+    configured: dict[str, str] = {}
+    configured_extra: list[str] = []
+    for index, value in enumerate(getattr(override, "args", None) or ()):
+        if index < len(sig.positional):
+            configured[sig.positional[index].name.value] = repr(value)
+        else:
+            configured_extra.append(repr(value))
+    configured.update({k: repr(v) for k, v in (getattr(override, "kwargs", None) or {}).items()})
     position = 0
+    defaults = {p.name.value for p in (*sig.positional, *sig.keyword_only) if p.default is not None}
     for arg in site.node.args if site is not None else ():
+        if arg.star and _forwarded(arg.value, facts, site.scope):
+            # `ConvNeXt(depths=[3, 3, 9, 3], **kwargs)` in a factory: its callers pass nothing more here
+            notes.append(f"`{arg.star}{_CODE.code_for_node(arg.value)}` of the enclosing function: none passed")
+            continue
+        if arg.star == "**":
+            expanded = _static_mapping(arg.value, facts, site.scope, notes=notes)
+            if expanded is None:
+                if configured:
+                    continue
+                return "", ["the arguments passed as **kwargs at the call site"], notes
+            given.update(expanded)
+            continue
         if arg.star:
-            return "", ["the arguments passed as *args/**kwargs at the call site"], notes
+            if configured:
+                continue
+            return "", ["the arguments passed as *args at the call site"], notes
         if arg.keyword is not None:
             name = arg.keyword.value
         elif position < len(sig.positional):
@@ -188,23 +252,45 @@ def _arguments(site: CallInfo | None, facts: ModuleFacts, sig: _Signature) -> tu
         else:
             name = None
         position += arg.keyword is None
-        value = _static(arg.value, facts, site.scope)
-        if value is _UNKNOWN:
-            notes.append(f"{name or 'argument'}: `{_CODE.code_for_node(arg.value)}` is not known statically")
-            given.pop(name, None)
-            if name is None or not any(p.name.value == name and p.default is not None
-                                       for p in (*sig.positional, *sig.keyword_only)):
-                return "", [name or f"*{sig.star or 'args'}"], notes
-            notes[-1] += ", used the parameter's default"
+        if name in configured:
             continue
+        value = _static(arg.value, facts, site.scope, notes=notes)
+        if value is _UNKNOWN:
+            written = _CODE.code_for_node(arg.value)
+            given.pop(name, None)
+            if name is not None and name in defaults:
+                notes.append(f"{name}: `{written}` is not known statically, used the parameter's default")
+                continue
+            plain = isinstance(arg.value, (cst.Name, cst.Attribute, cst.Subscript))
+            if name is not None and plain and context.is_index_name(name):
+                value = "0"
+                notes.append(f"{name}: `{written}` comes from data at run time: placeholder 0")
+            elif name is not None and (plain and context.is_size_name(name) or context.is_data_size(arg.value)) \
+                    or name is None and context.is_data_size(arg.value):
+                value = str(context.PLACEHOLDER)
+                notes.append(f"{name or 'argument'}: `{written}` comes from data or the environment at run time: "
+                             f"placeholder {context.PLACEHOLDER}")
+            else:
+                notes.append(f"{name or 'argument'}: `{written}` is not known statically")
+                return "", [name or f"*{sig.star or 'args'}"], notes
         if name is None:
             extra.append(value)
         else:
             given[name] = value
+    given.update(configured)
+    extra += configured_extra
     missing = [p.name.value for p in (*sig.positional, *sig.keyword_only)
                if p.default is None and p.name.value not in given]
+    for name in list(missing):
+        if site is not None and context.is_size_name(name):
+            given[name] = str(context.PLACEHOLDER)
+            missing.remove(name)
+            notes.append(f"{name}: not passed where the script builds it: placeholder {context.PLACEHOLDER}")
     if missing:
         return "", missing, notes
+    if sig.star is None and not sig.star_kwargs:
+        known = {p.name.value for p in (*sig.positional, *sig.keyword_only)}
+        given = {k: v for k, v in given.items() if k in known}  # a **config with keys the class does not take
     if not extra and sig.posonly == 0:
         return ", ".join(f"{k}={v}" for k, v in given.items()), [], notes
     # Positional-only parameters or *args: pass the positional ones in order, defaults filling gaps.
@@ -217,24 +303,203 @@ def _arguments(site: CallInfo | None, facts: ModuleFacts, sig: _Signature) -> tu
     return ", ".join(parts), [], notes
 
 
-def _static(expr: cst.BaseExpression, facts: ModuleFacts, scope) -> object:
-    """Python source of a statically known argument value, else _UNKNOWN."""
+def _static(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0, notes: list | None = None) -> object:
+    """Python source of a statically known argument value, else _UNKNOWN: literals and what resolves to
+    one, lists/tuples/dicts of those, the file's own classes and functions and imported names (as
+    written: the slice defines them), calls of the file's classes and `dict(...)` with known arguments,
+    and names bound once to any of these."""
+    if depth > 8:
+        return _UNKNOWN
     if isinstance(expr, cst.Name) and expr.value == "None":
         return "None"
     if isinstance(expr, (cst.Tuple, cst.List)):
-        items = [_static(e.value, facts, scope) for e in expr.elements]
+        items = [_static(e.value, facts, scope, depth + 1, notes) for e in expr.elements]
         if any(i is _UNKNOWN or isinstance(e, cst.StarredElement) for i, e in zip(items, expr.elements)):
             return _UNKNOWN
         return ("(" + ", ".join(items) + ",)") if isinstance(expr, cst.Tuple) else "[" + ", ".join(items) + "]"
+    if isinstance(expr, cst.Dict):
+        mapping = _static_mapping(expr, facts, scope, depth + 1, notes)
+        return _UNKNOWN if mapping is None else "{" + ", ".join(f"{k!r}: {v}" for k, v in mapping.items()) + "}"
     found = facts.resolve(expr, scope)
     literal = literal_expression(found.value) if found is not None else None
-    return _CODE.code_for_node(literal) if literal is not None else _UNKNOWN
+    if literal is not None:
+        return _CODE.code_for_node(literal)
+    if isinstance(expr, (cst.Name, cst.Attribute)) and _is_definition(expr, facts, scope):
+        return _CODE.code_for_node(expr)
+    if isinstance(expr, cst.Call) and _is_config_call(expr, facts, scope):
+        parts = []
+        for arg in expr.args:
+            if arg.star == "**":
+                mapping = _static_mapping(arg.value, facts, scope, depth + 1, notes)
+                if mapping is None:
+                    return _UNKNOWN
+                parts += [f"{k}={v}" for k, v in mapping.items()]
+                continue
+            value = _static(arg.value, facts, scope, depth + 1, notes)
+            if value is _UNKNOWN and notes is not None and not arg.star and context.is_data_size(arg.value):
+                value = str(context.PLACEHOLDER)  # Encoder(len(src_vocab), 256) inside Seq2Seq(enc, dec)
+                notes.append(f"`{_CODE.code_for_node(arg.value)}` in `{_CODE.code_for_node(expr.func)}(...)` comes "
+                             f"from data at run time: placeholder {context.PLACEHOLDER}")
+            if value is _UNKNOWN or arg.star:
+                return _UNKNOWN
+            parts.append(f"{arg.keyword.value}={value}" if arg.keyword is not None else value)
+        return f"{_CODE.code_for_node(expr.func)}({', '.join(parts)})"
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        index = expr.slice[0].slice.value
+        if isinstance(index, cst.SimpleString):  # cfg['D'] of a dict the file writes out
+            mapping = _static_mapping(expr.value, facts, scope, depth + 1)
+            key = index.evaluated_value
+            if mapping is not None and key in mapping:
+                return mapping[key]
+    if isinstance(expr, cst.Name):
+        bound = scope.binding(expr.value)
+        if isinstance(bound, cst.BaseExpression) and context.device_source(bound, facts.scope):
+            return context.device_source(bound, facts.scope)  # `device` handed to the model: the verify device
+        if isinstance(bound, (cst.Dict, cst.List, cst.Tuple, cst.Call)):
+            return _static(bound, facts, scope, depth + 1, notes)
+        values = facts.scope.assigns.get(expr.value, [])
+        local = scope.function()
+        if bound is None and len(values) > 1 and (local is None or expr.value not in local.params):
+            # `Vmin = -10` in two sections of a notebook: one value however often it is bound
+            known = {_static(v, facts, facts.scope, depth + 1, notes) for v in values}
+            if len(known) == 1 and _UNKNOWN not in known:
+                return known.pop()
+    return _UNKNOWN
+
+
+def _forwarded(expr: cst.BaseExpression, facts: ModuleFacts, scope) -> bool:
+    """`*args` / `**kwargs` that are the enclosing function's own star parameters."""
+    function = scope.function()
+    if not isinstance(expr, cst.Name) or function is None:
+        return False
+    for fn in facts.functions:
+        if fn.scope is function and isinstance(fn.node, cst.FunctionDef):
+            stars = (fn.node.params.star_arg, fn.node.params.star_kwarg)
+            return any(isinstance(p, cst.Param) and p.name.value == expr.value for p in stars)
+    return False
+
+
+def _static_mapping(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0,
+                    notes: list | None = None) -> dict[str, str] | None:
+    """key → value source of a dict whose string keys and values are all known (`{"emb_dim": 768}`,
+    `dict(n_layer=12)`, a name bound once to one of those)."""
+    if depth > 8:
+        return None
+    if isinstance(expr, cst.Name):
+        bound = scope.binding(expr.value)
+        return _static_mapping(bound, facts, scope, depth + 1, notes) if bound is not None else None
+    items: dict[str, str] = {}
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "dict":
+        for arg in expr.args:
+            if arg.keyword is None or arg.star:
+                return None
+            value = _static(arg.value, facts, scope, depth + 1, notes)
+            if value is _UNKNOWN:
+                return None
+            items[arg.keyword.value] = value
+        return items
+    if not isinstance(expr, cst.Dict):
+        return None
+    for element in expr.elements:
+        if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
+            return None
+        key = element.key.evaluated_value
+        value = _static(element.value, facts, scope, depth + 1, notes)
+        if not isinstance(key, str) or value is _UNKNOWN:
+            return None
+        items[key] = value
+    return items
+
+
+def _is_definition(expr: cst.BaseExpression, facts: ModuleFacts, scope) -> bool:
+    """A top-level class or function of the file, or a module-level import (`nn.ReLU`, `BasicBlock`)."""
+    text = dotted(expr)
+    if text is None:
+        return False
+    head = text.split(".")[0]
+    if head in facts.scope.imports:
+        return scope.lookup_import(head) == facts.scope.imports[head]  # not shadowed on the way
+    if "." in text:
+        return False
+    top = {fn.name for fn in facts.functions if fn.scope.parent is facts.scope}
+    return (head in facts.classes and facts.classes[head].scope.parent is facts.scope) or head in top
+
+
+def _is_config_call(call: cst.Call, facts: ModuleFacts, scope) -> bool:
+    """`GPTConfig(...)` or `Encoder(...)` (a top-level class of the file), a top-level function of the file,
+    `dict(...)`, `SimpleNamespace(...)`."""
+    if isinstance(call.func, cst.Name) and call.func.value == "dict":
+        return True
+    if scope.qualify(call.func) in ("types.SimpleNamespace", "argparse.Namespace", "collections.OrderedDict"):
+        return True
+    if not isinstance(call.func, cst.Name):
+        return False
+    if any(fn.name == call.func.value and fn.scope.parent is facts.scope for fn in facts.functions):
+        return True  # a factory of the file: `VGG(make_layers(cfg["D"]))`, run as part of building the model
+    cls = facts.classes.get(call.func.value)
+    return cls is not None and cls.scope.parent is facts.scope  # a config class, or a part (`Seq2Seq(Encoder(...))`)
+
+
+def _context_notes(cls: ClassInfo, facts: ModuleFacts) -> list[str]:
+    """Placeholders the slice puts in for module-level sizes the class reads (`n_class = len(word_dict)`)."""
+    used = {n.value for n in walk(cls.node) if isinstance(n, cst.Name)}
+    notes = [f"{name} = {source} comes from data at run time: placeholder {context.PLACEHOLDER}"
+             for name, source in context.data_placeholders(facts).items() if name in used]
+    for name, values in facts.scope.assigns.items():
+        if name in used and len(values) >= 1 and context.environment_source(values[0], facts.scope):
+            notes.append(f"{name} = {_CODE.code_for_node(values[0])} is a placeholder environment: spaces of "
+                         f"{context.PLACEHOLDER} values and {context.PLACEHOLDER} actions")
+    return notes
+
+
+_DATASET_SIZES = {"MNIST": 28, "FashionMNIST": 28, "KMNIST": 28, "EMNIST": 28, "QMNIST": 28, "CIFAR10": 32,
+                  "CIFAR100": 32, "SVHN": 32, "STL10": 96, "ImageNet": 224, "CelebA": 64, "LSUN": 64}
+_TRANSFORM_SIZES = ("Resize", "RandomResizedCrop", "CenterCrop", "RandomCrop")
+_SIZE_KEYWORDS = ("img_size", "image_size", "input_size", "imageSize", "img_shape", "resolution")
+
+
+def _input_hints(facts: ModuleFacts, site: CallInfo | None, files) -> dict:
+    """What the script says about the input: the image size of its dataset or transforms (or `img_size=`
+    at the model's call site), and how its training loop calls the model (`model(x, None)`)."""
+    hints: dict = {}
+    size = None
+    if site is not None:
+        for keyword in _SIZE_KEYWORDS:
+            found = facts.resolve(site.kwarg(keyword), site.scope)
+            if found is not None and isinstance(found.value, int) and not isinstance(found.value, bool) \
+                    and 8 <= found.value <= 1024:
+                size = found.value
+    ordered = [facts] + [f for f, _, _ in files if f is not facts]
+    for candidate in ordered if size is None else ():
+        for call in candidate.all_calls:
+            name = (call.qualname or "").rsplit(".", 1)[-1]
+            qualname = call.qualname or ""
+            if qualname.startswith("torchvision.transforms") and name in _TRANSFORM_SIZES:
+                found = candidate.resolve(call.argument("size", 0), call.scope)
+                if found is not None and isinstance(found.value, int) and not isinstance(found.value, bool):
+                    size = found.value
+                    break
+            if qualname.startswith("torchvision.datasets") and name in _DATASET_SIZES and size is None:
+                size = _DATASET_SIZES[name]
+        if size is not None:
+            break
+    if size is not None:
+        hints["image_size"] = [size, size]
+    if site is not None and site.target:
+        calls = [c for c in facts.all_calls if dotted(c.node.func) == site.target and not c.method
+                 and any(b.kind in ("for", "while") for b in c.blocks)]
+        positional = [a for a in calls[0].node.args if a.keyword is None and not a.star] if calls else []
+        if len(positional) > 1:
+            hints["call_args"] = ["none" if isinstance(a.value, cst.Name) and a.value.value == "None" else "tensor"
+                                  for a in positional]
+    return hints
 
 
 def _sequential_specs(facts: ModuleFacts, path: Path, display: str, config: VerifyConfig) -> list[ModelSpec]:
     specs, seen = [], set()
     for call in facts.top.calls:
-        if call.qualname != "torch.nn.Sequential" or call.target is None or "." in call.target:
+        if call.target is None or "." in call.target or not (
+                call.qualname == "torch.nn.Sequential" or _trained_layer(call, facts)):
             continue
         if call.target in seen:
             continue
@@ -244,6 +509,15 @@ def _sequential_specs(facts: ModuleFacts, path: Path, display: str, config: Veri
         _attach_optimizer(spec, facts, [call.target] if call.target else [], None)
         specs.append(spec)
     return specs
+
+
+def _trained_layer(call: CallInfo, facts: ModuleFacts) -> bool:
+    """`model = nn.Linear(1, 1)` at module level, with an optimizer built on `model.parameters()`."""
+    head, _, last = (call.qualname or "").rpartition(".")
+    if head != "torch.nn" or not last[:1].isupper() or last.endswith("Loss"):
+        return False
+    return any(o.call.node.args and re.search(rf"\b{re.escape(call.target)}\b",
+                                              _CODE.code_for_node(o.call.node.args[0].value)) for o in facts.optimizers)
 
 
 def _attach_optimizer(spec: ModelSpec, facts: ModuleFacts, targets: list[str], class_name: str | None) -> None:

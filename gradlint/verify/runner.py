@@ -63,7 +63,7 @@ def make_job(spec: ModelSpec, slice_path: Path | None, root: str | None, config:
         "optimizer": spec.optimizer,
         "lr": spec.lr,
         "optimizer_kwargs": {k: _literal(v) for k, v in spec.optimizer_kwargs.items()},
-        "input": asdict(override) if override is not None else {},
+        "input": {**spec.input_hints, **(asdict(override) if override is not None else {})},
         "config_key": config_key(spec.model),
         "threads": threads,
     }

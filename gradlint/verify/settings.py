@@ -30,6 +30,8 @@ class ModelOverride:
     input_shape: tuple[int, ...] | None = None  # the whole input tensor, batch included
     input_dtype: str | None = None
     input_high: int | None = None  # exclusive upper bound of integer inputs
+    # One entry per forward argument: {"shape": [...], "dtype": ..., "high": ...}; {} passes None.
+    inputs: tuple[Mapping[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,35 @@ def _override(name: str, table: Any, where: str) -> ModelOverride:
             fields["input_dtype"] = value
         elif item == "input-high":
             fields["input_high"] = _number(value, f"{key}.{item}", where, integer=True)
+        elif item == "inputs":
+            fields["inputs"] = _inputs(value, full, where)
         else:
             raise ConfigError(f"{where}: unknown key {full}")
     return ModelOverride(**fields)
+
+
+def _inputs(value: Any, full: str, where: str) -> tuple:
+    """`inputs = [{ shape = [16, 8] }, { shape = [16, 4], dtype = "int64", high = 10 }, {}]`."""
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{where}: {full} must be a list of tables, one per forward argument "
+                          "({{ shape = [...], dtype = ... }}, or {{}} for None)")
+    items = []
+    for index, item in enumerate(value):
+        at = f"{full}[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: {at} must be a table such as {{ shape = [16, 10] }} ({{}} for None)")
+        unknown = set(item) - {"shape", "dtype", "high"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {at}.{sorted(unknown)[0]}")
+        shape = item.get("shape")
+        if shape is not None and (not isinstance(shape, list) or not shape or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)):
+            raise ConfigError(f"{where}: {at}.shape must be a list of positive integers (batch included)")
+        if "dtype" in item and item["dtype"] not in INPUT_DTYPES:
+            raise ConfigError(f"{where}: {at}.dtype must be one of {', '.join(INPUT_DTYPES)}, not {item['dtype']!r}")
+        if "high" in item:
+            _number(item["high"], f"{at.removeprefix(PREFIX + '.')}.high", where, integer=True)
+        if shape is None and len(item) > 0:
+            raise ConfigError(f"{where}: {at} needs a shape (or is {{}} for None)")
+        items.append({"shape": list(shape), "dtype": item.get("dtype"), "high": item.get("high")} if shape else {})
+    return tuple(items)

@@ -1,17 +1,23 @@
 """Cut a script down to what defines its models: imports, functions, classes, constant assignments.
 
 Everything else at the top level (the training loop, `if __name__ == "__main__":`, calls that
-load data or write files) is dropped, so importing the slice never runs training code.
+load data or write files) is dropped, so importing the slice never runs training code. What the
+models still read of that run-time context is rebuilt from definitions (context.py): `args =
+parser.parse_args()` becomes a Namespace of the parser's defaults, `device = torch.device(...)` the
+verify device, `n_class = len(vocab)` a small placeholder. An import that fails here (a package the
+environment lacks) binds a stand-in that raises only when a model uses it.
 """
 
 from __future__ import annotations
 
 import builtins
+import sys
 
 import libcst as cst
 
 from gradlint.facts.model import ModuleFacts
 from gradlint.facts.names import Scope
+from gradlint.verify import context
 
 # Calls that are safe and commonly needed at module level by model code.
 _SAFE_CALLS = {"torch.device", "logging.getLogger", "collections.namedtuple", "typing.TypeVar", "typing.NamedTuple"}
@@ -29,9 +35,19 @@ def _slice_body(statements, facts: ModuleFacts, defined: set[str]) -> list:
     kept = []
     for statement in statements:
         new = _slice_statement(statement, facts, defined)
-        if new is not None:
+        if isinstance(new, list):
+            kept.extend(new)
+        elif new is not None:
             kept.append(new)
     return kept
+
+
+def _block(suite, facts: ModuleFacts, defined: set[str]):
+    """A sliced indented block or one-line suite (`try: import x`), never empty."""
+    if isinstance(suite, cst.SimpleStatementSuite):
+        suite = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=list(suite.body))])
+    inner = _slice_body(suite.body, facts, defined) or [cst.SimpleStatementLine([cst.Pass()])]
+    return suite.with_changes(body=inner)
 
 
 def _slice_statement(statement, facts: ModuleFacts, defined: set[str]):
@@ -43,31 +59,131 @@ def _slice_statement(statement, facts: ModuleFacts, defined: set[str]):
     if isinstance(statement, cst.Try):
         return _slice_try(statement, facts, defined)
     if isinstance(statement, cst.If):
-        if _is_main_guard(statement.test) or not _is_pure(statement.test, facts.scope, defined):
+        if _is_main_guard(statement.test):
+            return _context_of_main(statement, facts, defined)
+        if not _is_pure(statement.test, facts.scope, defined):
             return None
-        body = _slice_body(statement.body.body, facts, defined) or [cst.SimpleStatementLine([cst.Pass()])]
+        body = _block(statement.body, facts, defined)
         orelse = statement.orelse
         if isinstance(orelse, cst.Else):
-            inner = _slice_body(orelse.body.body, facts, defined) or [cst.SimpleStatementLine([cst.Pass()])]
-            orelse = orelse.with_changes(body=orelse.body.with_changes(body=inner))
+            orelse = orelse.with_changes(body=_block(orelse.body, facts, defined))
         elif isinstance(orelse, cst.If):
             orelse = _slice_statement(orelse, facts, defined)
-        return statement.with_changes(body=statement.body.with_changes(body=body), orelse=orelse)
+            if isinstance(orelse, list) or orelse is None:  # an `elif` that cannot be kept: drop the whole chain
+                return None
+        return statement.with_changes(body=body, orelse=orelse)
     if isinstance(statement, cst.SimpleStatementLine):
-        small = [s for s in (_slice_small(s, facts, defined) for s in statement.body) if s is not None]
-        return statement.with_changes(body=small) if small else None
+        out, small = [], []
+        for item in statement.body:
+            if isinstance(item, (cst.Import, cst.ImportFrom)) and _guarded(item) and _IN_TRY not in defined:
+                if small:
+                    out.append(statement.with_changes(body=small))
+                    small = []
+                out.append(_guard_import(item, defined))
+                continue
+            new = _slice_small(item, facts, defined)
+            if new is not None:
+                small.append(new)
+        if small:
+            out.append(statement.with_changes(body=small))
+        return out or None
     return None  # for, while, with, match...: run-time code
+
+
+def _context_of_main(statement: cst.If, facts: ModuleFacts, defined: set[str]) -> list:
+    """`if __name__ == "__main__":` runs nothing; what it binds at its top level that model code reads as
+    globals is kept as at the top of a file: constants, imports, the rebuilt namespace and device."""
+    kept = []
+    body = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else [
+        cst.SimpleStatementLine(body=list(statement.body.body))]
+    for line in body:
+        if not isinstance(line, cst.SimpleStatementLine):
+            continue
+        if all(isinstance(small, (cst.Assign, cst.AnnAssign, cst.Import, cst.ImportFrom)) for small in line.body):
+            new = _slice_statement(line, facts, defined)  # constants (`n_hidden = 128`), imports, the context
+            kept.extend(new or [])
+    return kept
+
+
+# Imports kept as written: the child needs torch itself (and reports its absence), and a failing
+# `__future__` import cannot be caught.
+_UNGUARDED = frozenset({"__future__", "torch", *getattr(sys, "stdlib_module_names", ())})
+
+
+def _guarded(node: cst.Import | cst.ImportFrom) -> bool:
+    if isinstance(node, cst.ImportFrom):
+        if node.relative:
+            return True
+        module = cst.Module([]).code_for_node(node.module) if node.module is not None else ""
+        return module.split(".")[0] not in _UNGUARDED
+    return any(cst.Module([]).code_for_node(a.name).split(".")[0] not in _UNGUARDED for a in node.names)
+
+
+def _guard_import(node: cst.Import | cst.ImportFrom, defined: set[str]) -> cst.Try:
+    """`try: import numpy as np` / `except Exception as e: np = runtime.missing("numpy", e)`: a package that
+    fails to import (absent, or a broken build) stops only the models that use it."""
+    code = cst.Module([]).code_for_node
+    if isinstance(node, cst.ImportFrom):
+        module = "." * len(node.relative) + (code(node.module) if node.module is not None else "")
+        if isinstance(node.names, cst.ImportStar):
+            defined.add("*")
+            bound = []
+        else:
+            bound = [(code(a.asname.name) if a.asname is not None else code(a.name), module) for a in node.names]
+    else:
+        bound = [(code(a.asname.name) if a.asname is not None else code(a.name).split(".")[0], code(a.name))
+                 for a in node.names]
+    defined.update(name for name, _ in bound)
+    fallback = [f"{name} = {context.RUNTIME}.missing({module!r}, _gradlint_error)" for name, module in bound] or ["pass"]
+    source = f"try:\n    {code(node)}\nexcept Exception as _gradlint_error:\n" + "".join(
+        f"    {line}\n" for line in fallback)
+    return cst.parse_statement(source)
+
+
+def _rebuilt_context(small: cst.Assign, facts: ModuleFacts, defined: set[str]):
+    """`args = parser.parse_args()` → a Namespace of its defaults, `device = torch.device(...)` → the verify
+    device, `n_class = len(vocab)` → a placeholder; None for any other assignment."""
+    targets = [t.target for t in small.targets]
+    if len(targets) != 1:
+        return None
+    target = targets[0]
+    if isinstance(target, (cst.Tuple, cst.List)) and target.elements and isinstance(target.elements[0].value, cst.Name) \
+            and context.is_parse_args(small.value, facts):
+        target = target.elements[0].value  # args, unknown = parser.parse_known_args()
+    if not isinstance(target, cst.Name):
+        return None
+    if context.literal_len(small.value, facts) and small.value.args[0].value.value in defined:
+        defined.add(target.value)
+        return small  # `n_classes = len(CLASSES)` of a tuple the slice keeps: the script's own number
+    if context.is_parse_args(small.value, facts):
+        value = context.namespace_source(facts)
+    else:
+        value = context.device_source(small.value, facts.scope) or context.environment_source(small.value, facts.scope)
+        if value is None and target.value in context.data_placeholders(facts):
+            value = str(context.PLACEHOLDER)
+        if value is None:
+            return None
+    defined.add(target.value)
+    return cst.Assign(targets=[cst.AssignTarget(target)], value=cst.parse_expression(value))
+
+
+_IN_TRY = "\0try"  # in `defined` while slicing a try's body: its imports are the script's own guarded ones
 
 
 def _slice_try(statement: cst.Try, facts: ModuleFacts, defined: set[str]) -> cst.Try:
     def block(suite):
-        inner = _slice_body(suite.body, facts, defined) or [cst.SimpleStatementLine([cst.Pass()])]
-        return suite.with_changes(body=inner)
+        return _block(suite, facts, defined)
+
+    inside = _IN_TRY in defined
+    defined.add(_IN_TRY)
+    body = block(statement.body)
+    if not inside:
+        defined.discard(_IN_TRY)
 
     handlers = [h.with_changes(body=block(h.body)) for h in statement.handlers]
     orelse = statement.orelse.with_changes(body=block(statement.orelse.body)) if statement.orelse else None
     final = statement.finalbody.with_changes(body=block(statement.finalbody.body)) if statement.finalbody else None
-    return statement.with_changes(body=block(statement.body), handlers=handlers, orelse=orelse, finalbody=final)
+    return statement.with_changes(body=body, handlers=handlers, orelse=orelse, finalbody=final)
 
 
 def _slice_small(small, facts: ModuleFacts, defined: set[str]):
@@ -86,6 +202,10 @@ def _slice_small(small, facts: ModuleFacts, defined: set[str]):
     if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
         targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
         names = [_target_names(t) for t in targets]
+        if isinstance(small, cst.Assign):
+            rebuilt = _rebuilt_context(small, facts, defined)
+            if rebuilt is not None:
+                return rebuilt
         if any(n is None for n in names):
             return None  # attributes, subscripts: run-time state
         value = small.value
