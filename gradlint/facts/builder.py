@@ -11,7 +11,7 @@ import dataclasses
 import libcst as cst
 
 from gradlint.facts.model import Argument, Block, CallInfo, ClassInfo, FunctionInfo, ModuleFacts
-from gradlint.facts.names import Scope, dotted
+from gradlint.facts.names import Scope, dotted, option_dest
 
 # A binding whose value gradlint cannot know (tuple unpacking, loop targets, augmented assignment).
 UNKNOWN = cst.Ellipsis()
@@ -288,20 +288,10 @@ class _Builder:
             self.visit(operand)
 
     def record_argument(self, call: CallInfo) -> None:
-        flags = [
-            arg.value.evaluated_value
-            for arg in call.node.args
-            if arg.keyword is None and isinstance(arg.value, cst.SimpleString)
-        ]
-        flags = [f for f in flags if isinstance(f, str)]
-        if not flags:
+        option = option_dest(call)
+        if option is None:
             return
-        dest_node = call.kwarg("dest")
-        if isinstance(dest_node, cst.SimpleString) and isinstance(dest_node.evaluated_value, str):
-            dest = dest_node.evaluated_value
-        else:
-            longs = [f for f in flags if f.startswith("--")]
-            dest = (longs[0] if longs else flags[0]).lstrip("-").replace("-", "_")
+        flags, dest = option
         default = call.kwarg("default")
         arguments = self.facts.arguments
         if default is None or (dest in arguments and arguments[dest] is not None):

@@ -123,3 +123,18 @@ def _relative_module(package: str, level: int, module: str) -> str:
         parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
     base = ".".join(parts)
     return ".".join(p for p in (base, module) if p)
+
+
+def option_dest(call) -> tuple[list[str], str] | None:
+    """`(["-l", "--lr"], "lr")` for `parser.add_argument("-l", "--lr", ...)`: the option strings and the
+    attribute argparse stores it under (`dest=`, else the first long flag, else the first flag)."""
+    flags = [a.value.evaluated_value for a in call.node.args
+             if a.keyword is None and isinstance(a.value, cst.SimpleString)]
+    flags = [f for f in flags if isinstance(f, str)]
+    if not flags:
+        return None
+    dest_node = call.kwarg("dest")
+    if isinstance(dest_node, cst.SimpleString) and isinstance(dest_node.evaluated_value, str):
+        return flags, dest_node.evaluated_value
+    longs = [f for f in flags if f.startswith("--")]
+    return flags, (longs[0] if longs else flags[0]).lstrip("-").replace("-", "_")

@@ -14,7 +14,7 @@ import re
 import libcst as cst
 
 from gradlint.facts.model import ModuleFacts
-from gradlint.facts.names import walk
+from gradlint.facts.names import option_dest, walk
 from gradlint.facts.values import _is_parse_args
 
 PLACEHOLDER = 16  # a data-derived size (vocabulary, feature or class count): small, and the input's length
@@ -28,17 +28,10 @@ def namespace_source(facts: ModuleFacts) -> str:
     for call in facts.all_calls:
         if call.method != "add_argument":
             continue
-        flags = [a.value.evaluated_value for a in call.node.args
-                 if a.keyword is None and isinstance(a.value, cst.SimpleString)]
-        flags = [f for f in flags if isinstance(f, str)]
-        if not flags:
+        option = option_dest(call)
+        if option is None:
             continue
-        dest_node = call.kwarg("dest")
-        if isinstance(dest_node, cst.SimpleString) and isinstance(dest_node.evaluated_value, str):
-            dest = dest_node.evaluated_value
-        else:
-            longs = [f for f in flags if f.startswith("--")]
-            dest = (longs[0] if longs else flags[0]).lstrip("-").replace("-", "_")
+        dest = option[1]
         if not dest.isidentifier() or dest in values:
             continue
         value = _option_value(call, facts)
