@@ -66,18 +66,8 @@ def _built_then_loaded(facts, class_name: str) -> bool:
 
 def _small_gain(made, facts) -> bool:
     """N(0, s) weights over an input size the code fixes, with s·√fan_in ≤ _SMALL_GAIN."""
-    std = 1.0 if made.maker_name == "torch.randn" else _normal_std(made.spread)
-    size = fan_in(made, facts) if std is not None else None
-    return size is not None and std * size ** 0.5 <= _SMALL_GAIN
-
-
-def _normal_std(spread: str) -> float | None:
-    if not spread.startswith("N(0, "):
-        return None
-    try:
-        return float(spread[5:-1])
-    except ValueError:
-        return None
+    size = fan_in(made, facts) if made.normal_std is not None else None
+    return size is not None and abs(made.normal_std) * size ** 0.5 <= _SMALL_GAIN
 
 
 def check(facts, settings):

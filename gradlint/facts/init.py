@@ -89,6 +89,7 @@ class Creation:
     maker_name: str  # "torch.randn"
     target_text: str  # "self.weight", "W1"
     spread: str = ""  # TensorFlow's random makers take a scale: "N(0, 1)", "U(-3, 3)"
+    normal_std: float | None = None  # the std of a normal draw (torch.randn: 1); None for other makers
 
 
 def init_calls(facts: ModuleFacts) -> list[InitCall]:
@@ -282,18 +283,20 @@ def creations(facts: ModuleFacts, makers: set[str]) -> list[Creation]:
             continue
         if call.target in rewritten or not _is_matrix(maker, maker_name) or _reset_elsewhere(call, facts, maker_name in vocab.RANDOM_TENSORS):
             continue
-        spread = _tf_spread(maker, maker_name, call, facts) if maker_name in K.RANDOM_TENSORS else ""
+        spread, std = _tf_spread(maker, maker_name, call, facts) if maker_name in K.RANDOM_TENSORS else ("", None)
         if spread is None:
             continue
+        if maker_name == "torch.randn":
+            std = 1.0
         last = call.target.rpartition(".")[2]
         if _WEIGHT_NAME.match(last) and not _NORM_WORD.search(call.target) and not _EMBEDDING_WORD.search(call.target):
-            found.append(Creation(call, maker, maker_name, call.target, spread))
+            found.append(Creation(call, maker, maker_name, call.target, spread, std))
     return found
 
 
-def _tf_spread(maker: cst.Call, maker_name: str, call: CallInfo, facts: ModuleFacts) -> str | None:
-    """'N(0, 1)' for tf.random.normal([m, n]) (stddev 1 by default), None when a stddev/bound below 1 (or one
-    gradlint cannot read) scales it."""
+def _tf_spread(maker: cst.Call, maker_name: str, call: CallInfo, facts: ModuleFacts) -> tuple[str | None, float | None]:
+    """('N(0, 1)', 1.0) for tf.random.normal([m, n]) (stddev 1 by default; the std only for normal draws),
+    (None, None) when a stddev/bound below 1 (or one gradlint cannot read) scales it."""
     def arg(name, index, default):
         for a in maker.args:
             if a.keyword is not None and a.keyword.value == name:
@@ -307,9 +310,11 @@ def _tf_spread(maker: cst.Call, maker_name: str, call: CallInfo, facts: ModuleFa
 
     if K.RANDOM_TENSORS[maker_name] == "normal":
         std = arg("stddev", 2, 1.0)
-        return f"N(0, {std:g})" if std is not None and abs(std) >= 1 else None
+        return (f"N(0, {std:g})", float(std)) if std is not None and abs(std) >= 1 else (None, None)
     low, high = arg("minval", 1, 0.0), arg("maxval", 2, 1.0)
-    return f"U({low:g}, {high:g})" if None not in (low, high) and max(abs(low), abs(high)) >= 1 else None
+    if None not in (low, high) and max(abs(low), abs(high)) >= 1:
+        return f"U({low:g}, {high:g})", None
+    return None, None
 
 
 def _requires_grad(call: CallInfo, facts: ModuleFacts) -> bool:

@@ -47,9 +47,8 @@ def large_fixed_lr(opt: Optimizer, facts: ModuleFacts, limits) -> float | None:
     trains a BatchNorm CNN about as often as it derails one: GL209, off by default, asks about it), a
     linear model tolerates up to SMALL_MODEL_BAND times it, and an optimizer over input tensors (style
     transfer, latent or adversarial optimisation) trains no weights and has no ceiling here."""
-    limit = limits.get(opt.kind)
-    value = opt.lr_number
-    if limit is None or value is None or opt.scheduled or not opt.lr_given or value <= limit:
+    limit, value = _fixed_rate(opt, limits)
+    if limit is None or value <= limit:
         return None
     if not trains_weights(opt, facts):
         return None
@@ -65,13 +64,21 @@ def high_fixed_lr(opt: Optimizer, facts: ModuleFacts, limits) -> float | None:
     """The limit when an adaptive optimizer's fixed lr is in the top of its safe range (half the ceiling up
     to the ceiling) on a model that is not small (GL209); else None. The evidence is Adam's: each weight
     moves by about lr per step, whatever the gradient; SGD's step scales with the gradient instead."""
-    limit = limits.get(opt.kind) if opt.kind in ADAPTIVE else None
-    value = opt.lr_number
-    if limit is None or value is None or opt.scheduled or not opt.lr_given or not limit / 2 <= value <= limit:
+    limit, value = _fixed_rate(opt, limits) if opt.kind in ADAPTIVE else (None, None)
+    if limit is None or not limit / 2 <= value <= limit:
         return None
     if not trains_weights(opt, facts) or small_model(opt, facts, max_weights=5):
         return None  # Adam at 1e-2 for a policy MLP or a GCN is the published recipe
     return limit
+
+
+def _fixed_rate(opt: Optimizer, limits) -> tuple[float | None, float | None]:
+    """(ceiling, lr) for an optimizer given a resolved lr that nothing schedules, of a kind with a ceiling;
+    else (None, None)."""
+    limit, value = limits.get(opt.kind), opt.lr_number
+    if limit is None or value is None or opt.scheduled or not opt.lr_given:
+        return None, None
+    return limit, value
 
 
 def trains_weights(opt: Optimizer, facts: ModuleFacts) -> bool:
