@@ -7,7 +7,7 @@ miss): a cache folder can come with a cloned repository, so its content is input
 from __future__ import annotations
 
 from gradlint.finding import Edit, Finding, Fix, Span
-from gradlint.project import ClassSummary
+from gradlint.project import ClassSummary, Output
 
 
 class _Bad(Exception):
@@ -18,7 +18,8 @@ def dump_result(result) -> dict:
     return {
         "path": result.path,
         "findings": [_dump_finding(f) for f in result.findings],
-        "classes": {name: [c.name, c.path, c.evidence, list(c.refs)] for name, c in result.classes.items()},
+        "classes": {name: [c.name, c.path, c.evidence, list(c.refs), _dump_output(c.output)]
+                    for name, c in result.classes.items()},
         "digest": result.digest,
     }
 
@@ -44,12 +45,24 @@ def load_result(data):
         _want(isinstance(data["classes"], dict))
         for name, row in data["classes"].items():
             row = _list(row)
-            _want(len(row) == 4)
+            _want(len(row) == 5)
             classes[_str(name)] = ClassSummary(_str(row[0]), _str(row[1]), _opt_str(row[2]),
-                                               tuple(_str(r) for r in _list(row[3])))
+                                               tuple(_str(r) for r in _list(row[3])), _load_output(row[4]))
         return FileResult(_str(data["path"]), findings, [], classes, _opt_str(data["digest"]))
     except (_Bad, TypeError, ValueError, KeyError):
         return None
+
+
+def _dump_output(output: Output | None) -> list | None:
+    return None if output is None else [output.kind, output.label, output.line, output.ref]
+
+
+def _load_output(row) -> Output | None:
+    if row is None:
+        return None
+    row = _list(row)
+    _want(len(row) == 4 and _is_int(row[2]))
+    return Output(_str(row[0]), _str(row[1]), row[2], _opt_str(row[3]))
 
 
 def _load_finding(data) -> Finding:

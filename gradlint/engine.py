@@ -589,9 +589,21 @@ def _resolve_cross_file(results: list[FileResult], context: list[FileResult] = (
                 index = ProjectIndex()
                 for other in (*results, *context):
                     index.add(module_keys(other.path), other.classes)
-            evidence = next(filter(None, (index.evidence(ref, found.path) for ref in found.needs)), None)
+            evidence = next(filter(None, (_proof(index, need, found.path) for need in found.needs)), None)
             if evidence is not None:
-                yield replace(found, message=found.message.replace("{evidence}", f"the model {evidence}"), needs=())
+                yield replace(found, message=found.message.replace("{evidence}", evidence), needs=())
+
+
+def _proof(index, need: str, path: str) -> str | None:
+    """What the project index says for one need of a cross-file finding, or None if it does not prove it:
+    `output:<kind>:<class>` wants that class's forward to return a <kind>; a bare class name wants it to
+    be (or build) a recurrent/attention model."""
+    if need.startswith("output:"):
+        _, kind, ref = need.split(":", 2)
+        found = index.output(ref, path)
+        return found[1] if found is not None and found[0] == kind else None
+    evidence = index.evidence(need, path)
+    return f"the model {evidence}" if evidence is not None else None
 
 
 def _display_path(path: Path) -> str:

@@ -9,11 +9,23 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Output:
+    """What a class's forward() returns, as far as its own file tells: a probability (`kind` softmax,
+    sigmoid, …) produced by `label` on `line`, or (kind "project") the output of the project class `ref`."""
+
+    kind: str
+    label: str
+    line: int
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
 class ClassSummary:
     name: str
     path: str
     evidence: str | None  # "nn.LSTM" when the class itself builds a recurrent/attention layer
     refs: tuple[str, ...]  # classes it builds or extends: qualified names, or local names
+    output: Output | None = None  # what forward() returns, when its file can tell
 
 
 class ProjectIndex:
@@ -49,6 +61,20 @@ class ProjectIndex:
             if found:
                 return f"{summary.name} ({_filename(summary.path)}) → {found}"
         return None
+
+
+    def output(self, ref: str, path: str, seen: frozenset = frozenset()) -> tuple[str, str] | None:
+        """(kind, 'Net.forward returns F.softmax(x) (model.py:41)') for the class `ref` names from `path`,
+        following a forward that returns another project class's output."""
+        summary = self.lookup(ref, path)
+        if summary is None or summary.output is None or (summary.path, summary.name) in seen:
+            return None
+        out = summary.output
+        where = f"{out.label} ({_filename(summary.path)}:{out.line})"
+        if out.kind != "project":
+            return out.kind, where
+        found = self.output(out.ref, summary.path, seen | {(summary.path, summary.name)}) if out.ref else None
+        return (found[0], f"{where} → {found[1]}") if found else None
 
 
 def _shared_folders(a: str, b: str) -> int:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
+
+import pytest
+
 from conftest import codes_and_lines
 
 
@@ -99,3 +104,160 @@ def test_the_model_is_a_parameter_bound_at_the_files_call_sites(lint):
     # A call site that passes something else (unknown) leaves the parameter unknown: no guess.
     other = source + "\n\ndef finetune(backbone):\n    train(backbone, [], None)\n"
     assert lint(other, select=("GL402",)) == []
+
+
+def test_a_model_built_by_add_module_and_called_through_forward(lint):
+    # The PyTorch-Mini-Tutorials shape: an empty Sequential grown with add_module, returned by a builder,
+    # passed to train() with the loss, and both called through `.forward(...)`.
+    findings = lint("""
+        import torch
+        from torch import optim
+
+        def build_model(input_dim, output_dim):
+            model = torch.nn.Sequential()
+            model.add_module("linear", torch.nn.Linear(input_dim, output_dim, bias=False))
+            model.add_module("softmax", torch.nn.Softmax(dim=1))
+            return model
+
+        def train(model, loss, optimizer, x, y):
+            optimizer.zero_grad()
+            fx = model.forward(x)
+            output = loss.forward(fx, y)
+            output.backward()
+            optimizer.step()
+
+        def main(batches):
+            model = build_model(784, 10)
+            loss = torch.nn.CrossEntropyLoss()
+            optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+            for x, y in batches:
+                train(model, loss, optimizer, x, y)
+    """, select=("GL402",))
+    assert codes_and_lines(findings) == [("GL402", 13)]
+    message = findings[0].message
+    assert "train's parameter, passed in line 22" in message and "build_model returns" in message
+
+
+def test_an_add_module_sequential_that_ends_in_a_linear_layer_is_clean(lint):
+    assert lint("""
+        import torch
+
+        class Net(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = torch.nn.Sequential()
+                self.fc.add_module("softmax", torch.nn.Softmax(dim=1))
+                self.fc.add_module("fc2", torch.nn.Linear(50, 10))
+
+            def forward(self, x):
+                return self.fc.forward(x)
+
+        def step(net, x, y):
+            loss = torch.nn.CrossEntropyLoss()(net(x), y)
+            loss.backward()
+
+        step(Net(), x, y)
+    """, select=("GL402",)) == []
+
+
+def test_a_construction_passed_straight_to_the_training_function(lint):
+    findings = lint("""
+        import torch
+        import torch.nn as nn
+
+        def train(model, loader):
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            for x, y in loader:
+                optimizer.zero_grad()
+                nn.functional.nll_loss(model(x), y).backward()
+                optimizer.step()
+
+        train(nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=-1)).to("cpu"), [])
+    """, select=("GL402",))
+    assert codes_and_lines(findings) == [("GL402", 8)]
+
+
+def test_rebinding_a_name_to_another_call_of_the_same_model_keeps_its_kind(lint):
+    source = """
+        import torch.nn as nn
+
+        net = nn.Sequential(nn.Linear(4, 3), nn.Sigmoid())
+        criterion = nn.BCEWithLogitsLoss()
+        for x, y in loader:
+            out = net(x)
+            criterion(out, y).backward()
+        for x, y in val_loader:
+            out = net(x.cuda())
+    """
+    assert codes_and_lines(lint(source, select=("GL402",))) == [("GL402", 7)]
+    # Rebound to something else (a different callee): unknown, nothing reported.
+    assert lint(source.replace("out = net(x.cuda())", "out = head(x)"), select=("GL402",)) == []
+
+
+def _project(tmp_path, files):
+    for name, text in files.items():
+        (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return tmp_path
+
+
+MODEL_PY = """
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(16, 4)
+
+        def forward(self, x):
+            return F.softmax(self.fc(x), dim=1)
+
+    class Logits(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(16, 4)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    class Wrapped(Net):
+        pass
+"""
+
+TRAIN_PY = """
+    import torch
+    import torch.nn as nn
+    from model import {cls}
+
+    def train(model, loader):
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+        criterion = nn.CrossEntropyLoss()
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+
+    if __name__ == "__main__":
+        train({cls}().cuda(), loader)
+"""
+
+
+@pytest.mark.parametrize("cls", ["Net", "Wrapped"])
+def test_a_model_class_of_another_file_whose_forward_returns_a_softmax(tmp_path, cls):
+    from conftest import lint_paths
+
+    root = _project(tmp_path, {"model.py": MODEL_PY, "train.py": TRAIN_PY.format(cls=cls)})
+    findings = lint_paths([root], select=("GL402",)).findings
+    assert [(Path(f.path).name, f.span.row) for f in findings] == [("train.py", 11)]
+    assert "Net.forward returns F.softmax(self.fc(x), dim=1) (model.py:11)" in findings[0].message
+    assert "{evidence}" not in findings[0].message
+    # train.py alone: nothing proves what Net returns, so nothing is reported.
+    assert lint_paths([root / "train.py"], select=("GL402",)).findings == []
+
+
+def test_a_model_class_of_another_file_that_returns_logits_is_clean(tmp_path):
+    from conftest import lint_paths
+
+    root = _project(tmp_path, {"model.py": MODEL_PY, "train.py": TRAIN_PY.format(cls="Logits")})
+    assert lint_paths([root], select=("GL402",)).findings == []

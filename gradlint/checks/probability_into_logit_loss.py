@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import libcst as cst
 
 from gradlint.checks import finding
 from gradlint.facts import vocab
+from gradlint.facts.flow import argument_values
 from gradlint.facts.names import dotted
 from gradlint.facts.keras import compiled_losses, keras_loss_input
 from gradlint.facts.tensors import class_of, code_of, model_output, source_of
@@ -64,24 +67,42 @@ def _keras_remedy(produced: str, flag: bool) -> str:
 
 
 def loss_kind(call, facts) -> str | None:
-    """'BCELoss', 'CrossEntropyLoss', … for a loss function call or a call of a loss module."""
+    """'BCELoss', 'CrossEntropyLoss', … for a loss function call or a call of a loss module (also spelled
+    `criterion.forward(p, y)`, and a criterion passed in as a parameter)."""
     kind = vocab.LOSS_FUNCTIONS.get(call.qualname or "")
     if kind is not None:
         return kind
     func = call.node.func
-    construction, scope = None, call.scope
+    if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+        func = func.value
     if isinstance(func, cst.Call):  # nn.BCELoss()(p, y)
-        construction = func
-    elif isinstance(func, cst.Name):  # criterion = nn.BCELoss() … criterion(p, y)
+        return _loss_class(func, call.scope)
+    if isinstance(func, cst.Name):  # criterion = nn.BCELoss() … criterion(p, y)
         construction = call.scope.binding(func.value)
-    else:
-        text = dotted(func) or ""
-        cls = class_of(call.scope, facts) if text.startswith("self.") and text.count(".") == 1 else None
-        if cls is not None:  # self.criterion = nn.BCELoss() in __init__
-            construction, scope = cls.attrs.get(text[5:]), cls.scope
+        if construction is None and func.value in call.scope.params:
+            return _passed_loss(func.value, call.scope, facts)
+        return _loss_class(construction, call.scope)
+    text = dotted(func) or ""
+    cls = class_of(call.scope, facts) if text.startswith("self.") and text.count(".") == 1 else None
+    if cls is not None:  # self.criterion = nn.BCELoss() in __init__
+        return _loss_class(cls.attrs.get(text[5:]), cls.scope)
+    return None
+
+
+def _loss_class(construction, scope) -> str | None:
     if isinstance(construction, cst.Call):
         return vocab.LOSS_CLASSES.get(scope.qualify(construction.func) or "")
     return None
+
+
+def _passed_loss(name, scope, facts) -> str | None:
+    """`def train(model, loss, …)`: the loss every call site of the file passes, when they all agree."""
+    kinds = set()
+    for value, caller in argument_values(scope, name, facts) or ():
+        if isinstance(value, cst.Name):
+            value = caller.binding(value.value)
+        kinds.add(_loss_class(value, caller))
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def check(facts, settings):
@@ -91,17 +112,31 @@ def check(facts, settings):
         if kind is None:
             continue
         source = source_of(call.argument("input", 0), call.scope, facts)
-        if source is None or (kind, source.kind) not in _VERDICTS:
+        if source is None:
             continue
-        where = source.label if source.via is None else f"`{source.via}` = {source.label}"
-        line = facts.line(source.node)
-        if line != facts.line(call.node):
-            where += f" in line {line}"
-        yield finding(
-            facts, "GL402", call.node,
-            f"{kind} receives a {source.kind} output ({where}): {_VERDICTS[(kind, source.kind)]}",
-            fix=_drop_activation(facts, call, kind, source.kind),
-        )
+        where = _where(facts, source, call.node)
+        if source.kind == "project":  # another file's class decides: one candidate per output that would be wrong
+            for produced in (p for (k, p) in _VERDICTS if k == kind):
+                yield replace(finding(
+                    facts, "GL402", call.node,
+                    f"{kind} receives a {produced} output ({where} → {{evidence}}): {_VERDICTS[(kind, produced)]}",
+                ), needs=(f"output:{produced}:{source.ref}",))
+        elif (kind, source.kind) in _VERDICTS:
+            yield finding(
+                facts, "GL402", call.node,
+                f"{kind} receives a {source.kind} output ({where}): {_VERDICTS[(kind, source.kind)]}",
+                fix=_drop_activation(facts, call, kind, source.kind),
+            )
+
+
+def _where(facts, source, at) -> str:
+    """The path the value took: "`probs` = model(x) in line 12 → Net.forward returns F.softmax(z)"."""
+    first, arrow, rest = source.label.partition(" → ")
+    line = facts.line(source.node)
+    if line != facts.line(at):
+        first += f" in line {line}"
+    where = first + arrow + rest
+    return where if source.via is None else f"`{source.via}` = {where}"
 
 
 # Where dropping the activation (and, for BCE, switching to the logits form) is the whole fix.

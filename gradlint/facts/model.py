@@ -115,6 +115,15 @@ class ModuleFacts:
         return found
 
     @cached_property
+    def calls_by_method(self) -> dict[str, list[CallInfo]]:
+        """Method calls of unimported receivers (`model.add_module(...)`), by method name."""
+        found: dict[str, list[CallInfo]] = {}
+        for call in self.all_calls:
+            if call.method is not None and call.qualname is None:
+                found.setdefault(call.method, []).append(call)
+        return found
+
+    @cached_property
     def module_functions(self) -> dict[int, "FunctionInfo"]:
         """The module-level defs, by id of their scope."""
         return {id(fn.scope): fn for fn in self.functions if fn.class_name is None and fn.scope.parent is self.scope}

@@ -11,7 +11,7 @@ ends the trail, so a guarded expression is never traced (precision first).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -57,18 +57,19 @@ class Source:
     node: cst.CSTNode  # the producing call (or expression)
     operand: cst.BaseExpression | None = None  # its input: the logits of a softmax
     via: str | None = None  # the variable the value travelled through ("probs")
+    ref: str | None = None  # kind "project": the output of this project class (`models.Net`), judged across files
 
 
 def source_of(expr: cst.BaseExpression | None, scope: Scope, facts: "ModuleFacts", depth: int = 0) -> Source | None:
     if expr is None or depth > _MAX_DEPTH:
         return None
     if isinstance(expr, cst.Name):
-        bound = scope.binding(expr.value)
+        bound = _bound(scope, expr.value)
         if bound is None or isinstance(bound, cst.Ellipsis):
             return None
         found = source_of(bound, scope, facts, depth + 1)
         if found is not None and found.via is None:
-            return Source(found.kind, found.label, found.node, found.operand, expr.value)
+            return replace(found, via=expr.value)
         return found
     if isinstance(expr, cst.Subscript):
         return source_of(expr.value, scope, facts, depth + 1)  # probs[:, 1] is still a probability
@@ -77,6 +78,28 @@ def source_of(expr: cst.BaseExpression | None, scope: Scope, facts: "ModuleFacts
     if isinstance(expr, cst.Call):
         return _call(expr, scope, facts, depth)
     return None
+
+
+def _bound(scope: Scope, name: str) -> cst.BaseExpression | None:
+    """The value a name is bound to: its single binding, or the first of several calls of one callee, which
+    produce the same kind of value (`output = model(x)` in the training loop, `output = model(x.cuda())`
+    in the evaluation loop)."""
+    bound = scope.binding(name)
+    if bound is None and name not in scope.params:
+        owner = next((s for s in _enclosing(scope) if name in s.assigns or name in s.params), None)
+        values = owner.assigns.get(name, ()) if owner is not None and name not in owner.params else ()
+        if len(values) > 1 and all(isinstance(v, cst.Call) for v in values) \
+                and all(_same(values[0].func, v.func) for v in values[1:]):
+            return values[0]
+    return bound
+
+
+def _enclosing(scope: Scope):
+    while scope is not None:
+        yield scope
+        scope = scope.parent
+        while scope is not None and scope.kind == "class":
+            scope = scope.parent
 
 
 def _binary(expr: cst.BinaryOperation, scope: Scope, facts: "ModuleFacts", depth: int) -> Source | None:
@@ -105,7 +128,7 @@ def _call(node: cst.Call, scope: Scope, facts: "ModuleFacts", depth: int) -> Sou
     helper = _helper_called(func, scope, facts)
     if helper is not None:
         found = _function_output(helper, facts, depth)
-        return Source(found.kind, f"{code_of(facts, node, 32)} → {found.label}", node, found.operand) if found else None
+        return replace(found, label=f"{code_of(facts, node, 32)} → {found.label}", node=node, via=None) if found else None
     return _module_output(node, scope, facts, depth)
 
 
@@ -221,7 +244,7 @@ def _module_output(node: cst.Call, scope: Scope, facts: "ModuleFacts", depth: in
     found = model_output(text, scope, facts, depth)
     if found is None:
         return None
-    return Source(found.kind, f"{code_of(facts, node, 32)} → {found.label}", node, found.operand)
+    return replace(found, label=f"{code_of(facts, node, 32)} → {found.label}", node=node, via=None)
 
 
 def model_output(text: str, scope: Scope, facts: "ModuleFacts", depth: int = 0) -> Source | None:
@@ -235,7 +258,7 @@ def model_output(text: str, scope: Scope, facts: "ModuleFacts", depth: int = 0) 
             return None
         construction, where = cls.attrs.get(text[5:]), cls.scope
     elif "." not in text:
-        construction, where = scope.binding(text), scope
+        construction, where = _bound(scope, text), scope
         if construction is None and text in scope.params:
             return _parameter_output(text, scope, facts, depth)
     else:
@@ -255,13 +278,18 @@ def _parameter_output(name: str, scope: Scope, facts: "ModuleFacts", depth: int)
     outputs = []
     for value, caller in passed:
         text = dotted(value)
-        found = model_output(text, caller, facts, depth + 1) if text else None
+        if isinstance(value, cst.Call):  # train(Net().to(device), …)
+            found = _constructed_output(value, caller, facts, depth + 1)
+        else:
+            found = model_output(text, caller, facts, depth + 1) if text else None
         if found is None:
             return None
         outputs.append(found)
-    if len({o.kind for o in outputs}) != 1:
+    if len({(o.kind, o.ref) for o in outputs}) != 1:
         return None
-    return outputs[0]
+    fn = facts.module_functions.get(id(scope.function()))
+    owner = f"{fn.name}'s parameter" if fn is not None else "a parameter"
+    return replace(outputs[0], label=f"{name} ({owner}, passed in line {facts.line(passed[0][0])}) → {outputs[0].label}")
 
 
 _MOVES = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "requires_grad_"})
@@ -282,6 +310,8 @@ def _constructed_output(construction: cst.Call, scope: Scope, facts, depth) -> S
         return Source("logsigmoid", code_of(facts, construction), construction)
     if qualname == f"{vocab.NN}.Sequential":
         layers = [a.value for a in construction.args if a.keyword is None and not a.star]
+        if not layers:
+            layers = _added_modules(construction, facts)
         if layers and isinstance(layers[-1], cst.Call):
             return _constructed_output(layers[-1], scope, facts, depth + 1)
         return None
@@ -289,22 +319,86 @@ def _constructed_output(construction: cst.Call, scope: Scope, facts, depth) -> S
         cls = facts.classes.get(construction.func.value)
         if cls is not None:
             return _forward_output(cls, facts, depth + 1)
+        builder = _helper_called(construction.func, scope, facts)
+        if builder is not None:  # model = build_model(…): the module the file's own function returns
+            return _returned_module(builder, facts, depth + 1)
     if qualname is not None and qualname.startswith("keras."):
         from gradlint.facts.keras import keras_output
 
         return keras_output(construction, qualname, scope, facts, depth)
+    if qualname is not None and _project_class(qualname):
+        return Source("project", code_of(facts, construction), construction, ref=qualname)
     return None
+
+
+_LIBRARIES = ("torch.", "torchvision.", "transformers.", "numpy.", "tensorflow.", "keras.", "timm.", "jax.", "flax.")
+
+
+def _project_class(qualname: str) -> bool:
+    """An imported class that may be the project's own (`models.Net`); the project index decides."""
+    return not qualname.startswith(_LIBRARIES) and qualname.rpartition(".")[2][:1].isupper()
+
+
+def _added_modules(construction: cst.Call, facts: "ModuleFacts") -> list[cst.BaseExpression]:
+    """The modules `model.add_module("name", m)` appends to an empty `nn.Sequential()`, in call order
+    (`model` bound once to it, or `self.fc` set to it in the class)."""
+    added = []
+    for call in facts.calls_by_method.get("add_module", ()):
+        if call.receiver is None or len(call.node.args) < 2:
+            continue
+        if call.receiver.startswith("self.") and call.receiver.count(".") == 1:
+            cls = class_of(call.scope, facts)
+            bound = cls.attrs.get(call.receiver[5:]) if cls is not None else None
+        else:
+            bound = call.scope.binding(call.receiver) if "." not in call.receiver else None
+        if bound is construction:
+            added.append(call.node.args[1].value)
+    return added
+
+
+def _returned_module(fn: "FunctionInfo", facts: "ModuleFacts", depth: int) -> Source | None:
+    """What the module a function builds and returns outputs: `def build(): m = nn.Sequential(…); return m`."""
+    if depth > _MAX_DEPTH or not isinstance(fn.node, cst.FunctionDef):
+        return None
+    body = fn.node.body
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+    returned = _return_value(statements[-1]) if statements else None
+    if returned is None or any(_returns_inside(s) for s in statements[:-1]):
+        return None
+    if isinstance(returned, cst.Name):
+        returned = fn.scope.binding(returned.value)
+    if not isinstance(returned, cst.Call):
+        return None
+    found = _constructed_output(returned, fn.scope, facts, depth + 1)
+    return replace(found, label=f"{fn.name} returns {found.label}") if found is not None else None
+
+
+def forward_output(cls: "ClassInfo", facts: "ModuleFacts") -> Source | None:
+    """What a model class's forward() returns, as far as this file tells (kind "project": another
+    file's class decides)."""
+    return _forward_output(cls, facts, 0)
 
 
 def _forward_output(cls: "ClassInfo", facts: "ModuleFacts", depth: int) -> Source | None:
     """What forward() (a Keras model's call()) returns when its last statement is the only `return`."""
     forward = cls.methods.get("forward") or (cls.methods.get("call") if _is_keras_model(cls) else None)
     if forward is None:
-        return None
+        return _inherited_output(cls, facts, depth)
     found = _function_output(forward, facts, depth)
     if found is None:
         return None
-    return Source(found.kind, f"{cls.name}.{found.label}", found.node, found.operand)
+    return replace(found, label=f"{cls.name}.{found.label}", via=None)
+
+
+def _inherited_output(cls: "ClassInfo", facts: "ModuleFacts", depth: int) -> Source | None:
+    """A class without its own forward() outputs what its one project base class outputs."""
+    bases = [b for b in cls.bases if b in facts.classes or _project_class(b)]
+    if len(bases) != 1 or depth > _MAX_DEPTH:
+        return None
+    base = facts.classes.get(bases[0])
+    if base is not None:
+        return _forward_output(base, facts, depth + 1) if base is not cls else None
+    return Source("project", bases[0], cls.node, ref=bases[0])
 
 
 def _function_output(forward: "FunctionInfo", facts: "ModuleFacts", depth: int) -> Source | None:
@@ -321,7 +415,7 @@ def _function_output(forward: "FunctionInfo", facts: "ModuleFacts", depth: int) 
     found = source_of(returned, forward.scope, facts, depth + 1)
     if found is None:
         return None
-    return Source(found.kind, f"{forward.name} returns {found.label}", found.node, found.operand)
+    return replace(found, label=f"{forward.name} returns {found.label}", via=None)
 
 
 def _is_keras_model(cls: "ClassInfo") -> bool:

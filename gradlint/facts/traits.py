@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gradlint.facts import vocab
 from gradlint.facts.model import CallInfo, ModuleFacts
-from gradlint.project import ClassSummary
+from gradlint.project import ClassSummary, Output
 
 # Recurrent models explode through time (Pascanu et al. 2013): clipping is part of their recipe. A
 # transformer built from scratch is a risk without warm-up (GL201 asks); a pretrained one fine-tuned at 2e-5
@@ -39,8 +39,22 @@ def summarise(facts: ModuleFacts) -> dict[str, ClassSummary]:
                 ref = class_ref(call, facts)
                 if ref:
                     refs.append(ref)
-        summaries[cls.name] = ClassSummary(cls.name, facts.path, evidence, tuple(dict.fromkeys(refs)))
+        summaries[cls.name] = ClassSummary(cls.name, facts.path, evidence, tuple(dict.fromkeys(refs)),
+                                           _output(cls, facts))
     return summaries
+
+
+# What a model's output can be that a rule judges across files (GL402: a loss on a probability).
+_OUTPUT_KINDS = frozenset({"softmax", "sigmoid", "log_softmax", "logsigmoid", "project"})
+
+
+def _output(cls, facts: ModuleFacts) -> Output | None:
+    from gradlint.facts.tensors import forward_output
+
+    found = forward_output(cls, facts)
+    if found is None or found.kind not in _OUTPUT_KINDS:
+        return None
+    return Output(found.kind, found.label, facts.line(found.node), found.ref)
 
 
 def class_ref(call: CallInfo, facts: ModuleFacts) -> str | None:
