@@ -70,9 +70,9 @@ class ProjectIndex:
         if summary is None or summary.output is None or (summary.path, summary.name) in seen:
             return None
         out = summary.output
-        where = f"{out.label} ({_filename(summary.path)}:{out.line})"
         if out.kind != "project":
-            return out.kind, where
+            return out.kind, f"{out.label} ({_filename(summary.path)}:{out.line})"
+        where = f"{out.label} ({_filename(summary.path)})"
         found = self.output(out.ref, summary.path, seen | {(summary.path, summary.name)}) if out.ref else None
         return (found[0], f"{where} → {found[1]}") if found else None
 

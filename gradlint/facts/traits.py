@@ -54,7 +54,9 @@ def _output(cls, facts: ModuleFacts) -> Output | None:
     found = forward_output(cls, facts)
     if found is None or found.kind not in _OUTPUT_KINDS:
         return None
-    return Output(found.kind, found.label, facts.line(found.node), found.ref)
+    # The line costs a positions pass over the file: only a probability, which a message will name, pays it.
+    line = facts.line(found.node) if found.kind != "project" else 0
+    return Output(found.kind, found.label, line, found.ref)
 
 
 def class_ref(call: CallInfo, facts: ModuleFacts) -> str | None:
