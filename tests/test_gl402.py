@@ -143,3 +143,26 @@ def test_exp_of_log_softmax_is_a_softmax_written_by_hand(lint):
     assert codes_and_lines(lint(source.format(probs="torch.exp(self.log_softmax(scores))"))) == [("GL402", 14)]
     assert codes_and_lines(lint(source.format(probs="self.log_softmax(scores).exp()"))) == [("GL402", 14)]
     assert codes_and_lines(lint(source.format(probs="torch.exp(scores)"))) == []
+
+
+def test_a_loss_that_is_only_printed_or_computed_without_gradients_is_not_reported(lint):
+    # The training loss is on the logits; the probabilities only reach a print and an evaluation loop.
+    findings = lint("""
+        import torch
+        import torch.nn as nn
+
+        model = nn.Linear(2, 1)
+        cost_fn = nn.BCELoss()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for epoch in range(10):
+            probas = torch.sigmoid(model(x))
+            print("cost: %.3f" % cost_fn(probas, y))
+            total = cost_fn(probas, y).item()
+            with torch.no_grad():
+                val = cost_fn(torch.sigmoid(model(x_val)), y_val)
+            loss = cost_fn(probas, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    """, select=("GL402",))
+    assert codes_and_lines(findings) == [("GL402", 13)]

@@ -478,6 +478,29 @@ def test_accumulation_without_division(lint):
     assert "step % args.accum == 0" in findings[0].message
 
 
+def test_accumulation_of_a_loss_the_model_returns_with_its_logits(lint):
+    # nanoGPT's shape: `logits, loss = model(X, Y)` in a micro-step loop, scaled for fp16, never divided.
+    source = """
+        import torch
+        from model import GPT
+        model = GPT(config)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=6e-4)
+        scaler = torch.cuda.amp.GradScaler()
+        while True:
+            for micro_step in range(gradient_accumulation_steps):
+                logits, loss = model(X, Y)
+                X, Y = get_batch("train")
+                scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            optimizer.zero_grad(set_to_none=True)
+    """
+    findings = lint(source, select=("GL207",))
+    assert codes_and_lines(findings) == [("GL207", 10)]
+    divided = source.replace("                X, Y =", "                loss = loss / gradient_accumulation_steps\n                X, Y =")
+    assert lint(divided, select=("GL207",)) == []
+
+
 def test_accumulation_with_division_in_any_spelling_is_fine(lint):
     for spelling in ("loss = loss / accum\n    loss.backward()", "loss /= accum\n    loss.backward()",
                      "(loss / accum).backward()", "scaler.scale(loss / accum).backward()"):

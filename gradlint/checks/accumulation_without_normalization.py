@@ -30,6 +30,9 @@ def _is_normalised(expr, event, facts) -> bool | None:
     if expr.value in fn.divided:
         return True
     values = fn.scope.assigns.get(expr.value, [])
+    unpacked = [value for value, _ in fn.scope.unpacked.get(expr.value, ())]
+    if values and len(unpacked) == len(values):
+        values = unpacked  # `logits, loss = model(x, y)`: the loss is what the call returns
     if not values:
         return None
     helpers = {f.name for f in facts.functions}

@@ -8,6 +8,7 @@ import libcst as cst
 
 from gradlint.checks import finding
 from gradlint.facts import vocab
+from gradlint.facts.context import only_reported, without_gradient
 from gradlint.facts.flow import argument_values
 from gradlint.facts.names import dotted
 from gradlint.facts.keras import compiled_losses, keras_loss_input
@@ -109,8 +110,8 @@ def check(facts, settings):
     yield from _keras(facts)
     for call in facts.all_calls:
         kind = loss_kind(call, facts)
-        if kind is None:
-            continue
+        if kind is None or only_reported(call, facts) or without_gradient(call, facts):
+            continue  # a loss that is only printed, or computed where no gradient flows, trains nothing
         source = source_of(call.argument("input", 0), call.scope, facts)
         if source is None:
             continue

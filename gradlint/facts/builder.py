@@ -201,6 +201,9 @@ class _Builder:
                 isinstance(e, cst.StarredElement) for e in (*values, *target.elements))
             for index, element in enumerate(target.elements):
                 self.assign_target(element.value, values[index].value if pairwise else UNKNOWN)
+                if not pairwise and value is not UNKNOWN and isinstance(element.value, cst.Name) \
+                        and not any(isinstance(e, cst.StarredElement) for e in target.elements):
+                    self.scope.unpacked.setdefault(element.value.value, []).append((value, index))
             return
         elif isinstance(target, cst.Subscript):
             self.note_item_assignment(target)

@@ -136,6 +136,34 @@ def without_gradient(call: "CallInfo", facts: "ModuleFacts") -> bool:
     return function_of(call.scope, facts) in facts.gradient_free_functions
 
 
+# -- values that only reach a report -----------------------------------------------------------------
+_REPORTING_METHODS = {"item", "info", "debug", "warning", "add_scalar", "add_scalars", "format"}
+
+
+def only_reported(call: "CallInfo", facts: "ModuleFacts") -> bool:
+    """The call's value goes straight into a report and nowhere else: an argument of print() or of a logger,
+    `.item()` taken on the spot (`total += criterion(p, y).item()`): no backward() ever reaches it."""
+    return id(call.node) in _reported(facts)
+
+
+def _reported(facts: "ModuleFacts") -> frozenset[int]:
+    cached = facts.__dict__.get("_reported_calls")
+    if cached is not None:
+        return cached
+    from gradlint.facts.names import walk
+
+    found = set()
+    for call in facts.all_calls:
+        func = call.node.func
+        if call.method == "item" and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+            found.add(id(func.value))
+        elif (isinstance(func, cst.Name) and func.value == "print" and call.qualname is None) \
+                or call.method in _REPORTING_METHODS:
+            found.update(id(node) for arg in call.node.args for node in walk(arg.value) if isinstance(node, cst.Call))
+    facts.__dict__["_reported_calls"] = frozenset(found)
+    return facts.__dict__["_reported_calls"]
+
+
 # -- test code --------------------------------------------------------------------------------------
 _TEST_DIRS = {"test", "tests", "testing", "unit_tests", "unittests"}
 

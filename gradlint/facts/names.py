@@ -49,6 +49,8 @@ class Scope:
     # Plain `name = value` bindings in this scope, in source order.
     assigns: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
     params: dict[str, cst.BaseExpression | None] = field(default_factory=dict)
+    # Names bound by unpacking one value (`logits, loss = model(x, y)`): the value and the name's index.
+    unpacked: dict[str, list[tuple[cst.BaseExpression, int]]] = field(default_factory=dict)
     package: str = ""  # the file's dotted package, for relative imports
 
     def add_import(self, node: cst.Import | cst.ImportFrom) -> None:
