@@ -166,3 +166,31 @@ def test_a_loss_that_is_only_printed_or_computed_without_gradients_is_not_report
             optimizer.step()
     """, select=("GL402",))
     assert codes_and_lines(findings) == [("GL402", 13)]
+
+
+def test_skorch_applies_its_criterion_to_the_modules_output(lint):
+    source = """
+        import torch.nn as nn
+        from skorch import NeuralNet, NeuralNetClassifier
+
+        class MyModule(nn.Module):
+            def __init__(self, num_units=10):
+                super().__init__()
+                self.dense0 = nn.Linear(20, num_units)
+                self.output = nn.Linear(num_units, 2)
+                self.softmax = nn.Softmax(dim=-1)
+
+            def forward(self, X):
+                return self.softmax(self.output(self.dense0(X)))
+
+        net = NeuralNet(MyModule, criterion=nn.CrossEntropyLoss, max_epochs=10, lr=0.1)
+        net.fit(X, y)
+    """
+    findings = lint(source, select=("GL402",))
+    assert codes_and_lines(findings) == [("GL402", 14)]
+    assert "MyModule.forward returns" in findings[0].message
+    # NeuralNetClassifier's default NLLLoss is applied to the log of the probabilities: the intended pairing.
+    assert lint(source.replace("NeuralNet(MyModule, criterion=nn.CrossEntropyLoss,", "NeuralNetClassifier(MyModule,"),
+                select=("GL402",)) == []
+    assert lint(source.replace("criterion=nn.CrossEntropyLoss", "criterion=nn.NLLLoss").replace(
+        "NeuralNet(", "NeuralNetClassifier("), select=("GL402",)) == []

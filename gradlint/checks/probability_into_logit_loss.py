@@ -12,7 +12,7 @@ from gradlint.facts.context import only_reported, without_gradient
 from gradlint.facts.flow import argument_values
 from gradlint.facts.names import dotted
 from gradlint.facts.keras import compiled_losses, keras_loss_input
-from gradlint.facts.tensors import class_of, code_of, model_output, source_of
+from gradlint.facts.tensors import class_of, code_of, model_output, module_output, source_of
 from gradlint.finding import Edit, Fix
 from gradlint.fix.edits import source as source_text
 
@@ -108,6 +108,7 @@ def _passed_loss(name, scope, facts) -> str | None:
 
 def check(facts, settings):
     yield from _keras(facts)
+    yield from _skorch(facts)
     for call in facts.all_calls:
         kind = loss_kind(call, facts)
         if kind is None or only_reported(call, facts) or without_gradient(call, facts):
@@ -138,6 +139,31 @@ def _where(facts, source, at) -> str:
         first += f" in line {line}"
     where = first + arrow + rest
     return where if source.via is None else f"`{source.via}` = {where}"
+
+
+def _skorch(facts):
+    """skorch: `NeuralNet(Module, criterion=nn.CrossEntropyLoss)` applies the criterion to the module's output."""
+    for call in facts.all_calls:
+        if call.qualname not in vocab.SKORCH_NETS:
+            continue
+        criterion = call.kwarg("criterion")
+        if criterion is None:
+            kind = vocab.SKORCH_NETS[call.qualname]
+        else:
+            kind = vocab.LOSS_CLASSES.get(call.scope.qualify(criterion) or "")
+        if kind == "NLLLoss" and call.qualname.endswith("Classifier"):
+            continue  # NeuralNetClassifier takes the log of the output itself before an NLLLoss
+        module = call.argument("module", 0)
+        if kind is None or module is None:
+            continue
+        source = module_output(module, call.scope, facts)
+        if source is None or (kind, source.kind) not in _VERDICTS:
+            continue
+        yield finding(
+            facts, "GL402", call.node,
+            f"{kind} (the criterion {call.qualname.rpartition('.')[2]} applies) receives a {source.kind} output "
+            f"({source.label} in line {facts.line(source.node)}): {_VERDICTS[(kind, source.kind)]}",
+        )
 
 
 # Where dropping the activation (and, for BCE, switching to the logits form) is the whole fix.

@@ -268,6 +268,16 @@ def model_output(text: str, scope: Scope, facts: "ModuleFacts", depth: int = 0) 
     return _constructed_output(construction, where, facts, depth)
 
 
+def module_output(expr: cst.BaseExpression, scope: Scope, facts: "ModuleFacts") -> Source | None:
+    """What a module outputs, given as its class (`Net`, as skorch takes it) or as an instance (`Net()`)."""
+    if isinstance(expr, cst.Name) and expr.value in facts.classes:
+        return _forward_output(facts.classes[expr.value], facts, 0)
+    if isinstance(expr, cst.Call):
+        return _constructed_output(expr, scope, facts, 0)
+    text = dotted(expr)
+    return model_output(text, scope, facts) if text else None
+
+
 def _parameter_output(name: str, scope: Scope, facts: "ModuleFacts", depth: int) -> Source | None:
     """A model passed in as a parameter: what every call site's model outputs, when they all agree."""
     from gradlint.facts.flow import argument_values

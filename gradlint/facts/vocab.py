@@ -206,6 +206,16 @@ LOSS_CLASSES = {
     f"{NN}.BCELoss": "BCELoss", f"{NN}.BCEWithLogitsLoss": "BCEWithLogitsLoss",
     f"{NN}.CrossEntropyLoss": "CrossEntropyLoss", f"{NN}.NLLLoss": "NLLLoss",
 }
+# skorch's nets take the module and the criterion *class*, and apply the criterion to the module's output
+# themselves. A classifier's default NLLLoss is applied to the log of the output (it expects probabilities);
+# the binary classifier's default BCEWithLogitsLoss expects logits.
+SKORCH_NETS = {
+    "skorch.NeuralNet": None, "skorch.net.NeuralNet": None, "skorch.NeuralNetRegressor": None,
+    "skorch.NeuralNetClassifier": None, "skorch.classifier.NeuralNetClassifier": None,
+    "skorch.NeuralNetBinaryClassifier": "BCEWithLogitsLoss",
+    "skorch.classifier.NeuralNetBinaryClassifier": "BCEWithLogitsLoss",
+    "ray_skorch.RayTrainNeuralNet": None,
+}
 LOSS_FUNCTIONS = {
     f"{F}.binary_cross_entropy": "BCELoss", f"{F}.binary_cross_entropy_with_logits": "BCEWithLogitsLoss",
     "torch.binary_cross_entropy_with_logits": "BCEWithLogitsLoss",
