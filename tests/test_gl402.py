@@ -30,7 +30,7 @@ def test_cross_entropy_nll_and_logits_losses_on_probabilities(lint):
             return a + b + c + d
     ''')
     assert codes_and_lines(findings) == [("GL402", 6), ("GL402", 7), ("GL402", 8), ("GL402", 9)]
-    assert "softmax is applied twice" in findings[0].message
+    assert "softmax runs twice" in findings[0].message
     assert "log-probabilities" in findings[2].message
 
 

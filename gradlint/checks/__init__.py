@@ -15,6 +15,10 @@ from gradlint.finding import Finding
 
 CheckFunction = Callable[..., Iterator[Finding]]
 
+# A message says what was found and what to do in one line of at most this many characters (the why is
+# the rule's page: `gradlint rule GLxxx`); only a long name from the user's code may take it past.
+MESSAGE_LIMIT = 160
+
 
 def module_name(code: str) -> str:
     return catalog.all_rules()[code].name.replace("-", "_")
@@ -35,3 +39,25 @@ def finding(facts, code: str, node: cst.CSTNode, message: str, *, also: tuple[cs
         other_span = facts.span(other)
         rows.update(range(other_span.row, other_span.end_row + 1))
     return Finding(code, message, facts.path, span, fix=fix, suppress_rows=tuple(sorted(rows)))
+
+
+def call_name(facts, node: cst.CSTNode) -> str:
+    """A call named by its callee, `keras.optimizers.Adam(…)`; other code quoted, shortened (`"adam"`)."""
+    from gradlint.facts.names import dotted
+    from gradlint.facts.tensors import code_of
+
+    callee = dotted(node.func) if isinstance(node, cst.Call) else None
+    return f"`{callee}(…)`" if callee else f"`{code_of(facts, node, 32)}`"
+
+
+def listing(items: list[str], width: int) -> str:
+    """`items` joined with ", ", cut at an item boundary with "…" to fit `width` (the first always shown)."""
+    shown = ", ".join(items)
+    if len(shown) <= width:
+        return shown
+    kept = items[:1]
+    for item in items[1:]:
+        if len(", ".join([*kept, item, "…"])) > width:
+            break
+        kept.append(item)
+    return ", ".join([*kept, "…"] if len(kept) < len(items) else kept)

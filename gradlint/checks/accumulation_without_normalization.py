@@ -96,7 +96,5 @@ def check(facts, settings):
                 continue
             yield finding(
                 facts, "GL207", backward.node,
-                f"gradients accumulate over micro-batches ({how}) but the loss is not divided by the number of "
-                "micro-batches, so each update is that many times too large; divide the loss by the accumulation "
-                "steps before backward()",
+                f"gradients accumulate over micro-batches ({how}) with an undivided loss; divide it by their number",
             )

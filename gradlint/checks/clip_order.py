@@ -23,15 +23,15 @@ def check(facts, settings):
             if before is not None and before.steps_optimizer and (after is None or after.kind == "backward"):
                 problem = f"after the optimizer step (line {facts.line(before.node)})"
             elif before is None and after is not None and after.kind == "backward":
-                problem = f"before backward() (line {facts.line(after.node)}) has computed this step's gradients"
+                problem = f"before backward() (line {facts.line(after.node)})"
             else:
                 continue
             step = before if before is not None and before.steps_optimizer else next(
                 (e for e in order[i + 1:] if e.steps_optimizer), None)
             yield finding(
                 facts, "GL204", clip.node,
-                f"gradient clipping runs {problem}, so the update it should bound has already been applied or the "
-                "gradients are about to be replaced; clip between loss.backward() and optimizer.step()",
+                f"gradient clipping runs {problem}, so it bounds no update; clip between loss.backward() and "
+                "optimizer.step()",
                 fix=_move_before_step(facts, clip, step),
             )
 
@@ -42,9 +42,8 @@ def _lightning(facts, settings):
             continue
         yield finding(
             facts, "GL204", clip.node,
-            "gradient clipping inside training_step runs before backward(): under automatic optimization Lightning "
-            "calls backward after training_step returns, so this clips the previous step's gradients (already "
-            "applied) or none; pass Trainer(gradient_clip_val=1.0) or clip in on_before_optimizer_step",
+            "clipping in training_step runs before Lightning calls backward(), so it clips nothing; "
+            "pass Trainer(gradient_clip_val=1.0) or clip in on_before_optimizer_step",
         )
 
 

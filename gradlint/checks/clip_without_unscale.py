@@ -24,8 +24,8 @@ def check(facts, settings):
             optimizer_text = facts.module.code_for_node(optimizer) if optimizer is not None else "optimizer"
             yield finding(
                 facts, "GL205", event.node,
-                f"clipping gradients that {scaler} has scaled by the loss scale (up to 65536): the threshold compares "
-                f"against scaled norms and clips nearly everything; call {scaler}.unscale_({optimizer_text}) before clipping",
+                f"clipping gradients that {scaler} has scaled by the loss scale (up to 65536); "
+                f"call {scaler}.unscale_({optimizer_text}) before clipping",
                 fix=_insert_unscale(facts, event, scaler, optimizer_text),
             )
 

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from gradlint.checks import finding
+from gradlint.checks import call_name, finding
 from gradlint.facts.context import never_trains, probe_weight
 from gradlint.facts import vocab_keras as K
 from gradlint.facts.init import creations, init_calls
 from gradlint.facts.tensors import code_of
 
-_WHY = (
-    "every unit of the layer computes the same output and receives the same gradient, so they stay "
-    "identical forever (symmetry is never broken) and the layer's outputs scale with fan_in"
-)
-_REMEDY = "initialise weights randomly: nn.init.kaiming_normal_ (ReLU family) or nn.init.xavier_uniform_ (tanh/sigmoid)"
-_KERAS_REMEDY = ("initialise weights randomly: keep Keras's default glorot_uniform, or use \"he_normal\" (ReLU family) / "
-                 "\"glorot_uniform\" (tanh/sigmoid)")
+# Why one value breaks training, and which initialiser suits which activation, is the rule page's.
+_REMEDY = "use a random init: nn.init.kaiming_normal_"
+_KERAS_REMEDY = "keep the default glorot_uniform or use \"he_normal\""
 
 
 def _frozen(facts) -> set[str]:
@@ -43,15 +39,15 @@ def check(facts, settings):
             if value is None or value.value == 0:
                 continue  # zero init of a last layer (ReZero, Fixup) is a deliberate, different idea
             origin = f", {value.origin} in line {facts.line(value.node)}" if value.origin and value.origin != "default" else ""
-            what = f"`{code_of(facts, init.call.node, 60)}` (value {value.value:g}{origin})"
+            what = f"`{code_of(facts, init.call.node)}` (value {value.value:g}{origin})"
         elif init.kind == "ones":
-            what = f"`{code_of(facts, init.call.node, 60)}`"
+            what = f"`{code_of(facts, init.call.node)}`"
         else:
             continue
         if init.keras:
-            what += f" as the initializer of `{code_of(facts, init.target, 60)}`" if init.anchor is None else ""
+            what += f" in {call_name(facts, init.target)}" if init.anchor is None else ""
         remedy = _KERAS_REMEDY if init.keras else _REMEDY
-        yield finding(facts, "GL302", init.node, f"{what} sets every weight to the same value: {_WHY}; {remedy}")
+        yield finding(facts, "GL302", init.node, f"{what} sets all weights to one value; {remedy}")
     for made in creations(facts, {"torch.ones", "torch.full", *K.CONSTANT_TENSORS}):
         if made.maker_name in ("torch.full", "tensorflow.fill"):
             fill = made.maker.args[1].value if len(made.maker.args) > 1 else None
@@ -59,10 +55,9 @@ def check(facts, settings):
             if value is None or isinstance(value.value, bool) or value.value == 0:
                 continue
         tf = made.maker_name.startswith("tensorflow.")
-        remedy = ("create it random: tf.Variable(tf.keras.initializers.GlorotUniform()(shape)) or HeNormal()"
-                  if tf else _REMEDY)
+        remedy = "create it with tf.keras.initializers.GlorotUniform()(shape)" if tf else _REMEDY
         maker = made.maker_name.replace("tensorflow.", "tf.")
         yield finding(
             facts, "GL302", made.call.node,
-            f"{made.target_text} is created from {maker}(...), a constant weight matrix: {_WHY}; {remedy}",
+            f"{made.target_text} is created from {maker}(...), a constant weight matrix; {remedy}",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from gradlint.checks import finding
+from gradlint.checks import MESSAGE_LIMIT, finding, listing
 
 _RESETS = {"norm", "opaque", "recurrent", "attention"}
 
@@ -32,12 +32,12 @@ def check(facts, settings):
             own = run[0].container is chain.node
             if not own and run[0].container is not None and len({id(l.container) for l in run}) == 1:
                 continue  # reported at the nn.Sequential itself
-            names = ", ".join(f"{label} ×{n}" if n > 1 else label for label, n in Counter(l.label for l in run).items())
+            labels = [f"{label} ×{n}" if n > 1 else label for label, n in Counter(l.label for l in run).items()]
             anchor = chain.node if own else run[0].node
+            head = f"{len(run)} weight layers in {chain.where} with no normalization or residual connection ("
+            tail = "); add BatchNorm/LayerNorm or residual connections"
             yield finding(
                 facts, "GL102", anchor,
-                f"{len(run)} weight layers chained in {chain.where} ({names}) with no normalization and no residual "
-                "connection: gradients are multiplied by every layer's Jacobian and vanish or explode with depth; "
-                "add BatchNorm/LayerNorm between blocks or residual connections, and use Kaiming/Xavier init",
+                head + listing(labels, MESSAGE_LIMIT - len(head) - len(tail)) + tail,
                 also=(run[0].node,),
             )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gradlint.checks import finding
-from gradlint.checks.missing_gradient_clipping import clip_before_step
-from gradlint.facts.clip_risk import MODEST_ADAPTIVE_LR, modest_adaptive_optimizers, unclipped_steps
+from gradlint.checks.missing_gradient_clipping import CLIP_ADVICE, clip_before_step
+from gradlint.facts.clip_risk import modest_adaptive_optimizers, unclipped_steps
 
 
 def check(facts, settings):
@@ -15,9 +15,6 @@ def check(facts, settings):
             continue
         yield finding(
             facts, "GL210", found.step.node,
-            f"optimizer step with no gradient clipping in {found.loop.where(facts)}, while {found.evidence}: an "
-            f"adaptive optimizer at lr ≤ {MODEST_ADAPTIVE_LR:g} bounds each step, but a gradient spike the second-"
-            "moment estimate has not seen yet still throws the weights; clip_grad_norm_(model.parameters(), 1.0) "
-            "between backward() and step() is cheap insurance",
+            f"no clipping in {found.loop.where(facts)}, while {found.evidence}; {CLIP_ADVICE}",
             fix=clip_before_step(facts, found.step),
         )

@@ -15,7 +15,6 @@ def check(facts, settings):
         origin = origin_text(facts, opt.lr)
         yield finding(
             facts, "GL209", opt.call.node,
-            f"{opt.kind} lr={opt.lr_number:g}{f' ({origin})' if origin else ''} fixed for the whole run: at the top "
-            f"of {opt.kind}'s safe range (ceiling {limit:g}) on a model that is not small, where a bad step can "
-            f"derail training; consider warm-up/decay or a lower rate",
+            f"{opt.kind} lr={opt.lr_number:g}{f' ({origin})' if origin else ''} with no schedule, near {opt.kind}'s "
+            f"limit {limit:g}, on a model that is not small; add warm-up/decay or lower it",
         )

@@ -61,16 +61,14 @@ def check(facts, settings):
         shown = "inf" if math.isinf(limit) else f"{limit:g}"
         yield finding(
             facts, "GL208", call.node,
-            f"clip threshold {shown}{origin} is so large that it never clips: healthy gradient norms are around "
-            f"1–10, and an exploding step passes through untouched; use max_norm=1.0 (or measure typical norms first)",
+            f"clip threshold {shown}{origin} is too large to ever clip; use max_norm=1.0 (or measure typical norms first)",
         )
 
 
 def _message(facts, what: str, limit: float, value, remedy: str) -> str:
     origin = f" ({value.origin} in line {facts.line(value.node)})" if value is not None and value.origin else ""
     shown = "inf" if math.isinf(limit) else f"{limit:g}"
-    return (f"{what}={shown}{origin} is so large that it never clips: healthy gradient norms are around 1–10, and "
-            f"an exploding step passes through untouched; {remedy} (or measure typical norms first)")
+    return f"{what}={shown}{origin} is too large to ever clip; {remedy} (or measure typical norms first)"
 
 
 def _keras(facts, settings):
@@ -88,4 +86,4 @@ def _keras(facts, settings):
         if limit >= settings.thresholds.clip_norm:
             name = call.qualname.replace("tensorflow.", "tf.")
             yield finding(facts, "GL208", call.node, _message(facts, f"{name}(…) threshold", limit, value,
-                                                              "clip to a norm of about 1.0"))
+                                                              "clip at about 1.0"))

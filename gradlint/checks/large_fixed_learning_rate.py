@@ -21,10 +21,9 @@ def check(facts, settings):
         value = opt.lr_number
         origin = origin_text(facts, opt.lr)
         keras = (opt.call.qualname or "").startswith("keras.")
-        schedules = "a keras.optimizers.schedules object or callback" if keras else "torch.optim.lr_scheduler"
+        schedules = "keras.optimizers.schedules" if keras else "torch.optim.lr_scheduler"
         yield finding(
             facts, "GL202", opt.call.node,
-            f"{opt.kind} lr={value:g}{f' ({origin})' if origin else ''} with no scheduler or warm-up: "
-            f"above {limit:g}, the safe ceiling for {opt.kind}, the first updates overshoot and the loss "
-            f"diverges; lower it, or attach warm-up/decay ({schedules})",
+            f"{opt.kind} lr={value:g}{f' ({origin})' if origin else ''} exceeds {opt.kind}'s safe limit of {limit:g} "
+            f"with no scheduler; lower it or add warm-up/decay ({schedules})",
         )

@@ -15,14 +15,10 @@ _LIMIT = 1.0
 # A normal draw whose std·√fan_in stays at most this (fan_in ≤ 16 at std 1) is within about 3x of He's
 # √2 gain: a small hand-written layer (TextRNN's 5-unit output projection), not an exploding stack.
 _SMALL_GAIN = 4.0
-_REMEDY = (
-    "use nn.init.kaiming_normal_/kaiming_uniform_ (ReLU family) or xavier_normal_/xavier_uniform_ "
-    "(tanh/sigmoid), which scale the spread to 1/√fan_in"
-)
-_KERAS_REMEDY = (
-    "keep Keras's default glorot_uniform, or use kernel_initializer=\"he_normal\" (ReLU family) / "
-    "\"glorot_normal\" (tanh/sigmoid), which scale the spread to 1/√fan_in"
-)
+# The remedy in a few words; which initialiser suits which activation is the rule page's.
+_REMEDY = "use nn.init.kaiming_normal_ or xavier_normal_"
+_UNIFORM_REMEDY = "use nn.init.kaiming_uniform_ or xavier_uniform_"
+_KERAS_REMEDY = "keep the default glorot_uniform or use \"he_normal\""
 
 
 def _where(facts, value) -> str:
@@ -83,9 +79,8 @@ def check(facts, settings):
                 continue
             yield finding(
                 facts, "GL301", init.node,
-                f"`{code_of(facts, init.call.node, 60)}` draws weights with std={std.value:g}{_where(facts, std)}: "
-                f"weights of spread ≥ 1 multiply the activation scale by about std·√fan_in at every layer, so "
-                f"activations and gradients explode with depth; {remedy}",
+                f"`{code_of(facts, init.call.node)}` draws weights with std={std.value:g}{_where(facts, std)}; "
+                f"{remedy}",
             )
         elif init.kind == "uniform":
             low, high = init.parameter(facts, "a"), init.parameter(facts, "b")
@@ -94,22 +89,19 @@ def check(facts, settings):
             origin = _where(facts, high) if abs(high.value) >= abs(low.value) else _where(facts, low)
             yield finding(
                 facts, "GL301", init.node,
-                f"`{code_of(facts, init.call.node, 60)}` draws weights from U({low.value:g}, {high.value:g})"
-                f"{origin}: bounds of magnitude ≥ 1 make every layer amplify its input by about √fan_in, so "
-                f"activations and gradients explode with depth; {remedy}",
+                f"`{code_of(facts, init.call.node)}` draws weights from U({low.value:g}, {high.value:g})"
+                f"{origin}; {_KERAS_REMEDY if init.keras else _UNIFORM_REMEDY}",
             )
     for made in creations(facts, {"torch.randn", "torch.rand", *K.RANDOM_TENSORS}):
         if _frozen(made.call) or _loaded_after(facts, made.call) or _small_gain(made, facts):
             continue
         spread = made.spread or ("N(0, 1)" if made.maker_name == "torch.randn" else "U(0, 1)")
         if made.spread:  # TensorFlow: tf.Variable(tf.random.normal([m, n]))
-            remedy = ("pass stddev=(2 / fan_in) ** 0.5, or create it with "
-                      "tf.keras.initializers.GlorotUniform()(shape) / HeNormal()(shape)")
+            remedy = "pass stddev=(2 / fan_in) ** 0.5 or use tf.keras.initializers.HeNormal()(shape)"
         else:
-            remedy = f"scale it (`* (2 / fan_in) ** 0.5`) or create it empty and {_REMEDY}"
+            remedy = "multiply by (2 / fan_in) ** 0.5 or init it with nn.init.kaiming_normal_"
         maker = made.maker_name.replace("tensorflow.", "tf.")
         yield finding(
             facts, "GL301", made.call.node,
-            f"{made.target_text} is created from {maker}(...) unscaled, so its weights are {spread}: each layer "
-            f"multiplies the activation scale by about √fan_in and gradients explode; {remedy}",
+            f"{made.target_text} is created from {maker}(...) unscaled, so its weights are {spread}; {remedy}",
         )

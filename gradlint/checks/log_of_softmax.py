@@ -62,34 +62,20 @@ def _one_minus_sigmoid(argument, call, facts) -> Source | None:
 
 
 def _message(facts, log_name: str, source: Source, complement: bool) -> str:
+    """What is logged and the stable form to use; why the probability underflows is the rule page's."""
     where = f"`{source.via}` = {source.label} in line {facts.line(source.node)}" if source.via else source.label
-    stable = _suggestion(facts, source)
-    if complement and _is_tensorflow(facts, source):
-        return (
-            f"{log_name} of 1 - {where}: for large logits the sigmoid rounds to 1.0, the log gives -inf and the "
-            "gradient NaN; use tf.math.log_sigmoid(-logits), or tf.nn.sigmoid_cross_entropy_with_logits for the whole loss"
-        )
     if complement:
-        return (
-            f"{log_name} of 1 - {where}: for large logits the sigmoid rounds to 1.0, the log gives -inf and "
-            "the gradient NaN; use F.logsigmoid(-logits), or F.binary_cross_entropy_with_logits for the whole loss"
-        )
-    if source.kind == "softmax":
-        return (
-            f"{log_name} of {where}: softmax underflows to 0 for logits far below the maximum, so the log gives "
-            f"-inf and the gradient NaN; use {stable or 'F.log_softmax(logits, dim=...)'}, which computes the "
-            "same value stably via log-sum-exp"
-        )
-    return (
-        f"{log_name} of {where}: for very negative logits the sigmoid underflows to 0, the log gives -inf and the "
-        f"gradient NaN; use {stable or 'F.logsigmoid(logits)'}, which computes the same value stably"
-    )
+        stable = "tf.math.log_sigmoid(-logits)" if _is_tensorflow(facts, source) else "F.logsigmoid(-logits)"
+        return f"{log_name} of 1 - {where} is -inf once the sigmoid rounds to 1; use {stable}"
+    default = "F.log_softmax(logits, dim=...)" if source.kind == "softmax" else "F.logsigmoid(logits)"
+    stable = _suggestion(facts, source) or default
+    return f"{log_name} of {where} is -inf once the {source.kind} underflows to 0; use {stable}"
 
 
 def _suggestion(facts, source: Source) -> str | None:
     tf_form = _tf_replacement(facts, source)
     if tf_form is not None or _is_tensorflow(facts, source):
-        return facts.module.code_for_node(tf_form) if tf_form is not None else (
+        return _shown(facts, tf_form) if tf_form is not None else (
             "tf.nn.log_softmax(logits)" if source.kind == "softmax" else "tf.math.log_sigmoid(logits)")
     if not _is_function_call(facts, source):
         return None
@@ -97,7 +83,19 @@ def _suggestion(facts, source: Source) -> str | None:
         replacement = _softmax_replacement(facts, source.node)
     else:
         replacement = _sigmoid_replacement(facts, source.node, source)
-    return facts.module.code_for_node(replacement) if replacement is not None else None
+    return _shown(facts, replacement) if replacement is not None else None
+
+
+def _shown(facts, call: cst.Call, limit: int = 48) -> str:
+    """The suggested call for a message: whole when short, else with its first argument elided, which
+    keeps what matters (`F.log_softmax(…, dim=1)`)."""
+    code = " ".join(facts.module.code_for_node(call).split())
+    if len(code) <= limit:
+        return code
+    func = facts.module.code_for_node(call.func)
+    rest = ", ".join(" ".join(facts.module.code_for_node(a).split()).rstrip(",") for a in call.args[1:])
+    short = f"{func}(…, {rest})" if rest else f"{func}(…)"
+    return short if len(short) <= limit else f"{func}(…)"
 
 
 def _fix(facts, call, argument, source: Source) -> Fix | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from gradlint.checks import finding
+from gradlint.checks import call_name, finding
 from gradlint.facts.clip_risk import modest_adaptive_optimizers, unclipped_steps
 from gradlint.facts.keras_steps import fitted_optimizers, model_risk, risky_layer, tape_steps
 from gradlint.facts.names import dotted
@@ -12,10 +12,7 @@ from gradlint.facts.steps import optimizer_name
 from gradlint.finding import Fix
 from gradlint.fix.edits import insert_before, source, torch_spelling
 
-_ADVICE = (
-    "one bad batch can blow the update up; add torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0) "
-    "between backward() and step()"
-)
+CLIP_ADVICE = "add clip_grad_norm_ before step()"
 
 
 def check(facts, settings):
@@ -27,8 +24,7 @@ def check(facts, settings):
         yield _with_needs(
             finding(
                 facts, "GL201", found.step.node,
-                f"optimizer step with no gradient clipping in {found.loop.where(facts)}, "
-                f"while {found.evidence or '{evidence}'}: {_ADVICE}",
+                f"no clipping in {found.loop.where(facts)}, while {found.evidence or '{evidence}'}; {CLIP_ADVICE}",
                 fix=clip_before_step(facts, found.step),
             ),
             found.imported,
@@ -74,21 +70,17 @@ def _keras(facts):
         if evidence:
             yield finding(
                 facts, "GL201", call.node,
-                f"apply_gradients with no gradient clipping in {fn.name if fn is not facts.top else 'the script'}, "
-                f"while {evidence}: one bad batch can blow the update up; clip between tape.gradient and "
-                "apply_gradients (grads, _ = tf.clip_by_global_norm(grads, 1.0)) or pass global_clipnorm=1.0 "
-                "to the optimizer",
+                f"apply_gradients with no clipping in {fn.name if fn is not facts.top else 'the script'}, while "
+                f"{evidence}; clip with tf.clip_by_global_norm or set global_clipnorm=1.0",
             )
     for compile_call, given, clipped in fitted_optimizers(facts):
         evidence = None if clipped else _evidence(facts, layer, compile_call.receiver, compile_call.scope)
         if not evidence:
             continue
-        shown = "the default optimizer" if given is compile_call.node else f"`{source(facts, given)[:60]}`"
+        shown = "the default optimizer" if given is compile_call.node else call_name(facts, given)
         yield finding(
             facts, "GL201", given,
-            f"{shown} trains `{compile_call.receiver}` with fit() and no gradient clipping, while {evidence}: one "
-            "bad batch can blow the update up; construct the optimizer with clipnorm=1.0 (or global_clipnorm=1.0), "
-            "e.g. keras.optimizers.Adam(learning_rate=1e-3, global_clipnorm=1.0)",
+            f"{shown} trains `{compile_call.receiver}` in fit() unclipped, while {evidence}; add global_clipnorm=1.0",
             also=(compile_call.node,),
         )
 

@@ -24,9 +24,8 @@ def check(facts, settings):
                    if outside is not None else "never zeroes the gradients")
         yield finding(
             facts, "GL203", step.node,
-            f"{loop.where(facts)} calls backward() (line {facts.line(backward.node)}) and step() but {zeroing}, "
-            "so every step adds this batch's gradients to all earlier ones and the updates grow without bound; "
-            "call optimizer.zero_grad(set_to_none=True) once per step",
+            f"{loop.where(facts)} calls backward() (line {facts.line(backward.node)}) and step() but {zeroing}; "
+            "call optimizer.zero_grad() once per step",
             fix=_zero_at_loop_start(facts, loop, step),
         )
 
@@ -38,9 +37,8 @@ def _unpaired(facts, loop):
             f"{z.call.receiver}.zero_grad() (line {facts.line(z.at or z.node)})" for z in loop.of("zero_grad") if z.call is not None))
         yield finding(
             facts, "GL203", step.node,
-            f"{name}.step() in {loop.where(facts)} runs on gradients nothing zeroes on its path: the loop zeroes "
-            f"only {zeroed}, which covers another optimizer or another branch, so {name}'s gradients add up over "
-            f"every step and its updates grow without bound; call {name}.zero_grad(set_to_none=True) once per step",
+            f"{name}.step() in {loop.where(facts)} has no zero_grad() on its path (the loop has {zeroed}); "
+            f"call {name}.zero_grad()",
         )
 
 

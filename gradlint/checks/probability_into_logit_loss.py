@@ -16,55 +16,28 @@ from gradlint.facts.tensors import class_of, code_of, model_output, module_outpu
 from gradlint.finding import Edit, Fix
 from gradlint.fix.edits import source as source_text
 
-# (loss, what produced its input) → why that is wrong and what to write instead.
+# (loss, what produced its input) → what is wrong and what to write instead, in a few words; why each
+# pairing loses the gradient is the rule page's (`gradlint rule GL402`).
 _VERDICTS = {
-    ("CrossEntropyLoss", "softmax"): (
-        "CrossEntropyLoss applies log_softmax itself, so softmax is applied twice: the inputs are squeezed into "
-        "[0, 1], the loss cannot approach 0 and its gradient shrinks; pass the logits (drop the softmax)"
-    ),
-    ("CrossEntropyLoss", "sigmoid"): (
-        "CrossEntropyLoss expects unnormalised logits and applies log_softmax itself; sigmoid outputs in [0, 1] "
-        "give nearly uniform class scores and vanishing gradients; pass the logits (drop the sigmoid)"
-    ),
-    ("NLLLoss", "softmax"): (
-        "NLLLoss expects log-probabilities; on probabilities it maximises p instead of log p, so badly wrong "
-        "classes get almost no gradient; use F.log_softmax instead of softmax, or CrossEntropyLoss on the logits"
-    ),
-    ("BCEWithLogitsLoss", "sigmoid"): (
-        "BCEWithLogitsLoss applies the sigmoid itself, so it is applied twice: predictions are confined to "
-        "[0.5, 0.73] and gradients vanish; pass the logits (drop the sigmoid)"
-    ),
-    ("BCELoss", "sigmoid"): (
-        "where the sigmoid saturates it rounds to exactly 0 or 1, its derivative is 0 and a confidently wrong "
-        "example gives no gradient; drop the sigmoid and use nn.BCEWithLogitsLoss / "
-        "F.binary_cross_entropy_with_logits on the logits (stable log-sum-exp form)"
-    ),
+    ("CrossEntropyLoss", "softmax"): "softmax runs twice; pass the logits",
+    ("CrossEntropyLoss", "sigmoid"): "it expects logits; drop the sigmoid",
+    ("NLLLoss", "softmax"): "it expects log-probabilities; use log_softmax",
+    ("BCEWithLogitsLoss", "sigmoid"): "the sigmoid runs twice; pass the logits",
+    ("BCELoss", "sigmoid"): "no gradient where it saturates; use BCEWithLogitsLoss on the logits",
 }
 
 
 # The same mistakes in Keras/TensorFlow, where a loss expects logits when built with from_logits=True
 # (or is a tf.nn.*_with_logits function): the decision is the same, the remedy is spelled differently.
 _KERAS_VERDICTS = {
-    ("CrossEntropyLoss", "softmax"): (
-        "the loss applies softmax itself, so softmax runs twice: the outputs are squeezed into [0, 1], the loss "
-        "cannot approach 0 and its gradient shrinks as the model grows confident"
-    ),
-    ("CrossEntropyLoss", "sigmoid"): (
-        "the loss expects unnormalised logits and applies softmax itself; sigmoid outputs in [0, 1] give nearly "
-        "uniform class scores and vanishing gradients"
-    ),
-    ("BCEWithLogitsLoss", "sigmoid"): (
-        "the loss applies the sigmoid itself, so it runs twice: predictions are confined to [0.5, 0.73] and "
-        "gradients vanish"
-    ),
+    ("CrossEntropyLoss", "softmax"): "it runs twice",
+    ("CrossEntropyLoss", "sigmoid"): "the loss expects logits",
+    ("BCEWithLogitsLoss", "sigmoid"): "it runs twice",
 }
 
 
 def _keras_remedy(produced: str, flag: bool) -> str:
-    if flag:
-        return (f"pass logits: drop activation=\"{produced}\" from the output layer (or the {produced} call), "
-                "or keep the probabilities and set from_logits=False")
-    return f"pass the logits: drop the {produced} (or activation=\"{produced}\" on the output layer)"
+    return f"drop the {produced} or set from_logits=False" if flag else f"drop the {produced}"
 
 
 def loss_kind(call, facts) -> str | None:

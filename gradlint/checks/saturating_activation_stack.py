@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from gradlint.checks import finding
+from gradlint.checks import MESSAGE_LIMIT, finding, listing
 from gradlint.facts.layers import RESETTING_KINDS, LayerUse
 
 
@@ -42,13 +42,12 @@ def check(facts, settings):
             own = run[0].container is chain.node
             if not own and len(containers) == 1 and run[0].container is not None:
                 continue  # the same run lies inside one nn.Sequential, reported there
-            names = ", ".join(f"{label} ×{n}" if n > 1 else label for label, n in Counter(l.label for l in run).items())
+            labels = [f"{label} ×{n}" if n > 1 else label for label, n in Counter(l.label for l in run).items()]
             anchor = chain.node if own else run[0].node
+            head = f"{len(run)} saturating activations in {chain.where} with no normalization between ("
+            tail = "); use ReLU/GELU or add BatchNorm/LayerNorm"
             yield finding(
                 facts, "GL101", anchor,
-                f"{len(run)} saturating activations chained in {chain.where} with no normalization between "
-                f"({names}): sigmoid's derivative is at most 0.25 and tanh's falls to 0 once it saturates, so the "
-                "gradient shrinks at each of them and vanishes through the stack; "
-                "use ReLU/GELU, or put BatchNorm/LayerNorm between them",
+                head + listing(labels, MESSAGE_LIMIT - len(head) - len(tail)) + tail,
                 also=tuple(layer.node for layer in run),
             )

@@ -18,21 +18,17 @@ _SQRT_OF = {"sum_of_squares": "a sum of squares", "variance": "a variance"}
 _LOG_OF = {"relu": "a ReLU output", "norm": "a norm", "variance": "a variance", "std": "a standard deviation",
            "sum_of_squares": "a sum of squares"}
 _DIVIDE_BY = {"norm": "a norm", "std": "a standard deviation"}
-_DIVIDE_WHY = {
-    "norm": "an all-zero row (padding, a dead unit, a zero feature vector) gives 0/0 = NaN",
-    "std": "a constant input (equal returns, a batch of one) has std 0 and gives 0/0 = NaN",
-}
+# The remedies in a few words; where the zero comes from and why it turns into NaN is the rule page's.
 _DIVIDE_FIX = {
-    "norm": "use F.normalize(x, dim=..., eps=1e-12), or divide by (norm + eps) or norm.clamp(min=eps)",
-    "std": "divide by (std + eps), e.g. (x - x.mean()) / (x.std() + 1e-8)",
+    "norm": "use F.normalize(x, eps=1e-12) or norm.clamp(min=eps)",
+    "std": "divide by (x.std() + 1e-8)",
 }
 # The same remedies in TensorFlow's spelling, for code that computes the quantity with tf/keras.
 _TF_DIVIDE_FIX = {
-    "norm": "use tf.math.l2_normalize(x, axis=..., epsilon=1e-12), or divide by (norm + eps) or tf.maximum(norm, eps)",
-    "std": "divide by (std + eps), e.g. (x - tf.reduce_mean(x)) / (tf.math.reduce_std(x) + 1e-8)",
+    "norm": "use tf.math.l2_normalize(x, epsilon=1e-12) or tf.maximum(norm, eps)",
+    "std": "divide by (tf.math.reduce_std(x) + 1e-8)",
 }
-_SQRT_WHY = ("its derivative 1/(2·sqrt(s)) is inf at s = 0 and the backward pass turns it into NaN; add an eps "
-             "inside ({}) or use {}, whose gradient at 0 is 0")
+_SQRT_FIX = "use {} or {}"
 
 
 # Frameworks whose tensors carry gradients; NumPy standardisation of a fixed dataset is never differentiated.
@@ -75,14 +71,12 @@ def _sqrt_or_log(facts, call):
         return
     tf = _tensorflow(call, source)
     if table is _SQRT_OF:
-        why = _SQRT_WHY.format("tf.sqrt(s + 1e-12)", "tf.norm") if tf else _SQRT_WHY.format(
+        remedy = _SQRT_FIX.format("tf.sqrt(s + 1e-12)", "tf.norm") if tf else _SQRT_FIX.format(
             "torch.sqrt(s + 1e-12)", "torch.linalg.vector_norm")
     else:
-        why = (f"{table[source.kind]} is exactly 0 for ordinary inputs, where the log is -inf and its gradient "
-               "1/u is inf; " + ("add an eps (tf.math.log(u + 1e-8)) or tf.maximum(u, eps) first" if tf else
-                                 "add an eps (torch.log(u + 1e-8)) or clamp(min=eps) first"))
+        remedy = "use tf.math.log(u + 1e-8) or tf.maximum(u, eps)" if tf else "use torch.log(u + 1e-8) or u.clamp(min=eps)"
     yield finding(facts, "GL403", call.node, f"{operation} of {table[source.kind]} ({_where(facts, source, call.node)}) "
-                  f"with no eps: {why}")
+                  f"with no eps; {remedy}")
 
 
 def _division_calls(fn):
@@ -108,8 +102,7 @@ def _division(facts, fn, division, compared, calls_by_node):
         return
     yield finding(
         facts, "GL403", division.node,
-        f"division by {_DIVIDE_BY[source.kind]} ({_where(facts, source, division.node)}) with no eps: "
-        f"{_DIVIDE_WHY[source.kind]}, and the NaN reaches every weight in the backward pass; "
+        f"division by {_DIVIDE_BY[source.kind]} ({_where(facts, source, division.node)}) with no eps; "
         f"{(_TF_DIVIDE_FIX if _tensorflow(producer, source) else _DIVIDE_FIX)[source.kind]}",
     )
 
