@@ -20,6 +20,8 @@ QUOTING = {
         "the path the probability took: `probs` = self(...) → LitTextClassifier.forward returns torch.softmax(...)",
     ("GL402", "seeds/seed1_cnn_softmax_adam.py"):
         "the path the probability took: `outputs` = model(images) → CNNModel.forward returns F.softmax(...)",
+    ("GL402", "projects/har_cnn/train.py"):
+        "the path across a parameter and a file: `output` = model(sample) → train(model=…) → Network.forward returns F.softmax(...)",
     ("GL402", "bad/keras_text_cnn_sigmoid_from_logits.py"): "the compiled loss and the model's output layer",
     ("GL402", "seeds/keras_seed1_cnn_softmax_from_logits.py"): "the compiled loss and the model's output layer",
 }

@@ -135,7 +135,7 @@ def test_a_model_built_by_add_module_and_called_through_forward(lint):
     """, select=("GL402",))
     assert codes_and_lines(findings) == [("GL402", 13)]
     message = findings[0].message
-    assert "train's parameter, passed in line 22" in message and "build_model returns" in message
+    assert "train(model=…) in line 22" in message and "build_model returns" in message
 
 
 def test_an_add_module_sequential_that_ends_in_a_linear_layer_is_clean(lint):

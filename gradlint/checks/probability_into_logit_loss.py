@@ -91,6 +91,7 @@ def check(facts, settings):
             continue
         where = _where(facts, source, call.node)
         if source.kind == "project":  # another file's class decides: one candidate per output that would be wrong
+            where = where.rpartition(" → ")[0] or where  # the class's own summary names it: "Net.forward returns …"
             for produced in (p for (k, p) in _VERDICTS if k == kind):
                 yield replace(finding(
                     facts, "GL402", call.node,

@@ -298,8 +298,8 @@ def _parameter_output(name: str, scope: Scope, facts: "ModuleFacts", depth: int)
     if len({(o.kind, o.ref) for o in outputs}) != 1:
         return None
     fn = facts.module_functions.get(id(scope.function()))
-    owner = f"{fn.name}'s parameter" if fn is not None else "a parameter"
-    return replace(outputs[0], label=f"{name} ({owner}, passed in line {facts.line(passed[0][0])}) → {outputs[0].label}")
+    call = f"{fn.name}({name}=…)" if fn is not None else name
+    return replace(outputs[0], label=f"{call} in line {facts.line(passed[0][0])} → {outputs[0].label}")
 
 
 _MOVES = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "requires_grad_"})
