@@ -7,7 +7,7 @@ miss): a cache folder can come with a cloned repository, so its content is input
 from __future__ import annotations
 
 from gradlint.finding import Edit, Finding, Fix, Span
-from gradlint.project import ClassSummary, Output
+from gradlint.project import CallSummary, ClassSummary, Output
 
 
 class _Bad(Exception):
@@ -20,6 +20,7 @@ def dump_result(result) -> dict:
         "findings": [_dump_finding(f) for f in result.findings],
         "classes": {name: [c.name, c.path, c.evidence, list(c.refs), _dump_output(c.output)]
                     for name, c in result.classes.items()},
+        "calls": [[c.callee, c.path, [[key, ref] for key, ref in c.args]] for c in result.calls],
         "digest": result.digest,
     }
 
@@ -39,7 +40,7 @@ def load_result(data):
     from gradlint.engine import FileResult
 
     try:
-        _want(isinstance(data, dict) and set(data) == {"path", "findings", "classes", "digest"})
+        _want(isinstance(data, dict) and set(data) == {"path", "findings", "classes", "calls", "digest"})
         findings = [_load_finding(f) for f in _list(data["findings"])]
         classes = {}
         _want(isinstance(data["classes"], dict))
@@ -48,7 +49,17 @@ def load_result(data):
             _want(len(row) == 5)
             classes[_str(name)] = ClassSummary(_str(row[0]), _str(row[1]), _opt_str(row[2]),
                                                tuple(_str(r) for r in _list(row[3])), _load_output(row[4]))
-        return FileResult(_str(data["path"]), findings, [], classes, _opt_str(data["digest"]))
+        calls = []
+        for row in _list(data["calls"]):
+            row = _list(row)
+            _want(len(row) == 3)
+            args = []
+            for arg in _list(row[2]):
+                arg = _list(arg)
+                _want(len(arg) == 2)
+                args.append((_str(arg[0]), _opt_str(arg[1])))
+            calls.append(CallSummary(_str(row[0]), _str(row[1]), tuple(args)))
+        return FileResult(_str(data["path"]), findings, [], classes, tuple(calls), _opt_str(data["digest"]))
     except (_Bad, TypeError, ValueError, KeyError):
         return None
 

@@ -39,6 +39,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InternalError] = field(default_factory=list)
     classes: dict = field(default_factory=dict)  # name → ClassSummary, for the project index
+    calls: tuple = ()  # CallSummary of the calls of imported project functions, for the project index
     digest: str | None = None  # content hash of the bytes that were linted (the cache key)
     skipped: str | None = None  # not linted, and why (a file over max-file-size-kb)
 
@@ -276,10 +277,11 @@ def _analyse(result: FileResult, module, text: str, settings: Settings, codes: f
     from gradlint import checks, suppress
     from gradlint.facts.builder import build
     from gradlint.facts.context import TRAINING_BANDS, quiet_in_tests
-    from gradlint.facts.traits import summarise
+    from gradlint.facts.traits import summarise, summarise_calls
 
     facts = build(module, result.path, package)
     result.classes = summarise(facts)
+    result.calls = summarise_calls(facts)
     lines = text.splitlines()
     if quiet_in_tests(facts):
         codes = frozenset(c for c in codes if not c.startswith(TRAINING_BANDS))
@@ -589,6 +591,7 @@ def _resolve_cross_file(results: list[FileResult], context: list[FileResult] = (
                 index = ProjectIndex()
                 for other in (*results, *context):
                     index.add(module_keys(other.path), other.classes)
+                    index.add_calls(other.calls)
             evidence = next(filter(None, (_proof(index, need, found.path) for need in found.needs)), None)
             if evidence is not None:
                 yield replace(found, message=found.message.replace("{evidence}", evidence), needs=())
@@ -601,6 +604,10 @@ def _proof(index, need: str, path: str) -> str | None:
     if need.startswith("output:"):
         _, kind, ref = need.split(":", 2)
         found = index.output(ref, path)
+        return found[1] if found is not None and found[0] == kind else None
+    if need.startswith("param:"):
+        _, kind, function, position, name = need.split(":", 4)
+        found = index.param_output(function, int(position), name, path)
         return found[1] if found is not None and found[0] == kind else None
     evidence = index.evidence(need, path)
     return f"the model {evidence}" if evidence is not None else None

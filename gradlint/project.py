@@ -28,12 +28,47 @@ class ClassSummary:
     output: Output | None = None  # what forward() returns, when its file can tell
 
 
+@dataclass(frozen=True)
+class CallSummary:
+    """A call of an imported function of the project, `train.dann(encoder, classifier, ...)`, with the project
+    class each argument is a model of (local or qualified name; None: not known), by position ("0", "1", …)
+    and by keyword."""
+
+    callee: str
+    path: str
+    args: tuple[tuple[str, str | None], ...]
+
+
 class ProjectIndex:
     """Class summaries of every file of the run, found by any dotted suffix of their module path."""
 
     def __init__(self):
         self.by_key: dict[str, list[ClassSummary]] = {}
         self.local: dict[str, dict[str, ClassSummary]] = {}
+        self.calls: dict[str, list[CallSummary]] = {}  # by the callee's last name
+
+    def add_calls(self, calls) -> None:
+        for call in calls:
+            self.calls.setdefault(call.callee.rpartition(".")[2], []).append(call)
+
+    def param_output(self, function: str, position: int, name: str, path: str) -> tuple[str, str] | None:
+        """(kind, path) when every call of the run of `function` (a module-level def of `path`) passes, for
+        its parameter `name`, a model of a class whose output is that kind; None when any call is unknown."""
+        keys = {f"{key}.{function}" for key in module_keys(path)}
+        found = []
+        for call in self.calls.get(function, ()):
+            if call.callee not in keys:
+                continue
+            args = dict(call.args)
+            ref = args.get(name, args.get(str(position)))
+            output = self.output(ref, call.path) if ref is not None else None
+            if output is None:
+                return None
+            found.append((output, call))
+        if not found or len({kind for (kind, _), _ in found}) != 1:
+            return None
+        (kind, where), call = found[0]
+        return kind, f"{function}({name}=…) in {_filename(call.path)} → {where}"
 
     def add(self, module_keys: list[str], summaries: dict[str, ClassSummary]) -> None:
         for summary in summaries.values():

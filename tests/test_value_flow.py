@@ -261,3 +261,53 @@ def test_a_model_class_of_another_file_that_returns_logits_is_clean(tmp_path):
 
     root = _project(tmp_path, {"model.py": MODEL_PY, "train.py": TRAIN_PY.format(cls="Logits")})
     assert lint_paths([root], select=("GL402",)).findings == []
+
+
+LOOP_PY = """
+    import torch
+    import torch.nn as nn
+
+    def fit(encoder, classifier, loader):
+        criterion = nn.CrossEntropyLoss().cuda()
+        optimizer = torch.optim.SGD(list(encoder.parameters()) + list(classifier.parameters()), lr=0.01)
+        for x, y in loader:
+            optimizer.zero_grad()
+            class_pred = classifier(encoder(x))
+            loss = criterion(class_pred, y)
+            loss.backward()
+            optimizer.step()
+"""
+
+MAIN_PY = """
+    import torch
+
+    import loop
+    import model
+
+    torch.manual_seed(0)
+    encoder = model.Logits().cuda()
+    classifier = model.{cls}().cuda()
+    loop.fit(encoder, classifier, loader)
+"""
+
+
+def test_a_parameter_bound_in_another_file_to_a_model_of_a_third(tmp_path):
+    # pytorch-DANN's shape: train.dann(encoder, classifier, …) is called from main.py with
+    # model.Classifier(), whose forward ends in F.softmax; the loss is in train.py.
+    from conftest import lint_paths
+
+    root = _project(tmp_path, {"model.py": MODEL_PY, "loop.py": LOOP_PY, "main.py": MAIN_PY.format(cls="Net")})
+    findings = lint_paths([root], select=("GL402",)).findings
+    assert [(Path(f.path).name, f.span.row) for f in findings] == [("loop.py", 11)]
+    assert "fit(classifier=…) in main.py → Net.forward returns F.softmax" in findings[0].message
+    assert lint_paths([root / "loop.py"], select=("GL402",)).findings == []
+
+
+def test_a_parameter_bound_in_another_file_to_a_logits_model_or_to_anything_unknown_is_clean(tmp_path):
+    from conftest import lint_paths
+
+    root = _project(tmp_path, {"model.py": MODEL_PY, "loop.py": LOOP_PY, "main.py": MAIN_PY.format(cls="Logits")})
+    assert lint_paths([root], select=("GL402",)).findings == []
+    # A second caller passing something gradlint cannot name leaves the parameter unknown.
+    (root / "main.py").write_text(textwrap.dedent(MAIN_PY.format(cls="Net")) + "loop.fit(encoder, build(), loader)\n")
+    assert lint_paths([root], select=("GL402",)).findings == []

@@ -64,6 +64,10 @@ def loss_kind(call, facts) -> str | None:
 
 
 def _loss_class(construction, scope) -> str | None:
+    """The loss a construction builds: `nn.CrossEntropyLoss()`, also moved (`nn.CrossEntropyLoss().cuda()`)."""
+    while isinstance(construction, cst.Call) and isinstance(construction.func, cst.Attribute) \
+            and construction.func.attr.value in ("cuda", "to") and isinstance(construction.func.value, cst.Call):
+        construction = construction.func.value
     if isinstance(construction, cst.Call):
         return vocab.LOSS_CLASSES.get(scope.qualify(construction.func) or "")
     return None
@@ -90,13 +94,14 @@ def check(facts, settings):
         if source is None:
             continue
         where = _where(facts, source, call.node)
-        if source.kind == "project":  # another file's class decides: one candidate per output that would be wrong
-            where = where.rpartition(" → ")[0] or where  # the class's own summary names it: "Net.forward returns …"
+        if source.kind in ("project", "param"):  # another file decides: one candidate per wrong pairing
+            where = where.rpartition(" → ")[0]  # the other file's summary names the rest: "Net.forward returns …"
+            prefix = f"{where} → " if where else ""
             for produced in (p for (k, p) in _VERDICTS if k == kind):
                 yield replace(finding(
                     facts, "GL402", call.node,
-                    f"{kind} receives a {produced} output ({where} → {{evidence}}): {_VERDICTS[(kind, produced)]}",
-                ), needs=(f"output:{produced}:{source.ref}",))
+                    f"{kind} receives a {produced} output ({prefix}{{evidence}}): {_VERDICTS[(kind, produced)]}",
+                ), needs=(f"{'output' if source.kind == 'project' else 'param'}:{produced}:{source.ref}",))
         elif (kind, source.kind) in _VERDICTS:
             yield finding(
                 facts, "GL402", call.node,

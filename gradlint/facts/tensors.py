@@ -278,13 +278,33 @@ def module_output(expr: cst.BaseExpression, scope: Scope, facts: "ModuleFacts") 
     return model_output(text, scope, facts) if text else None
 
 
+def model_class(expr: cst.BaseExpression, scope: Scope, facts: "ModuleFacts") -> str | None:
+    """The class a model value is built from (`Net()`, `m` bound to `models.Net().to(device)`), when it is the
+    file's own class (its name) or an imported one that may be the project's (its qualified name)."""
+    if isinstance(expr, cst.Name):
+        expr = _bound(scope, expr.value)
+    for _ in range(_MAX_DEPTH):
+        if not isinstance(expr, cst.Call):
+            return None
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _MOVES and isinstance(func.value, cst.Call):
+            expr = func.value
+            continue
+        if isinstance(func, cst.Name) and func.value in facts.classes and scope.qualify(func) is None:
+            return func.value
+        qualname = scope.qualify(func)
+        return qualname if qualname is not None and _project_class(qualname) else None
+    return None
+
+
 def _parameter_output(name: str, scope: Scope, facts: "ModuleFacts", depth: int) -> Source | None:
-    """A model passed in as a parameter: what every call site's model outputs, when they all agree."""
+    """A model passed in as a parameter: what every call site's model outputs, when they all agree; for a
+    module-level def the file never calls, what the run's other files pass decides (kind "param")."""
     from gradlint.facts.flow import argument_values
 
     passed = argument_values(scope, name, facts) if depth < _MAX_DEPTH else None
     if not passed:
-        return None
+        return _imported_parameter(name, scope, facts)
     outputs = []
     for value, caller in passed:
         text = dotted(value)
@@ -300,6 +320,16 @@ def _parameter_output(name: str, scope: Scope, facts: "ModuleFacts", depth: int)
     fn = facts.module_functions.get(id(scope.function()))
     call = f"{fn.name}({name}=…)" if fn is not None else name
     return replace(outputs[0], label=f"{call} in line {facts.line(passed[0][0])} → {outputs[0].label}")
+
+
+def _imported_parameter(name: str, scope: Scope, facts: "ModuleFacts") -> Source | None:
+    fn = facts.module_functions.get(id(scope.function())) if scope.function() is scope else None
+    if fn is None or not isinstance(fn.node, cst.FunctionDef) or facts.calls_by_name.get(fn.name):
+        return None  # not a module-level def, or one the file calls itself (argument_values decided)
+    params = fn.node.params
+    positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+    position = positional.index(name) if name in positional else -1
+    return Source("param", f"{fn.name}({name}=…)", fn.node, ref=f"{fn.name}:{position}:{name}")
 
 
 _MOVES = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "requires_grad_"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gradlint.facts import vocab
 from gradlint.facts.model import CallInfo, ModuleFacts
-from gradlint.project import ClassSummary, Output
+from gradlint.project import CallSummary, ClassSummary, Output
 
 # Recurrent models explode through time (Pascanu et al. 2013): clipping is part of their recipe. A
 # transformer built from scratch is a risk without warm-up (GL201 asks); a pretrained one fine-tuned at 2e-5
@@ -69,3 +69,28 @@ def class_ref(call: CallInfo, facts: ModuleFacts) -> str | None:
         if last[:1].isupper():
             return call.qualname
     return None
+
+
+def summarise_calls(facts: ModuleFacts) -> tuple[CallSummary, ...]:
+    """The calls of imported project functions that pass a model (`train.dann(encoder, classifier, …)` with
+    `classifier = model.Classifier().cuda()`), for a parameter judged in the function's own file."""
+    from gradlint.facts.tensors import model_class
+
+    found = []
+    for call in facts.all_calls:
+        name = call.qualname
+        if not name or "." not in name or name.startswith(_LIBRARIES) or not name.rpartition(".")[2][:1].islower():
+            continue
+        args = []
+        for position, arg in enumerate(a for a in call.node.args if a.keyword is None):
+            if arg.star:
+                break
+            args.append((str(position), model_class(arg.value, call.scope, facts)))
+        args += [(a.keyword.value, model_class(a.value, call.scope, facts)) for a in call.node.args if a.keyword]
+        if any(ref is not None for _, ref in args):
+            found.append(CallSummary(name, facts.path, tuple(args)))
+    return tuple(found)
+
+
+_LIBRARIES = ("torch.", "torchvision.", "transformers.", "numpy.", "tensorflow.", "keras.", "os.", "sys.",
+              "logging.", "json.", "math.", "random.", "time.", "argparse.", "pandas.", "sklearn.")
