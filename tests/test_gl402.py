@@ -194,3 +194,29 @@ def test_skorch_applies_its_criterion_to_the_modules_output(lint):
                 select=("GL402",)) == []
     assert lint(source.replace("criterion=nn.CrossEntropyLoss", "criterion=nn.NLLLoss").replace(
         "NeuralNet(", "NeuralNetClassifier("), select=("GL402",)) == []
+
+
+def test_a_loss_module_whose_criterion_is_a_constructor_default_over_softmax_rows(lint):
+    # graph_neural_net's triplet loss: rows of a softmax fed one by one to the default CrossEntropyLoss.
+    source = """
+        import torch
+        import torch.nn as nn
+
+        class TripletLoss(nn.Module):
+            def __init__(self, loss=nn.CrossEntropyLoss(reduction="sum")):
+                super().__init__()
+                self.loss = loss
+
+            def forward(self, raw_scores, target_dummy):
+                loss, total = 0, 0
+                outputs = torch.softmax(raw_scores, -1)
+                for out in outputs:
+                    target = torch.arange(out.shape[0])
+                    loss += self.loss(out, target)
+                    total += out.shape[0]
+                return loss / total
+    """
+    assert codes_and_lines(lint(source, select=("GL402",))) == [("GL402", 14)]
+    # The loop over the logits themselves, or a default that expects probabilities, is fine.
+    assert lint(source.replace("for out in outputs:", "for out in raw_scores:"), select=("GL402",)) == []
+    assert lint(source.replace("nn.CrossEntropyLoss(reduction=\"sum\")", "nn.MSELoss()"), select=("GL402",)) == []

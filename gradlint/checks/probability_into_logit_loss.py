@@ -59,8 +59,17 @@ def loss_kind(call, facts) -> str | None:
     text = dotted(func) or ""
     cls = class_of(call.scope, facts) if text.startswith("self.") and text.count(".") == 1 else None
     if cls is not None:  # self.criterion = nn.BCELoss() in __init__
-        return _loss_class(cls.attrs.get(text[5:]), cls.scope)
+        bound = cls.attrs.get(text[5:])
+        return _loss_class(_init_default(cls, bound) or bound, cls.scope)
     return None
+
+
+def _init_default(cls, bound):
+    """`def __init__(self, loss=nn.CrossEntropyLoss()): self.loss = loss`: the default the class is built for."""
+    init = cls.methods.get("__init__")
+    if not isinstance(bound, cst.Name) or init is None or bound.value not in init.scope.params:
+        return None
+    return init.scope.params[bound.value]
 
 
 def _loss_class(construction, scope) -> str | None:

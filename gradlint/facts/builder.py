@@ -229,6 +229,8 @@ class _Builder:
     def on_for(self, node: cst.For) -> None:
         self.visit(node.iter)
         self.assign_target(node.target, UNKNOWN)
+        if isinstance(node.target, cst.Name):
+            self.scope.iterated.setdefault(node.target.value, []).append(node.iter)
         self.in_block(Block("for", node), node.body)
         if node.orelse is not None:
             self.visit(node.orelse)

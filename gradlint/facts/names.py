@@ -51,6 +51,8 @@ class Scope:
     params: dict[str, cst.BaseExpression | None] = field(default_factory=dict)
     # Names bound by unpacking one value (`logits, loss = model(x, y)`): the value and the name's index.
     unpacked: dict[str, list[tuple[cst.BaseExpression, int]]] = field(default_factory=dict)
+    # Names bound by a `for name in value:` loop: the value iterated.
+    iterated: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
     package: str = ""  # the file's dotted package, for relative imports
 
     def add_import(self, node: cst.Import | cst.ImportFrom) -> None:

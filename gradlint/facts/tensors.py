@@ -65,6 +65,8 @@ def source_of(expr: cst.BaseExpression | None, scope: Scope, facts: "ModuleFacts
         return None
     if isinstance(expr, cst.Name):
         bound = _bound(scope, expr.value)
+        if isinstance(bound, cst.Ellipsis):
+            bound = _iterated(scope, expr.value)  # `for out in probs:` rows of a probability tensor
         if bound is None or isinstance(bound, cst.Ellipsis):
             return None
         found = source_of(bound, scope, facts, depth + 1)
@@ -92,6 +94,16 @@ def _bound(scope: Scope, name: str) -> cst.BaseExpression | None:
                 and all(_same(values[0].func, v.func) for v in values[1:]):
             return values[0]
     return bound
+
+
+def _iterated(scope: Scope, name: str) -> cst.BaseExpression | None:
+    """The tensor a name iterates over when a single `for name in tensor:` is its only binding (a loop over
+    a tensor yields its rows: the rows of a softmax are probabilities); a name, not range()/enumerate()."""
+    values = scope.assigns.get(name, ())
+    iterated = scope.iterated.get(name, ())
+    if len(values) != 1 or len(iterated) != 1 or not isinstance(iterated[0], cst.Name):
+        return None
+    return iterated[0]
 
 
 def _enclosing(scope: Scope):
