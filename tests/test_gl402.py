@@ -220,3 +220,43 @@ def test_a_loss_module_whose_criterion_is_a_constructor_default_over_softmax_row
     # The loop over the logits themselves, or a default that expects probabilities, is fine.
     assert lint(source.replace("for out in outputs:", "for out in raw_scores:"), select=("GL402",)) == []
     assert lint(source.replace("nn.CrossEntropyLoss(reduction=\"sum\")", "nn.MSELoss()"), select=("GL402",)) == []
+
+
+def test_a_callback_trains_a_head_it_set_on_the_module_in_another_hook(lint):
+    # lightning-bolts' SSLOnlineEvaluator: the head is attached to pl_module in one hook and trained in
+    # another; Lightning's validation hooks run without gradients and are not reported.
+    source = """
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        from pytorch_lightning import Callback
+
+        class Head(nn.Module):
+            def __init__(self, n_in, n_classes):
+                super().__init__()
+                self.block = nn.Sequential(nn.Linear(n_in, n_classes), nn.Softmax(dim=1))
+
+            def forward(self, x):
+                return self.block(x)
+
+        class OnlineEvaluator(Callback):
+            def on_fit_start(self, trainer, pl_module):
+                pl_module.evaluator = Head(512, 10)
+                self.optimizer = torch.optim.Adam(pl_module.evaluator.parameters(), lr=1e-4)
+
+            def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+                x, y = batch
+                preds = pl_module.evaluator(pl_module(x).detach())
+                loss = F.cross_entropy(preds, y)
+                loss.backward()
+                self.optimizer.step()
+                self.optimizer.zero_grad()
+
+            def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+                x, y = batch
+                preds = pl_module.evaluator(pl_module(x))
+                pl_module.log("online_val_loss", F.cross_entropy(preds, y))
+    """
+    findings = lint(source, select=("GL402",))
+    assert codes_and_lines(findings) == [("GL402", 22)]
+    assert "Head.forward returns" in findings[0].message

@@ -211,6 +211,10 @@ class _Builder:
             owner = self._method_owner()
             if owner is not None:
                 owner.attrs.setdefault(text[5:], value)
+        elif text and text.count(".") == 1 and text.partition(".")[0] in self.scope.params:
+            owner = self._method_owner()  # a Lightning callback's `pl_module.evaluator = SSLEvaluator(...)`
+            if owner is not None:
+                owner.param_attrs.setdefault(text, (value, self.scope))
         if text and isinstance(value, cst.Call):
             self.targets[id(value)] = text
 

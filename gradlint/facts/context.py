@@ -74,7 +74,7 @@ def gradient_free_functions(facts: "ModuleFacts") -> frozenset:
             if target is not None and target is not fn:
                 callers.setdefault(id(target), []).append((call, fn))
     free: set[int] = set()
-    decided = {id(fn): decorated_mode(fn) for fn in facts.functions}
+    decided = {id(fn): False if _lightning_evaluation(fn, facts) else decorated_mode(fn) for fn in facts.functions}
     free.update(key for key, mode in decided.items() if mode is False)
     if _inference_only(facts, free):
         # An inference pipeline never computes a gradient: a helper its module never calls is a copy kept
@@ -92,6 +92,19 @@ def gradient_free_functions(facts: "ModuleFacts") -> frozenset:
                 free.add(key)
                 changed = True
     return frozenset(fn for fn in facts.functions if id(fn) in free)
+
+
+_EVALUATION_HOOKS = ("validation_step", "test_step", "predict_step", "on_validation_", "on_test_", "on_predict_")
+_LIGHTNING = ("pytorch_lightning.", "lightning.", "lightning_fabric.")
+
+
+def _lightning_evaluation(fn: "FunctionInfo", facts: "ModuleFacts") -> bool:
+    """Lightning runs its evaluation hooks (validation_step, on_validation_batch_end, …) of a LightningModule
+    or a Callback with gradients off."""
+    cls = facts.classes.get(fn.class_name) if fn.class_name else None
+    if cls is None or not fn.name.startswith(_EVALUATION_HOOKS):
+        return False
+    return any(base.startswith(_LIGHTNING) for base in cls.bases)
 
 
 def _inference_only(facts: "ModuleFacts", free: set[int]) -> bool:

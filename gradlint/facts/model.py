@@ -79,6 +79,9 @@ class ClassInfo:
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
     attrs: dict[str, cst.BaseExpression] = field(default_factory=dict)  # self.x = value
     fields: dict[str, cst.BaseExpression] = field(default_factory=dict)  # class-body `x: T = value`
+    # `module.x = value` on a method's parameter (a callback setting up the module it is given), by "module.x",
+    # with the method's scope (its local imports)
+    param_attrs: dict[str, tuple[cst.BaseExpression, Scope]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)

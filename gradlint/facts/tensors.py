@@ -273,6 +273,8 @@ def model_output(text: str, scope: Scope, facts: "ModuleFacts", depth: int = 0) 
         construction, where = _bound(scope, text), scope
         if construction is None and text in scope.params:
             return _parameter_output(text, scope, facts, depth)
+    elif text.count(".") == 1 and cls is not None and text.partition(".")[0] in scope.params:
+        construction, where = cls.param_attrs.get(text, (None, None))  # set by another method on the same parameter
     else:
         return None
     if not isinstance(construction, cst.Call):
