@@ -171,3 +171,25 @@ def test_a_real_syntax_error_after_a_continued_percent_line_is_still_found(tmp_p
     path = tmp_path / "broken.ipynb"
     path.write_text(json.dumps(_notebook(cells)))
     assert _cells_and_rows(lint_paths([path]).findings) == [("GL000", 1, 3)]
+
+
+def test_text_output_reads_a_notebook_once_however_many_cells_have_findings(tmp_path, monkeypatch):
+    # A 1,000-cell notebook took 24 s in the full format (one notebook parse per cell with a finding).
+    from gradlint import notebook
+    from gradlint.report import text_format
+
+    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": ["import torch\n", "import torch.nn.functional as F\n"]}]
+    cells += [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+               "source": [f"y{i} = torch.log(F.softmax(x, dim=1))\n"]} for i in range(40)]
+    path = tmp_path / "many.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    findings = lint_paths([path]).findings
+    assert len(findings) == 40 and {f.cell for f in findings} == set(range(2, 42))
+    loads = []
+    real_load = notebook.load
+    monkeypatch.setattr(notebook, "load", lambda data: loads.append(1) or real_load(data))
+    text_format._cell_sources.cache_clear()
+    rendered = [text_format.render_one(f, color=False, show_source=True) for f in findings]
+    assert len(loads) == 1
+    assert all("torch.log(F.softmax(x, dim=1))" in r for r in rendered)

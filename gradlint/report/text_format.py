@@ -18,15 +18,19 @@ def source_lines(path: str) -> tuple[str, ...]:
     return read_lines(path)
 
 
-@lru_cache(maxsize=64)
 def cell_lines(path: str, cell: int) -> tuple[str, ...]:
+    return tuple(_cell_sources(path).get(cell, ()))
+
+
+@lru_cache(maxsize=16)
+def _cell_sources(path: str) -> dict[int, list[str]]:
+    """Each notebook is read and split into cells once per report, however many of its cells have findings."""
     from gradlint import notebook
 
     try:
-        book = notebook.load(open(path, "rb").read())
+        return notebook.load(open(path, "rb").read()).cell_sources
     except (OSError, notebook.NotebookError):
-        return ()
-    return tuple(book.cell_sources.get(cell, ()))
+        return {}
 
 
 def _style(text: str, color: bool, **style) -> str:
