@@ -219,3 +219,58 @@ def test_selu_stacks_are_self_normalizing(lint):
             keras.layers.Dense(10, activation="softmax"),
         ])
     """) == []
+
+
+def test_a_name_rebound_by_raw_tensorflow_ops_starts_a_new_chain(lint):
+    # TensorFlow-Examples' VAE: the test-time decoder rebuilt from noise reuses the name `decoder`.
+    assert lint("""
+        import tensorflow as tf
+
+        encoder = tf.nn.tanh(tf.matmul(input_image, weights["encoder_h1"]) + biases["encoder_b1"])
+        z_mean = tf.matmul(encoder, weights["z_mean"]) + biases["z_mean"]
+        z_std = tf.matmul(encoder, weights["z_std"]) + biases["z_std"]
+        z = z_mean + tf.exp(z_std / 2) * eps
+
+        decoder = tf.matmul(z, weights["decoder_h1"]) + biases["decoder_b1"]
+        decoder = tf.nn.tanh(decoder)
+        decoder = tf.matmul(decoder, weights["decoder_out"]) + biases["decoder_out"]
+        decoder = tf.nn.sigmoid(decoder)
+        train_op = tf.train.RMSPropOptimizer(learning_rate=0.001).minimize(vae_loss(decoder, input_image))
+
+        decoder = tf.matmul(noise_input, weights["decoder_h1"]) + biases["decoder_b1"]
+        decoder = tf.nn.tanh(decoder)
+        decoder = tf.matmul(decoder, weights["decoder_out"]) + biases["decoder_out"]
+        decoder = tf.nn.sigmoid(decoder)
+    """) == []
+
+
+def test_arithmetic_on_a_layer_output_keeps_its_chain(lint):
+    findings = lint("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        inputs = keras.Input(shape=(8,))
+        x = layers.Dense(16, activation="sigmoid")(inputs) * mask
+        x = layers.Dense(16, activation="sigmoid")(x) * mask
+        x = layers.Dense(16, activation="sigmoid")(x)
+        model = keras.Model(inputs, layers.Dense(1)(x))
+    """)
+    assert codes_and_lines(findings) == [("GL101", 5)]
+
+
+def test_keras_3_layer_subclass_is_a_model_block(lint):
+    findings = lint("""
+        import keras
+        from keras import layers
+
+        class Gates(keras.Layer):
+            def __init__(self):
+                super().__init__()
+                self.d1 = layers.Dense(8, activation="sigmoid")
+                self.d2 = layers.Dense(8, activation="sigmoid")
+                self.d3 = layers.Dense(8, activation="sigmoid")
+
+            def call(self, x):
+                return self.d3(self.d2(self.d1(x)))
+    """)
+    assert codes_and_lines(findings) == [("GL101", 12)]

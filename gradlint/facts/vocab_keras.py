@@ -13,11 +13,18 @@ NORM_LAYERS = {f"{L}.{n}" for n in ("BatchNormalization", "LayerNormalization", 
                                     "UnitNormalization", "SpectralNormalization")}
 RECURRENT_LAYERS = {f"{L}.{n}" for n in ("SimpleRNN", "LSTM", "GRU", "ConvLSTM2D", "Bidirectional", "RNN",
                                          "LSTMCell", "GRUCell", "SimpleRNNCell")}
+# Gated recurrent layers (GL210's, under a modest adaptive lr), and the wrappers that hold one.
+GATED_RECURRENT_LAYERS = {f"{L}.{n}" for n in ("LSTM", "GRU", "LSTMCell", "GRUCell", "ConvLSTM1D", "ConvLSTM2D",
+                                               "ConvLSTM3D")}
+RECURRENT_WRAPPERS = {f"{L}.{n}" for n in ("Bidirectional", "RNN")}
 ATTENTION_LAYERS = {f"{L}.{n}" for n in ("MultiHeadAttention", "Attention", "AdditiveAttention")}
 ACTIVATION_LAYER = f"{L}.Activation"
 RESIDUAL_LAYERS = {f"{L}.Add", f"{L}.add"}
 SEQUENTIAL = {"keras.Sequential"}
-MODEL_BASES = {"keras.Model", "keras.layers.Layer"}
+MODEL_BASES = {"keras.Model", "keras.layers.Layer", "keras.Layer"}  # keras.Layer: Keras 3's spelling
+# Pretrained models: `keras_hub.models.GemmaCausalLM.from_preset(...)`, `keras.applications.ResNet50(...)`.
+PRETRAINED_METHODS = {"from_preset", "from_pretrained"}
+APPLICATIONS = "keras.applications."
 
 # activation="sigmoid" strings, and the function objects that can be passed instead.
 SATURATING_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "hard_sigmoid": "hard_sigmoid", "softsign": "softsign"}
@@ -34,6 +41,9 @@ OPTIMIZERS = {
                     ("Adagrad", "Adagrad"), ("Adadelta", "Adadelta"), ("Adamax", "Adamax"), ("Nadam", "NAdam"),
                     ("Ftrl", "Ftrl"), ("Lion", "Lion"))
 }
+# compile(optimizer="adam"): the kind each string builds.
+OPTIMIZER_STRINGS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+                     "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "NAdam", "ftrl": "Ftrl", "lion": "Lion"}
 # Keras's own defaults when learning_rate is not given.
 DEFAULT_LR = {"SGD": 0.01, "Adam": 1e-3, "AdamW": 1e-3, "RMSprop": 1e-3, "Adagrad": 1e-3, "Adadelta": 1e-3,
               "Adamax": 1e-3, "NAdam": 1e-3, "Ftrl": 1e-3, "Lion": 1e-4}
