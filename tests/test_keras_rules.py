@@ -257,7 +257,7 @@ LSTM_TAPE = """
     from tensorflow.keras import layers
 
     model = keras.Sequential([layers.Embedding(20000, 128), layers.LSTM(128), layers.Dense(1)])
-    optimizer = keras.optimizers.Adam(1e-3{clip})
+    optimizer = keras.optimizers.Adam({lr}{clip})
     loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
 
     @tf.function
@@ -276,14 +276,20 @@ LSTM_TAPE = """
 
 
 def test_gradient_tape_step_on_an_lstm_without_clipping(lint):
-    findings = lint(LSTM_TAPE.format(clip="", between="pass"))
+    findings = lint(LSTM_TAPE.format(lr="2e-3", clip="", between="pass"))
     assert codes_and_lines(findings) == [("GL201", 15)]
     assert "`model` uses keras LSTM (line 5)" in findings[0].message
 
 
+def test_gradient_tape_step_on_an_lstm_under_adam_at_1e_3_is_gl210(lint):
+    findings = lint(LSTM_TAPE.format(lr="1e-3", clip="", between="pass"))
+    assert codes_and_lines(findings) == [("GL210", 15)]
+    assert lint(LSTM_TAPE.format(lr="1e-3", clip="", between="pass"), select=None) == []  # GL210 is off by default
+
+
 def test_gradient_tape_step_clipped_between_or_by_the_optimizer(lint):
-    assert lint(LSTM_TAPE.format(clip="", between="grads, _ = tf.clip_by_global_norm(grads, 1.0)")) == []
-    assert lint(LSTM_TAPE.format(clip=", global_clipnorm=1.0", between="pass")) == []
+    assert lint(LSTM_TAPE.format(lr="2e-3", clip="", between="grads, _ = tf.clip_by_global_norm(grads, 1.0)")) == []
+    assert lint(LSTM_TAPE.format(lr="2e-3", clip=", global_clipnorm=1.0", between="pass")) == []
 
 
 def test_fit_on_recurrent_model_with_unclipped_optimizer(lint):
@@ -292,7 +298,7 @@ def test_fit_on_recurrent_model_with_unclipped_optimizer(lint):
         from tensorflow.keras import layers
 
         rnn = keras.Sequential([layers.Embedding(5000, 64), layers.GRU(64), layers.Dense(1)])
-        rnn.compile(optimizer="adam", loss="binary_crossentropy")
+        rnn.compile(optimizer="sgd", loss="binary_crossentropy")
         rnn.fit(x_train, y_train, epochs=3)
 
         clipped = keras.Sequential([layers.Embedding(5000, 64), layers.GRU(64), layers.Dense(1)])
@@ -347,3 +353,158 @@ def test_gl201_judges_a_fit_by_the_compile_before_it_not_a_later_generation_sett
         model.fit(x, y)
         model.compile(sampler="greedy")
     """) == []
+
+
+# -- GL201 / GL210 on the reviewed Keras corpus (bench/review: DLwP, TensorFlow-Examples, GDL, handson-ml3) ---------
+def test_gl201_reads_a_rebound_functional_model_as_it_stands_at_its_compile(lint):
+    # DLwP ch. 13: a Dense baseline, then a recurrent model, both `model = keras.Model(inputs, outputs)`.
+    findings = lint("""
+        import keras
+        from keras import layers
+
+        inputs = keras.Input(shape=(120, 14))
+        x = layers.Flatten()(inputs)
+        x = layers.Dense(16, activation="relu")(x)
+        outputs = layers.Dense(1)(x)
+        model = keras.Model(inputs, outputs)
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(train_ds, epochs=10)
+
+        inputs = keras.Input(shape=(120, 14))
+        x = layers.SimpleRNN(32)(inputs)
+        outputs = layers.Dense(1)(x)
+        model = keras.Model(inputs, outputs)
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(train_ds, epochs=10)
+
+        inputs = keras.Input(shape=(120, 14))
+        x = layers.Conv1D(8, 24, activation="relu")(inputs)
+        x = layers.GlobalAveragePooling1D()(x)
+        outputs = layers.Dense(1)(x)
+        model = keras.Model(inputs, outputs)
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(train_ds, epochs=10)
+    """)
+    assert codes_and_lines(findings) == [("GL201", 16)]
+    assert "`model` uses keras SimpleRNN (line 13)" in findings[0].message
+
+
+def test_gl201_and_gl210_split_keras_recurrent_models_as_for_pytorch(lint):
+    source = """
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([layers.Input(shape=(120, 14)), layers.{layer}, layers.Dense(1)])
+        model.compile(optimizer={optimizer}, loss="mse")
+        model.fit(train_ds, epochs=10)
+    """
+
+    def codes(layer, optimizer, select=("ALL",)):
+        found = codes_and_lines(lint(source.format(layer=layer, optimizer=optimizer), select=select))
+        return [(code, row) for code, row in found if code in ("GL201", "GL210")]
+
+    assert codes("LSTM(16)", '"adam"') == [("GL210", 5)]  # Jena forecasting: gated, Adam at 1e-3
+    assert codes("Bidirectional(layers.LSTM(32))", '"rmsprop"') == [("GL210", 5)]
+    assert codes("LSTM(16)", '"adam"', select=None) == []  # GL210 is off by default
+    assert codes("SimpleRNN(16)", '"adam"') == [("GL201", 5)]  # a plain tanh RNN stays GL201's
+    assert codes("LSTM(128)", "keras.optimizers.RMSprop(learning_rate=0.01)") == [("GL201", 5)]  # DLwP 8.1's char-LSTM
+    assert codes("LSTM(16)", '"sgd"') == [("GL201", 5)]  # the step scales with the gradient
+
+
+def test_gl201_leaves_a_warmed_up_keras_transformer_alone(lint):
+    # DLwP ch. 16's mini-GPT: a Keras 3 `keras.Layer` decoder block, Adam driven by a warm-up schedule.
+    source = """
+        import keras
+        from keras import layers
+
+
+        class TransformerDecoder(keras.Layer):
+            def __init__(self, hidden_dim, intermediate_dim, num_heads):
+                super().__init__()
+                self.self_attention = layers.MultiHeadAttention(num_heads, hidden_dim // num_heads)
+                self.self_attention_layernorm = layers.LayerNormalization()
+                self.feed_forward_1 = layers.Dense(intermediate_dim, activation="relu")
+                self.feed_forward_2 = layers.Dense(hidden_dim)
+                self.feed_forward_layernorm = layers.LayerNormalization()
+
+            def call(self, inputs):
+                x = self.self_attention(query=inputs, key=inputs, value=inputs, use_causal_mask=True)
+                x = self.self_attention_layernorm(x + inputs)
+                residual = x
+                x = self.feed_forward_2(self.feed_forward_1(x))
+                return self.feed_forward_layernorm(x + residual)
+
+
+        class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
+            def __init__(self):
+                self.rate = 2e-4
+                self.warmup_steps = 1_000.0
+
+            def __call__(self, step):
+                return self.rate * keras.ops.minimum(step / self.warmup_steps, 1.0)
+
+
+        inputs = keras.Input(shape=(None,), dtype="int32")
+        x = layers.Embedding(32000, 512)(inputs)
+        for i in range(8):
+            x = TransformerDecoder(512, 2056, 8)(x)
+        outputs = layers.Dense(32000)(x)
+        mini_gpt = keras.Model(inputs, outputs)
+        mini_gpt.compile(optimizer=keras.optimizers.Adam({rate}), loss="sparse_categorical_crossentropy")
+        mini_gpt.fit(train_ds, epochs=8)
+    """
+    assert lint(source.format(rate="WarmupSchedule()")) == []
+    findings = lint(source.format(rate="2e-4"))
+    assert codes_and_lines(findings) == [("GL201", 37)]
+    assert "TransformerDecoder → MultiHeadAttention" in findings[0].message
+
+
+def test_gl201_evidence_is_not_borrowed_for_a_pretrained_preset(lint):
+    # DLwP ch. 16: a LoRA fine-tune of a Gemma preset in the notebook that built its own LSTM model.
+    findings = lint("""
+        import keras
+        import keras_hub
+        from keras import layers
+
+        lstm = keras.Sequential([layers.Embedding(20000, 128), layers.SimpleRNN(64), layers.Dense(1)])
+        lstm.compile(optimizer="sgd", loss="binary_crossentropy")
+        lstm.fit(train_ds, epochs=3)
+
+        gemma_lm = keras_hub.models.GemmaCausalLM.from_preset("gemma_2b_en")
+        gemma_lm.backbone.enable_lora(rank=8)
+        gemma_lm.compile(optimizer=keras.optimizers.Adam(5e-5), loss="sparse_categorical_crossentropy")
+        gemma_lm.fit(instructions_ds, epochs=1)
+    """)
+    assert codes_and_lines(findings) == [("GL201", 6)]
+
+
+def test_gl201_follows_a_tape_step_through_a_name_for_the_trainable_variables(lint):
+    # TensorFlow-Examples v2: `trainable_variables = lstm_net.trainable_variables` before tape.gradient.
+    findings = lint("""
+        import tensorflow as tf
+        from tensorflow.keras import Model, layers
+
+
+        class RNN(Model):
+            def __init__(self):
+                super().__init__()
+                self.rnn_layer = layers.SimpleRNN(units=32)
+                self.out = layers.Dense(10)
+
+            def call(self, x):
+                return self.out(self.rnn_layer(x))
+
+
+        rnn_net = RNN()
+        optimizer = tf.optimizers.SGD(0.01)
+
+
+        def run_optimization(x, y):
+            with tf.GradientTape() as g:
+                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=rnn_net(x)))
+            trainable_variables = rnn_net.trainable_variables
+            gradients = g.gradient(loss, trainable_variables)
+            optimizer.apply_gradients(zip(gradients, trainable_variables))
+    """)
+    assert codes_and_lines(findings) == [("GL201", 24)]
+    assert "`rnn_net` uses keras self.rnn_layer (line 12)" in findings[0].message

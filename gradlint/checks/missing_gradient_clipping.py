@@ -6,8 +6,7 @@ import libcst as cst
 
 from gradlint.checks import call_name, finding
 from gradlint.facts.clip_risk import modest_adaptive_optimizers, unclipped_steps
-from gradlint.facts.keras_steps import fitted_optimizers, model_risk, risky_layer, tape_steps
-from gradlint.facts.names import dotted
+from gradlint.facts.keras_steps import unclipped_fits, unclipped_tape_steps
 from gradlint.facts.steps import optimizer_name
 from gradlint.finding import Fix
 from gradlint.fix.edits import insert_before, source, torch_spelling
@@ -60,47 +59,24 @@ def _keras(facts):
     The model is the one whose trainable_variables the tape differentiates, or the one fit() trains; when
     it cannot be tied to its layers, a recurrent/attention layer anywhere in the file is the evidence.
     Only the model's layers count (a large fixed lr is GL202's to report); an optimizer gradlint cannot
-    see (a parameter, an import) counts as clipping (precision first).
+    see (a parameter, an import) counts as clipping. Which steps are at risk: keras_steps.py.
     """
-    layer = risky_layer(facts)
-    if layer is None:
-        return
-    for call, fn, clipped in tape_steps(facts):
-        evidence = _evidence(facts, layer, _differentiated(fn, call), call.scope) if clipped is False else None
-        if evidence:
-            yield finding(
-                facts, "GL201", call.node,
-                f"apply_gradients with no clipping in {fn.name if fn is not facts.top else 'the script'}, while "
-                f"{evidence}; clip with tf.clip_by_global_norm or set global_clipnorm=1.0",
-            )
-    for compile_call, given, clipped in fitted_optimizers(facts):
-        evidence = None if clipped else _evidence(facts, layer, compile_call.receiver, compile_call.scope)
-        if not evidence:
+    for call, fn, risk in unclipped_tape_steps(facts):
+        if risk.gated_modest:
+            continue  # an LSTM/GRU under Adam at a modest lr: GL210's weaker signal, off by default
+        evidence = risk.evidence
+        yield finding(
+            facts, "GL201", call.node,
+            f"apply_gradients with no clipping in {fn.name if fn is not facts.top else 'the script'}, while "
+            f"{evidence}; clip with tf.clip_by_global_norm or set global_clipnorm=1.0",
+        )
+    for compile_call, given, risk in unclipped_fits(facts):
+        if risk.gated_modest:
             continue
+        evidence = risk.evidence
         shown = "the default optimizer" if given is compile_call.node else call_name(facts, given)
         yield finding(
             facts, "GL201", given,
             f"{shown} trains `{compile_call.receiver}` in fit() unclipped, while {evidence}; add global_clipnorm=1.0",
             also=(compile_call.node,),
         )
-
-
-def _differentiated(fn, step) -> str | None:
-    """`model` in tape.gradient(loss, model.trainable_variables) before this apply_gradients."""
-    gradients = [c for c in fn.calls if c.method == "gradient" and len(c.node.args) >= 2]
-    target = dotted(gradients[-1].node.args[1].value) if gradients else None
-    return target.rpartition(".")[0] or None if target and target.endswith(("trainable_variables", "trainable_weights")) else None
-
-
-def _evidence(facts, layer, model: str | None, scope) -> str | None:
-    """The trained model's recurrent/attention layer. When the model cannot be tied to its layers, a layer
-    elsewhere in the file is evidence only for a helper's model parameter, or if the file builds one model."""
-    known, use = model_risk(model, scope, facts) if model else (False, None)
-    if known:
-        return f"`{model}` uses keras {use.label} (line {facts.line(use.node)})" if use is not None else None
-    # A training helper's parameter (`def run_experiment(model)`) gets the file's model; a name bound to
-    # several models (notebooks rebind `model`) could be any of them.
-    parameter = model is not None and model in scope.params and model not in scope.assigns
-    if not parameter and len({id(chain.node) for chain in facts.chains}) > 1:
-        return None
-    return f"the model uses keras {layer.qualname.rpartition('.')[2]} (line {facts.line(layer.node)})"

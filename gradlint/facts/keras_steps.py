@@ -3,18 +3,27 @@
 PyTorch's steps are events around backward()/step() (steps.py); TensorFlow has neither: a step is
 `tape.gradient(...)` followed by `optimizer.apply_gradients(...)`, or fit() on a compiled model, and
 clipping is a `tf.clip_by_*` call between the two or `clipnorm`/`clipvalue`/`global_clipnorm` on the
-optimizer. GL201 and GL208 read these facts.
+optimizer. GL201, GL208 and GL210 read these facts.
+
+Which steps are at risk (`unclipped_tape_steps`, `unclipped_fits`) follows the PyTorch front-end's
+contract (clip_risk.py): the trained model's own recurrent/attention layers are the evidence; an
+attention model warmed up, or a pretrained preset fine-tuned, is the standard recipe; an LSTM/GRU under
+an adaptive optimizer at lr ≤ 1e-3 is GL210's weaker signal (`Risk.gated_modest`), not GL201's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 
 from gradlint.facts import vocab_keras as K
+from gradlint.facts.clip_risk import MODEST_ADAPTIVE_LR
 from gradlint.facts.keras import call_info
-from gradlint.facts.layers import LayerUse
+from gradlint.facts.layers import Chain, LayerUse
 from gradlint.facts.model import CallInfo, FunctionInfo, ModuleFacts
 from gradlint.facts.names import Scope, dotted
+from gradlint.facts.optim import ADAPTIVE, warmed_up
 
 
 def optimizer_clips(facts: ModuleFacts):
@@ -120,10 +129,35 @@ def _custom(fit: CallInfo, custom_step: set[str]) -> bool:
     return isinstance(built, cst.Call) and isinstance(built.func, cst.Name) and built.func.value in custom_step
 
 
-def model_risk(name: str, scope: Scope, facts: ModuleFacts) -> tuple[bool, LayerUse | None]:
-    """(known, the recurrent/attention layer) of the model a name holds: its Sequential, functional graph or
-    subclassed call(). (False, None) when the model cannot be tied to a chain in this file."""
-    construction = scope.binding(name) if name != "self" else None
+def binding_at(name: str, at: CallInfo, facts: ModuleFacts) -> cst.BaseExpression | None:
+    """The value `name` holds when `at` runs: its only binding; or, when the function that runs `at` rebinds
+    it (a notebook builds `model = ...` cell after cell), the last assignment before `at` in straight-line
+    code. None when that cannot be told (a parameter, an assignment that is not a call, one inside a branch
+    or loop that `at` is not in)."""
+    single = at.scope.binding(name)
+    values = at.scope.assigns.get(name, [])
+    if single is not None or len(values) < 2 or name in at.scope.params:
+        return single
+    fn = next((f for f in (facts.top, *facts.functions) if f.scope is at.scope), None)
+    index = {id(c.node): i for i, c in enumerate(fn.calls)} if fn is not None else {}
+    if id(at.node) not in index or not all(isinstance(v, cst.Call) and id(v) in index for v in values):
+        return None
+    before = [index[id(v)] for v in values if index[id(v)] < index[id(at.node)]]
+    if not before:
+        return None
+    assigned = fn.calls[max(before)]
+    if assigned.blocks != at.blocks[:len(assigned.blocks)]:
+        return None
+    return assigned.node
+
+
+def model_risk(name: str, at: CallInfo, facts: ModuleFacts) -> tuple[bool, list[tuple[LayerUse, "Built"]]]:
+    """(known, its recurrent/attention layers with their constructions) of the model a name holds at `at`:
+    its Sequential, functional graph or subclassed call(). (False, []) when the model cannot be tied to a
+    chain in this file; (True, []) for a pretrained preset (`from_preset`, `keras.applications`), whose
+    fine-tuning at an ordinary lr is the textbook recipe."""
+    scope = at.scope
+    construction = binding_at(name, at, facts) if name != "self" else None
     chains = {id(chain.node): chain for chain in facts.chains}
     chain = None
     if name == "self":
@@ -133,6 +167,8 @@ def model_risk(name: str, scope: Scope, facts: ModuleFacts) -> tuple[bool, Layer
         chain = chains.get(id(cls.methods["call"].node)) if cls is not None and "call" in cls.methods else None
     elif isinstance(construction, cst.Call):
         qualname = scope.qualify(construction.func)
+        if _pretrained(construction, qualname):
+            return True, []
         if qualname in K.SEQUENTIAL:
             chain = chains.get(id(construction))
         elif qualname in K.FUNCTIONAL_MODEL:
@@ -144,13 +180,164 @@ def model_risk(name: str, scope: Scope, facts: ModuleFacts) -> tuple[bool, Layer
         elif isinstance(construction.func, cst.Name):
             chain = _built_by_function(construction.func.value, chains, facts)  # model = create_vit_classifier()
     if chain is None:
-        return False, None
-    risky = next((u for u in chain.layers if u.kind == "recurrent" or u.label.endswith("MultiHeadAttention")), None)
+        return False, []
+    calls = {id(c.node): c for c in facts.all_calls}
+    risky = [(u, _built(u, chain, calls, facts)) for u in chain.layers if u.kind in ("recurrent", "attention")]
+    risky = [(u, b) for u, b in risky if u.kind == "recurrent" or b.qualname in K.RISKY_LAYERS
+             or u.label.endswith("MultiHeadAttention")]  # not a plain dot-product Attention()
     opaque = [u for u in chain.layers if u.kind == "opaque"]
-    inside = next(filter(None, (_project_layer_risk(u, facts) for u in opaque)), None)
-    if risky is None and inside is None and any(u.label not in facts.classes for u in opaque):
-        return False, None  # a layer gradlint cannot see into might be recurrent
-    return True, risky or inside
+    inside = [(found, b) for u in opaque if (found := _project_layer_risk(u, facts)) is not None
+              for b in _project_layer_built(u, facts)]
+    if not risky and not inside and any(u.label not in facts.classes for u in opaque):
+        return False, []  # a layer gradlint cannot see into might be recurrent
+    return True, risky + inside
+
+
+def _pretrained(construction: cst.Call, qualname: str | None) -> bool:
+    method = construction.func.attr.value if isinstance(construction.func, cst.Attribute) else None
+    return method in K.PRETRAINED_METHODS or (qualname or "").startswith(K.APPLICATIONS)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A layer's construction: `layers.LSTM(32)`, resolved through imports in its own scope."""
+
+    qualname: str | None
+    node: cst.Call | None
+    scope: Scope | None
+
+
+def _built(use: LayerUse, chain: Chain, calls: dict[int, CallInfo], facts: ModuleFacts) -> Built:
+    """The construction behind a chain's layer use (`calls`: the file's calls by node): the use itself
+    (Sequential, functional graph), or the `self.<attr>` a subclassed call() applies."""
+    found = calls.get(id(use.node))
+    if found is not None and found.qualname in K.RISKY_LAYERS:
+        return Built(found.qualname, found.node, found.scope)
+    cls = facts.classes.get(chain.where.removesuffix(".call")) if chain.where.endswith(".call") else None
+    attr = cls.attrs.get(use.label.removeprefix("self.")) if cls is not None and use.label.startswith("self.") else None
+    made = calls.get(id(attr)) if isinstance(attr, cst.Call) else None
+    return Built(made.qualname, made.node, made.scope) if made is not None else Built(None, None, None)
+
+
+def _gated(built: Built, depth: int = 0) -> bool:
+    """An LSTM/GRU (or a cell of one), also inside Bidirectional(...) / RNN(cell)."""
+    if built.qualname in K.GATED_RECURRENT_LAYERS:
+        return True
+    if built.qualname not in K.RECURRENT_WRAPPERS or built.node is None or depth > 3:
+        return False
+    inner = next((a.value for a in built.node.args if a.keyword is None or a.keyword.value in ("layer", "cell")), None)
+    if isinstance(inner, cst.Name):
+        inner = built.scope.binding(inner.value)
+    if not isinstance(inner, cst.Call):
+        return False
+    return _gated(Built(built.scope.qualify(inner.func), inner, built.scope), depth + 1)
+
+
+@dataclass(frozen=True)
+class Risk:
+    """Why an unclipped Keras step is at risk, as GL201/GL210 name it."""
+
+    evidence: str  # "`model` uses keras LSTM (line 5)"
+    gated_modest: bool  # only LSTM/GRU layers, under an adaptive optimizer at lr ≤ 1e-3: GL210's, not GL201's
+
+
+def unclipped_tape_steps(facts: ModuleFacts) -> list[tuple[CallInfo, FunctionInfo, Risk]]:
+    """GradientTape steps with no clipping on a recurrent/attention model (see tape_steps)."""
+    found = []
+    for call, fn, clipped in tape_steps(facts) if risky_layer(facts) is not None else ():
+        if clipped is not False:
+            continue
+        risk = _risk(facts, _differentiated(fn, call), call, _tape_optimizer_modest(call, facts))
+        if risk is not None:
+            found.append((call, fn, risk))
+    return found
+
+
+def unclipped_fits(facts: ModuleFacts) -> list[tuple[CallInfo, cst.CSTNode, Risk]]:
+    """(compile call, where its optimizer is given, risk) for fit() on a recurrent/attention model whose
+    optimizer does not clip (see fitted_optimizers)."""
+    found = []
+    for compile_call, given, clipped in fitted_optimizers(facts) if risky_layer(facts) is not None else ():
+        if clipped:
+            continue
+        risk = _risk(facts, compile_call.receiver, compile_call, _given_optimizer_modest(given, compile_call, facts))
+        if risk is not None:
+            found.append((compile_call, given, risk))
+    return found
+
+
+def _risk(facts: ModuleFacts, model: str | None, at: CallInfo, modest: bool) -> Risk | None:
+    """The trained model's recurrent/attention layer. When the model cannot be tied to its layers, a layer
+    elsewhere in the file is evidence only for a helper's model parameter, or if the file builds one model."""
+    known, uses = model_risk(model, at, facts) if model else (False, [])
+    if known:
+        if not uses:
+            return None
+        use = uses[0][0]
+        evidence = f"`{model}` uses keras {use.label} (line {facts.line(use.node)})"
+        built = [b for _, b in uses]
+    else:
+        # A training helper's parameter (`def run_experiment(model)`) gets the file's model; a name bound to
+        # several models (notebooks rebind `model`) could be any of them.
+        parameter = model is not None and model in at.scope.params and model not in at.scope.assigns
+        if not parameter and len({id(chain.node) for chain in facts.chains}) > 1:
+            return None
+        layer = risky_layer(facts)
+        evidence = f"the model uses keras {layer.qualname.rpartition('.')[2]} (line {facts.line(layer.node)})"
+        built = [Built(c.qualname, c.node, c.scope) for c in facts.all_calls if c.qualname in K.RISKY_LAYERS]
+    attention = [b for b in built if K.RISKY_LAYERS.get(b.qualname) == "attention"]
+    if attention and len(attention) == len(built) and warmed_up(facts):
+        return None  # an attention model warmed up: the standard transformer recipe
+    gated = bool(built) and all(_gated(b) for b in built)
+    return Risk(evidence, gated and modest)
+
+
+def _differentiated(fn: FunctionInfo, step: CallInfo) -> str | None:
+    """`model` in tape.gradient(loss, model.trainable_variables) before this apply_gradients (also through a
+    name bound to `model.trainable_variables`)."""
+    gradients = [c for c in fn.calls if c.method == "gradient" and len(c.node.args) >= 2]
+    sources = gradients[-1].node.args[1].value if gradients else None
+    if isinstance(sources, cst.Name):
+        sources = step.scope.binding(sources.value) or sources
+    target = dotted(sources) if sources is not None else None
+    if not target or not target.endswith(("trainable_variables", "trainable_weights")):
+        return None
+    return target.rpartition(".")[0] or None
+
+
+def _modest_kind(kind: str | None, lr: float | None) -> bool:
+    return kind in ADAPTIVE and lr is not None and lr <= MODEST_ADAPTIVE_LR
+
+
+def _optimizer_at(node: cst.CSTNode, facts: ModuleFacts):
+    return next((o for o in facts.optimizers if o.call.node is node), None)
+
+
+def _given_optimizer_modest(given: cst.CSTNode, compile_call: CallInfo, facts: ModuleFacts) -> bool:
+    """compile()'s optimizer is adaptive at lr ≤ 1e-3: "adam"/"rmsprop"/... (Keras's 1e-3 defaults), no
+    optimizer (rmsprop), or a construction whose lr resolves that low."""
+    if given is compile_call.node:
+        return True  # Keras compiles with rmsprop at 1e-3 when no optimizer is given
+    if isinstance(given, cst.SimpleString):
+        kind = K.OPTIMIZER_STRINGS.get(str(given.evaluated_value).lower())
+        return _modest_kind(kind, K.DEFAULT_LR.get(kind or ""))
+    opt = _optimizer_at(given, facts)
+    return opt is not None and _modest_kind(opt.kind, opt.lr_number)
+
+
+def _tape_optimizer_modest(step: CallInfo, facts: ModuleFacts) -> bool:
+    """The optimizer an apply_gradients call steps is adaptive at lr ≤ 1e-3 (built under that name in the
+    file, or compile()'s optimizers for `self.optimizer` in a train_step override)."""
+    name = (step.receiver or "").rpartition(".")[2]
+    built = [o for o in facts.optimizers
+             if o.call.qualname in K.OPTIMIZERS and (o.call.target or "").rpartition(".")[2] == name]
+    if built:
+        return all(_modest_kind(o.kind, o.lr_number) for o in built)
+    if step.receiver == "self.optimizer":
+        compiled = [c for c in facts.all_calls if c.method == "compile"]
+        return bool(compiled) and all(
+            _given_optimizer_modest(c.argument("optimizer", 0) or c.node, c, facts) for c in compiled)
+    return False
 
 
 def _built_by_function(name: str, chains: dict, facts: ModuleFacts):
@@ -160,6 +347,13 @@ def _built_by_function(name: str, chains: dict, facts: ModuleFacts):
         return None
     built = [chains[id(c.node)] for c in builder.calls if id(c.node) in chains]
     return built[0] if len(built) == 1 else None
+
+
+def _project_layer_built(use: LayerUse, facts: ModuleFacts) -> list[Built]:
+    """Every recurrent/attention construction of a project layer class applied in the model."""
+    cls = facts.classes[use.label]
+    return [Built(c.qualname, c.node, c.scope)
+            for method in cls.methods.values() for c in method.calls if c.qualname in K.RISKY_LAYERS]
 
 
 def _project_layer_risk(use: LayerUse, facts: ModuleFacts) -> LayerUse | None:
