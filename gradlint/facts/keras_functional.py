@@ -28,11 +28,13 @@ def functional_chains(fn: FunctionInfo, facts: ModuleFacts, layer_uses) -> list[
     env: dict[str, Run] = {}
     produced: dict[int, Run] = {}
     outputs: list[tuple[CallInfo, list[Run]]] = []
-    rebound = _rebound_by_expressions(fn)
+    rebound: dict[int, list[tuple[str, cst.BaseExpression]]] = {}  # read once a layer is applied: no chain before
     applied = False
     for index, call in enumerate(fn.calls):
         chain = _apply(call, env, produced, layer_uses)
         if chain is not None:
+            if not applied:
+                rebound = _rebound_by_expressions(fn)
             applied = True
             produced[id(call.node)] = chain
         elif call.qualname in _MODELS:
@@ -42,7 +44,9 @@ def functional_chains(fn: FunctionInfo, facts: ModuleFacts, layer_uses) -> list[
         if call.target is not None and "." not in call.target:
             env[call.target] = chain if chain is not None else ()
         for name, value in rebound.get(index, ()):
-            env[name] = _expression_chain(value, env, produced) or ()
+            found = _expression_chain(value, env, produced)
+            if found or name in env:  # a chain carried on, or an old one replaced by a value that has none
+                env[name] = found or ()
     if not applied:
         return []
     where = "the functional model" if fn is facts.top else f"the functional model in {fn.name}()"
