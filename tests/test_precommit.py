@@ -1,9 +1,11 @@
-"""The pre-commit hook, run for real: `pre-commit try-repo <this project> gradlint --all-files`.
+"""The pre-commit hook, run for real: `pre-commit run gradlint --all-files` in a project whose
+.pre-commit-config.yaml names this project at a commit, as a user's does.
 
 pre-commit installs the hook from a commit of the hook repository (untracked files never reach it), so
 the test commits a copy of this project's package, rules and hook file into a temporary repository.
-It needs the package registry to build the hook's environment and is skipped only when that cannot
-be reached.
+It builds the hook's environment once for the module, in one PRE_COMMIT_HOME (`try-repo` would build it
+again for every run, in a store of its own). It needs the package registry for that and is skipped only
+when that cannot be reached.
 """
 
 from __future__ import annotations
@@ -79,21 +81,31 @@ def hook_repo(tmp_path_factory, env):
     return repo
 
 
-def try_repo(tmp_path: Path, env, hook_repo: Path, script: str):
+def run_hook(project: Path, env, hook_repo: Path):
+    """`pre-commit run gradlint --all-files` in `project` (a git repository), with the hook at hook_repo's HEAD."""
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hook_repo, check=True, capture_output=True, text=True,
+                         env=env).stdout.strip()
+    (project / ".pre-commit-config.yaml").write_text(
+        f"repos:\n-   repo: {hook_repo}\n    rev: {rev}\n    hooks:\n    -   id: gradlint\n", encoding="utf-8")
+    subprocess.run(["git", "add", ".pre-commit-config.yaml"], cwd=project, check=True, capture_output=True, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "gradlint", "--all-files", "--color", "never"],
+        cwd=project, capture_output=True, text=True, env=env, timeout=600,
+    )
+
+
+def try_script(tmp_path: Path, env, hook_repo: Path, script: str):
     project = tmp_path / "project"
     project.mkdir()
     (project / "train.py").write_text(script, encoding="utf-8")
     for args in (["init", "-q"], ["add", "train.py"]):
         subprocess.run(["git", *args], cwd=project, check=True, capture_output=True, env=env)
-    return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "gradlint", "--all-files", "--color", "never"],
-        cwd=project, capture_output=True, text=True, env=env, timeout=600,
-    )
+    return run_hook(project, env, hook_repo)
 
 
 @pytest.mark.slow
 def test_hook_fails_on_a_bad_training_script_and_shows_the_codes(tmp_path, env, hook_repo):
-    done = try_repo(tmp_path, env, hook_repo, BAD)
+    done = try_script(tmp_path, env, hook_repo, BAD)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "gradlint" in done.stdout and "Failed" in done.stdout
     assert "train.py:5:13: GL202" in done.stdout
@@ -101,7 +113,7 @@ def test_hook_fails_on_a_bad_training_script_and_shows_the_codes(tmp_path, env, 
 
 @pytest.mark.slow
 def test_hook_passes_on_a_clean_training_script(tmp_path, env, hook_repo):
-    done = try_repo(tmp_path, env, hook_repo, CLEAN)
+    done = try_script(tmp_path, env, hook_repo, CLEAN)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Passed" in done.stdout
 
@@ -182,10 +194,7 @@ def test_hook_on_a_notebook_a_two_file_model_and_an_excluded_folder(tmp_path, en
         (project / name).write_text(text, encoding="utf-8")
     for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "project"]):
         subprocess.run(["git", *args], cwd=project, check=True, capture_output=True, env=env)
-    done = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "gradlint", "--all-files", "--color", "never"],
-        cwd=project, capture_output=True, text=True, env=env, timeout=600,
-    )
+    done = run_hook(project, env, hook_repo)
     out = done.stdout
     assert done.returncode == 1, out + done.stderr
     assert "analysis.ipynb:cell 2:2:13: GL202" in out

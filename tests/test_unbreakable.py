@@ -210,12 +210,18 @@ def test_property_gl000_iff_cpython_rejects_a_mutated_fixture(data):
     _assert_cpython_verdict(data)
 
 
-# Generating is what costs here (~1 s a program); test_robustness runs 25 more through the same two paths.
+@pytest.fixture(scope="module")
+def programs():
+    """hypothesmith's strategy, built once: each from_grammar() builds a Lark parser (~1 s)."""
+    hypothesmith = pytest.importorskip("hypothesmith")
+    return hypothesmith.from_grammar()  # from_node too is ten times slower: kept out of CI
+
+
+# test_robustness runs 25 more through the same two paths.
 @settings(max_examples=12, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
-def test_property_gl000_iff_cpython_rejects_a_generated_program(data):
-    hypothesmith = pytest.importorskip("hypothesmith")
-    source = data.draw(hypothesmith.from_grammar())  # from_node too is ten times slower: kept out of CI
+def test_property_gl000_iff_cpython_rejects_a_generated_program(programs, data):
+    source = data.draw(programs)
     _assert_cpython_verdict(source.encode("utf-8", "surrogatepass"))
 
 
