@@ -412,13 +412,7 @@ def _added_modules(construction: cst.Call, facts: "ModuleFacts") -> list[cst.Bas
 
 def _returned_module(fn: "FunctionInfo", facts: "ModuleFacts", depth: int) -> Source | None:
     """What the module a function builds and returns outputs: `def build(): m = nn.Sequential(…); return m`."""
-    if depth > _MAX_DEPTH or not isinstance(fn.node, cst.FunctionDef):
-        return None
-    body = fn.node.body
-    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
-    returned = _return_value(statements[-1]) if statements else None
-    if returned is None or any(_returns_inside(s) for s in statements[:-1]):
-        return None
+    statements, returned = _only_return(fn) if depth <= _MAX_DEPTH else ([], None)
     if isinstance(returned, cst.Name):
         returned = fn.scope.binding(returned.value)
     if not isinstance(returned, cst.Call):
@@ -457,12 +451,8 @@ def _inherited_output(cls: "ClassInfo", facts: "ModuleFacts", depth: int) -> Sou
 
 def _function_output(forward: "FunctionInfo", facts: "ModuleFacts", depth: int) -> Source | None:
     """What a function returns when its last statement is its only `return` (labelled `name returns ...`)."""
-    if depth > _MAX_DEPTH or not isinstance(forward.node, cst.FunctionDef):
-        return None
-    body = forward.node.body
-    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
-    returned = _return_value(statements[-1]) if statements else None
-    if returned is None or any(_returns_inside(s) for s in statements[:-1]):
+    statements, returned = _only_return(forward) if depth <= _MAX_DEPTH else ([], None)
+    if returned is None:
         return None
     if isinstance(returned, cst.Name) and forward.scope.binding(returned.value) is None and len(statements) > 1:
         returned = _assigned_to(statements[-2], returned.value)  # `x = torch.sigmoid(x)` then `return x`
@@ -470,6 +460,18 @@ def _function_output(forward: "FunctionInfo", facts: "ModuleFacts", depth: int) 
     if found is None:
         return None
     return replace(found, label=f"{forward.name} returns {found.label}", via=None)
+
+
+def _only_return(fn: "FunctionInfo") -> tuple[list, cst.BaseExpression | None]:
+    """(the body's statements, the value of its last statement) when that `return` is the function's only one."""
+    if not isinstance(fn.node, cst.FunctionDef):
+        return [], None
+    body = fn.node.body
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+    returned = _return_value(statements[-1]) if statements else None
+    if returned is None or any(_returns_inside(s) for s in statements[:-1]):
+        return statements, None
+    return statements, returned
 
 
 def _is_keras_model(cls: "ClassInfo") -> bool:
