@@ -97,7 +97,6 @@ class ProjectIndex:
                 return f"{summary.name} ({_filename(summary.path)}) → {found}"
         return None
 
-
     def output(self, ref: str, path: str, seen: frozenset = frozenset()) -> tuple[str, str] | None:
         """(kind, 'Net.forward returns F.softmax(x) (model.py:41)') for the class `ref` names from `path`,
         following a forward that returns another project class's output."""

@@ -61,22 +61,25 @@ def _keras(facts):
     Only the model's layers count (a large fixed lr is GL202's to report); an optimizer gradlint cannot
     see (a parameter, an import) counts as clipping. Which steps are at risk: keras_steps.py.
     """
+    yield from keras_unclipped(facts, "GL201", gated_modest=False)
+
+
+def keras_unclipped(facts, code: str, gated_modest: bool):
+    """The unclipped GradientTape steps and fit() calls of one risk class: an LSTM/GRU under an adaptive
+    optimizer at a modest lr (`gated_modest`: GL210's weaker signal, off by default) or the rest (GL201)."""
     for call, fn, risk in unclipped_tape_steps(facts):
-        if risk.gated_modest:
-            continue  # an LSTM/GRU under Adam at a modest lr: GL210's weaker signal, off by default
-        evidence = risk.evidence
-        yield finding(
-            facts, "GL201", call.node,
-            f"apply_gradients with no clipping in {fn.name if fn is not facts.top else 'the script'}, while "
-            f"{evidence}; clip with tf.clip_by_global_norm or set global_clipnorm=1.0",
-        )
+        if risk.gated_modest == gated_modest:
+            yield finding(
+                facts, code, call.node,
+                f"apply_gradients with no clipping in {fn.name if fn is not facts.top else 'the script'}, while "
+                f"{risk.evidence}; clip with tf.clip_by_global_norm or set global_clipnorm=1.0",
+            )
     for compile_call, given, risk in unclipped_fits(facts):
-        if risk.gated_modest:
-            continue
-        evidence = risk.evidence
-        shown = "the default optimizer" if given is compile_call.node else call_name(facts, given)
-        yield finding(
-            facts, "GL201", given,
-            f"{shown} trains `{compile_call.receiver}` in fit() unclipped, while {evidence}; add global_clipnorm=1.0",
-            also=(compile_call.node,),
-        )
+        if risk.gated_modest == gated_modest:
+            shown = "the default optimizer" if given is compile_call.node else call_name(facts, given)
+            yield finding(
+                facts, code, given,
+                f"{shown} trains `{compile_call.receiver}` in fit() unclipped, while {risk.evidence}; "
+                "add global_clipnorm=1.0",
+                also=(compile_call.node,),
+            )

@@ -12,7 +12,7 @@ from gradlint.facts.context import only_reported, without_gradient
 from gradlint.facts.flow import argument_values
 from gradlint.facts.names import dotted
 from gradlint.facts.keras import compiled_losses, keras_loss_input
-from gradlint.facts.tensors import class_of, code_of, model_output, module_output, source_of
+from gradlint.facts.tensors import class_of, code_of, model_output, module_output, source_of, unmoved
 from gradlint.finding import Edit, Fix
 from gradlint.fix.edits import source as source_text
 
@@ -74,9 +74,7 @@ def _init_default(cls, bound):
 
 def _loss_class(construction, scope) -> str | None:
     """The loss a construction builds: `nn.CrossEntropyLoss()`, also moved (`nn.CrossEntropyLoss().cuda()`)."""
-    while isinstance(construction, cst.Call) and isinstance(construction.func, cst.Attribute) \
-            and construction.func.attr.value in ("cuda", "to") and isinstance(construction.func.value, cst.Call):
-        construction = construction.func.value
+    construction = unmoved(construction, moves=("cuda", "to"))
     if isinstance(construction, cst.Call):
         return vocab.LOSS_CLASSES.get(scope.qualify(construction.func) or "")
     return None

@@ -156,13 +156,11 @@ _REPORTING_METHODS = {"item", "info", "debug", "warning", "add_scalar", "add_sca
 def only_reported(call: "CallInfo", facts: "ModuleFacts") -> bool:
     """The call's value goes straight into a report and nowhere else: an argument of print() or of a logger,
     `.item()` taken on the spot (`total += criterion(p, y).item()`): no backward() ever reaches it."""
-    return id(call.node) in _reported(facts)
+    return id(call.node) in facts.reported_calls
 
 
-def _reported(facts: "ModuleFacts") -> frozenset[int]:
-    cached = facts.__dict__.get("_reported_calls")
-    if cached is not None:
-        return cached
+def reported_calls(facts: "ModuleFacts") -> frozenset[int]:
+    """ids of the call nodes whose value only reaches a report (see only_reported)."""
     from gradlint.facts.names import walk
 
     found = set()
@@ -173,8 +171,7 @@ def _reported(facts: "ModuleFacts") -> frozenset[int]:
         elif (isinstance(func, cst.Name) and func.value == "print" and call.qualname is None) \
                 or call.method in _REPORTING_METHODS:
             found.update(id(node) for arg in call.node.args for node in walk(arg.value) if isinstance(node, cst.Call))
-    facts.__dict__["_reported_calls"] = frozenset(found)
-    return facts.__dict__["_reported_calls"]
+    return frozenset(found)
 
 
 # -- test code --------------------------------------------------------------------------------------

@@ -24,8 +24,7 @@ def argument_values(scope: Scope, name: str, facts: "ModuleFacts") -> list[tuple
     fn = _function(scope, facts)
     if fn is None or name not in scope.params or not isinstance(fn.node, cst.FunctionDef):
         return None
-    params = fn.node.params
-    positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+    positional = positional_names(fn.node)
     found = []
     for call in facts.calls_by_name.get(fn.name, ()):
         value = _passed(call.node, name, positional)
@@ -33,6 +32,11 @@ def argument_values(scope: Scope, name: str, facts: "ModuleFacts") -> list[tuple
             return None
         found.append((value, call.scope))
     return found or None
+
+
+def positional_names(node: cst.FunctionDef) -> list[str]:
+    """A def's parameters that a call can pass by position, in order."""
+    return [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
 
 
 def _function(scope: Scope, facts: "ModuleFacts") -> "FunctionInfo | None":

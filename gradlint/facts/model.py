@@ -165,6 +165,13 @@ class ModuleFacts:
         return gradient_free_functions(self)
 
     @cached_property
+    def reported_calls(self) -> frozenset[int]:
+        """Calls whose value only reaches print()/a logger/.item() (see context.py)."""
+        from gradlint.facts.context import reported_calls
+
+        return reported_calls(self)
+
+    @cached_property
     def training_loops(self) -> list:
         from gradlint.facts.steps import find_training_loops
 

@@ -297,18 +297,23 @@ def model_class(expr: cst.BaseExpression, scope: Scope, facts: "ModuleFacts") ->
     file's own class (its name) or an imported one that may be the project's (its qualified name)."""
     if isinstance(expr, cst.Name):
         expr = _bound(scope, expr.value)
-    for _ in range(_MAX_DEPTH):
-        if not isinstance(expr, cst.Call):
-            return None
-        func = expr.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _MOVES and isinstance(func.value, cst.Call):
-            expr = func.value
-            continue
-        if isinstance(func, cst.Name) and func.value in facts.classes and scope.qualify(func) is None:
-            return func.value
-        qualname = scope.qualify(func)
-        return qualname if qualname is not None and _project_class(qualname) else None
-    return None
+    expr = unmoved(expr)
+    if not isinstance(expr, cst.Call):
+        return None
+    func = expr.func
+    if isinstance(func, cst.Name) and func.value in facts.classes and scope.qualify(func) is None:
+        return func.value
+    qualname = scope.qualify(func)
+    return qualname if qualname is not None and _project_class(qualname) else None
+
+
+def unmoved(expr, moves=None):
+    """The construction under `.to(device)`/`.cuda()`/… calls: `nn.Sequential(...).to(device)` is that Sequential."""
+    moves = _MOVES if moves is None else moves
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in moves \
+            and isinstance(expr.func.value, cst.Call):
+        expr = expr.func.value
+    return expr
 
 
 def _parameter_output(name: str, scope: Scope, facts: "ModuleFacts", depth: int) -> Source | None:
@@ -340,8 +345,9 @@ def _imported_parameter(name: str, scope: Scope, facts: "ModuleFacts") -> Source
     fn = facts.module_functions.get(id(scope.function())) if scope.function() is scope else None
     if fn is None or not isinstance(fn.node, cst.FunctionDef) or facts.calls_by_name.get(fn.name):
         return None  # not a module-level def, or one the file calls itself (argument_values decided)
-    params = fn.node.params
-    positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+    from gradlint.facts.flow import positional_names
+
+    positional = positional_names(fn.node)
     position = positional.index(name) if name in positional else -1
     return Source("param", f"{fn.name}({name}=…)", fn.node, ref=f"{fn.name}:{position}:{name}")
 
@@ -350,9 +356,7 @@ _MOVES = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16", 
 
 
 def _constructed_output(construction: cst.Call, scope: Scope, facts, depth) -> Source | None:
-    func = construction.func
-    if isinstance(func, cst.Attribute) and func.attr.value in _MOVES and isinstance(func.value, cst.Call):
-        return _constructed_output(func.value, scope, facts, depth)  # `nn.Sequential(...).to(device)`: the same module
+    construction = unmoved(construction)  # `nn.Sequential(...).to(device)`: the same module
     qualname = scope.qualify(construction.func)
     if qualname in vocab.SOFTMAX_MODULES:
         return Source("softmax", code_of(facts, construction), construction)
@@ -385,12 +389,14 @@ def _constructed_output(construction: cst.Call, scope: Scope, facts, depth) -> S
     return None
 
 
-_LIBRARIES = ("torch.", "torchvision.", "transformers.", "numpy.", "tensorflow.", "keras.", "timm.", "jax.", "flax.")
+# Imported names under these prefixes are libraries, never a class or function of the project.
+LIBRARIES = ("torch.", "torchvision.", "transformers.", "numpy.", "tensorflow.", "keras.", "timm.", "jax.", "flax.",
+             "os.", "sys.", "logging.", "json.", "math.", "random.", "time.", "argparse.", "pandas.", "sklearn.")
 
 
 def _project_class(qualname: str) -> bool:
     """An imported class that may be the project's own (`models.Net`); the project index decides."""
-    return not qualname.startswith(_LIBRARIES) and qualname.rpartition(".")[2][:1].isupper()
+    return not qualname.startswith(LIBRARIES) and qualname.rpartition(".")[2][:1].isupper()
 
 
 def _added_modules(construction: cst.Call, facts: "ModuleFacts") -> list[cst.BaseExpression]:

@@ -74,12 +74,12 @@ def class_ref(call: CallInfo, facts: ModuleFacts) -> str | None:
 def summarise_calls(facts: ModuleFacts) -> tuple[CallSummary, ...]:
     """The calls of imported project functions that pass a model (`train.dann(encoder, classifier, …)` with
     `classifier = model.Classifier().cuda()`), for a parameter judged in the function's own file."""
-    from gradlint.facts.tensors import model_class
+    from gradlint.facts.tensors import LIBRARIES, model_class
 
     found = []
     for call in facts.all_calls:
         name = call.qualname
-        if not name or "." not in name or name.startswith(_LIBRARIES) or not name.rpartition(".")[2][:1].islower():
+        if not name or "." not in name or name.startswith(LIBRARIES) or not name.rpartition(".")[2][:1].islower():
             continue
         args = []
         for position, arg in enumerate(a for a in call.node.args if a.keyword is None):
@@ -90,7 +90,3 @@ def summarise_calls(facts: ModuleFacts) -> tuple[CallSummary, ...]:
         if any(ref is not None for _, ref in args):
             found.append(CallSummary(name, facts.path, tuple(args)))
     return tuple(found)
-
-
-_LIBRARIES = ("torch.", "torchvision.", "transformers.", "numpy.", "tensorflow.", "keras.", "os.", "sys.",
-              "logging.", "json.", "math.", "random.", "time.", "argparse.", "pandas.", "sklearn.")
