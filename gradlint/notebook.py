@@ -39,6 +39,7 @@ class Notebook:
     source: str
     cells: tuple[CellLines, ...]
     cell_sources: dict[int, list[str]]  # cell index → its lines as written
+    kernel: str | None = None  # "Python 2.7.8" when the metadata declares a Python 2 kernel, else None
 
     def locate(self, row: int) -> tuple[int, int] | None:
         """The (cell, row within the cell) of a row of the joined source."""
@@ -226,6 +227,7 @@ def load(data: bytes) -> Notebook:
     language = info.get("name", "python") if isinstance(info, dict) else "python"
     if language not in ("python", "ipython", "ipython3", ""):
         return Notebook("", (), {})
+    kernel = python2_kernel(metadata) if isinstance(metadata, dict) else None
     out: list[str] = []
     spans = []
     sources = {}
@@ -237,4 +239,19 @@ def load(data: bytes) -> Notebook:
         code, indent = dedent_cell(lines)
         spans.append(CellLines(index, len(out) + 1, len(lines), indent))
         out.extend(mask(code))
-    return Notebook("\n".join(out) + "\n", tuple(spans), sources)
+    return Notebook("\n".join(out) + "\n", tuple(spans), sources, kernel)
+
+
+def python2_kernel(metadata: dict) -> str | None:
+    """"Python 2.7.8" (or "Python 2") when the notebook says it was written for a Python 2 kernel: its
+    language_info version, its pygments lexer or its kernelspec name. None for Python 3 or no word."""
+    info = metadata.get("language_info")
+    info = info if isinstance(info, dict) else {}
+    version = info.get("version")
+    if isinstance(version, str) and version.startswith("2."):
+        return f"Python {version}"
+    spec = metadata.get("kernelspec")
+    name = spec.get("name") if isinstance(spec, dict) else None
+    if info.get("pygments_lexer") == "ipython2" or name == "python2":
+        return "Python 2"
+    return None

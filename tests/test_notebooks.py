@@ -193,3 +193,41 @@ def test_text_output_reads_a_notebook_once_however_many_cells_have_findings(tmp_
     rendered = [text_format.render_one(f, color=False, show_source=True) for f in findings]
     assert len(loads) == 1
     assert all("torch.log(F.softmax(x, dim=1))" in r for r in rendered)
+
+
+_PYTHON2 = {"kernelspec": {"display_name": "IPython (Python 2.7)", "language": "python", "name": "python2"},
+            "language_info": {"name": "python", "pygments_lexer": "ipython2", "version": "2.7.8"}}
+
+
+def _tf1_notebook(metadata, print_line):
+    """A TF1 tutorial notebook as the old TensorFlow-Examples shipped them: a Python 2 kernel, `print x`."""
+    return {"cells": [
+        {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [],
+         "source": ["import tensorflow as tf\n", "a = tf.constant(2)\n", "b = tf.constant(3)\n"]},
+        {"cell_type": "code", "execution_count": 2, "metadata": {}, "outputs": [],
+         "source": ["with tf.Session() as sess:\n", f"    {print_line}\n"]},
+    ], "metadata": metadata, "nbformat": 4, "nbformat_minor": 0}
+
+
+def test_a_python2_notebook_that_python3_cannot_parse_is_skipped_in_one_line_not_gl000(tmp_path):
+    from click.testing import CliRunner
+
+    from gradlint.cli import main
+
+    (tmp_path / "basic_operations.ipynb").write_text(json.dumps(_tf1_notebook(_PYTHON2, 'print "a+b=%i" % sess.run(a+b)')))
+    result = lint_paths([tmp_path])
+    assert result.findings == []
+    assert result.skipped == [f"{tmp_path}/basic_operations.ipynb: a Python 2.7.8 notebook that Python 3 cannot parse; not linted"]
+    run = CliRunner().invoke(main, ["--no-cache", str(tmp_path)])
+    assert run.exit_code == 0
+    assert "skipped" in run.output and "Python 2.7.8 notebook" in run.output
+
+
+def test_a_python2_notebook_that_is_also_python3_is_linted_and_a_python3_one_keeps_its_gl000(tmp_path):
+    (tmp_path / "py2_valid.ipynb").write_text(json.dumps(_tf1_notebook(_PYTHON2, "print(sess.run(a+b))")))
+    python3 = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+               "language_info": {"name": "python", "version": "3.11.4"}}
+    (tmp_path / "py3_broken.ipynb").write_text(json.dumps(_tf1_notebook(python3, 'print "a+b=%i" % sess.run(a+b)')))
+    result = lint_paths([tmp_path])
+    assert [(f.code, f.path.rsplit("/", 1)[-1], f.cell) for f in result.findings] == [("GL000", "py3_broken.ipynb", 2)]
+    assert result.skipped == []
