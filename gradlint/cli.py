@@ -239,6 +239,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, conf
                                       and "NO_COLOR" not in os.environ)
     text_like = fmt in ("text", "full", "concise")
     context = ReportContext(files=tuple(result.files), color=use_color and text_like, errors=len(result.errors),
+                            failures=tuple(result.errors),
                             unsafe_fixes=unsafe_fixes)
     if statistics:
         report = _statistics_report(fmt, findings, context, quiet)

@@ -356,3 +356,56 @@ def test_raw_span_is_none_when_the_notebook_on_disk_lacks_the_cell_line(tmp_path
     line = render("github", [Finding("GL202", "m", str(tmp_path / "missing.ipynb"), Span(4, 2, 4, 9), cell=2)],
                   ReportContext(files=()))
     assert ",line=1,col=1,endLine=1,endColumn=1,title=GL202 (large-fixed-learning-rate) in cell 2::cell 2, line 4: m" in line
+
+
+# --- internal errors in CI formats ------------------------------------------------------------------
+
+@pytest.fixture
+def broken_facts(project, monkeypatch):
+    """src/train.py's facts stage raises (an internal error, exit 2); src/clean.py is linted as usual."""
+    from gradlint.facts import builder
+
+    real = builder.build
+
+    def build(module, path, package=""):
+        if path.endswith("train.py"):
+            raise KeyError("facts boom")
+        return real(module, path, package)
+
+    monkeypatch.setattr(builder, "build", build)
+    return project
+
+
+DESCRIBED = "gradlint: internal error: src/train.py: facts: KeyError: 'facts boom'"
+
+
+def test_an_internal_error_is_a_failed_invocation_with_a_notification_in_sarif(broken_facts):
+    result = gradlint("--no-cache", "--jobs", "1", "--output-format", "sarif", "src")
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert sarif_errors(document) == []
+    [invocation] = document["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    [note] = invocation["toolExecutionNotifications"]
+    assert (note["level"], note["message"]["text"], note["descriptor"]["id"]) == ("error", DESCRIBED, "facts")
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/train.py"
+
+
+def test_a_clean_run_is_a_successful_invocation_in_sarif(project):
+    document = json.loads(gradlint("--no-cache", "--output-format", "sarif", "src/clean.py").stdout)
+    assert document["runs"][0]["invocations"] == [{"executionSuccessful": True, "toolExecutionNotifications": []}]
+
+
+def test_an_internal_error_is_an_error_annotation_in_github_and_an_error_testcase_in_junit(broken_facts):
+    github = gradlint("--no-cache", "--jobs", "1", "--output-format", "github", "src")
+    assert github.exit_code == 2
+    assert github.stdout.splitlines() == [
+        f"::error file=src/train.py,title=gradlint internal error::{DESCRIBED}"]
+    junit = gradlint("--no-cache", "--jobs", "1", "--output-format", "junit", "src")
+    assert junit.exit_code == 2
+    root = ET.fromstring(junit.stdout)
+    suite = root.find("testsuite")
+    assert (root.get("errors"), suite.get("errors"), suite.get("failures"), suite.get("tests")) == ("1", "1", "0", "2")
+    [case] = [c for c in suite.iter("testcase") if c.get("name") == "src/train.py"]
+    [error] = case.findall("error")
+    assert (error.get("type"), error.get("message")) == ("internal-error", DESCRIBED)

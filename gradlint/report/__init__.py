@@ -13,6 +13,9 @@ class ReportContext:
     show_source: bool = True
     root: str | None = None  # SARIF's %SRCROOT%: paths are reported relative to it (default: the working directory)
     errors: int = 0  # internal errors of the run (the text summary says so; the exit code is 2)
+    # The internal errors themselves (engine.InternalError: path, code = the check or stage, message,
+    # describe()): SARIF, JUnit and GitHub carry them in the report too, since CI reads those, not stderr.
+    failures: tuple = ()
     unsafe_fixes: bool = False  # --unsafe-fixes: unsafe fixes count as applicable ([*], the footer)
 
 

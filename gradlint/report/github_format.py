@@ -56,6 +56,14 @@ def annotation(finding, notebooks: RawNotebooks | None = None) -> str:
     return f"::{command} {props}::{escape_data(message)}"
 
 
+def failure_annotation(failure) -> str:
+    """An internal error (the file was not fully checked, exit code 2) as an error annotation on that file."""
+    props = f"file={escape_property(relative_path(failure.path))},title={escape_property('gradlint internal error')}"
+    return f"::error {props}::{escape_data(failure.describe())}"
+
+
 def render(findings, context) -> str:
     notebooks = RawNotebooks()
-    return "".join(annotation(f, notebooks) + "\n" for f in findings)
+    lines = [annotation(f, notebooks) for f in findings]
+    lines += [failure_annotation(failure) for failure in getattr(context, "failures", ())]
+    return "".join(line + "\n" for line in lines)

@@ -21,12 +21,16 @@ def render(findings, context) -> str:
     by_file: dict[str, list] = {path: [] for path in context.files}
     for finding in findings:
         by_file.setdefault(finding.path, []).append(finding)
+    failed: dict[str, list] = {}  # internal errors (exit code 2): an <error> in that file's testcase
+    for failure in getattr(context, "failures", ()):
+        by_file.setdefault(failure.path, [])
+        failed.setdefault(failure.path, []).append(failure)
     suite = ET.Element(
         "testsuite",
         name="gradlint",
         tests=str(len(by_file)),
-        failures=str(sum(1 for found in by_file.values() if found)),
-        errors="0",
+        failures=str(sum(1 for path, found in by_file.items() if found and path not in failed)),
+        errors=str(len(failed)),
         skipped="0",
     )
     notebooks = RawNotebooks()
@@ -42,7 +46,11 @@ def render(findings, context) -> str:
                 case, "failure", message=_xml_text(f"{finding.code} {message}"), type=rule.name if rule else finding.code,
             )
             failure.text = _xml_text(f"{path}:{span.row}:{span.column}: {finding.code} {message}")
-    root = ET.Element("testsuites", name="gradlint", tests=suite.get("tests"), failures=suite.get("failures"), errors="0")
+        for problem in failed.get(path, ()):
+            error = ET.SubElement(case, "error", message=_xml_text(problem.describe()), type="internal-error")
+            error.text = _xml_text(problem.describe())
+    root = ET.Element("testsuites", name="gradlint", tests=suite.get("tests"), failures=suite.get("failures"),
+                      errors=suite.get("errors"))
     root.append(suite)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

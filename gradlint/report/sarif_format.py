@@ -86,6 +86,22 @@ def result_object(finding, rule_index: dict[str, int], root: Path, fingerprint: 
     return result
 
 
+def invocation(failures, root: Path) -> dict:
+    """The run itself: executionSuccessful is false when a file was not fully checked (an internal error,
+    exit code 2), and each such error is a toolExecutionNotification on that file, so that code scanning
+    shows that the absence of results there is not a clean bill."""
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": failure.describe()},
+            "descriptor": {"id": failure.code},
+            "locations": [{"physicalLocation": {"artifactLocation": artifact_location(failure.path, root)}}],
+        }
+        for failure in failures
+    ]
+    return {"executionSuccessful": not failures, "toolExecutionNotifications": notifications}
+
+
 def document(findings, context) -> dict:
     root = Path(getattr(context, "root", None) or ".").resolve()
     rules = list(catalog.all_rules().values())
@@ -110,6 +126,7 @@ def document(findings, context) -> dict:
                 "originalUriBaseIds": {SRCROOT: {"uri": root.as_uri().rstrip("/") + "/"}},
                 "columnKind": "unicodeCodePoints",
                 "results": [result_object(f, rule_index, root, p, notebooks) for f, p in zip(findings, prints)],
+                "invocations": [invocation(getattr(context, "failures", ()), root)],
             }
         ],
     }
