@@ -583,6 +583,7 @@ def _resolve_cross_file(results: list[FileResult], context: list[FileResult] = (
     """Findings that depend on classes of other files stand only if the project index proves the risk."""
     from dataclasses import replace
 
+    from gradlint.checks import fit_message
     from gradlint.project import ProjectIndex, module_keys
 
     index = None
@@ -598,7 +599,7 @@ def _resolve_cross_file(results: list[FileResult], context: list[FileResult] = (
                     index.add_calls(other.calls)
             evidence = next(filter(None, (_proof(index, need, found.path) for need in found.needs)), None)
             if evidence is not None:
-                yield replace(found, message=found.message.replace("{evidence}", evidence), needs=())
+                yield replace(found, message=fit_message(found.message.replace("{evidence}", evidence)), needs=())
 
 
 def _proof(index, need: str, path: str) -> str | None:

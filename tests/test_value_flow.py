@@ -299,7 +299,8 @@ def test_a_parameter_bound_in_another_file_to_a_model_of_a_third(tmp_path):
     root = _project(tmp_path, {"model.py": MODEL_PY, "loop.py": LOOP_PY, "main.py": MAIN_PY.format(cls="Net")})
     findings = lint_paths([root], select=("GL402",)).findings
     assert [(Path(f.path).name, f.span.row) for f in findings] == [("loop.py", 11)]
-    assert "fit(classifier=…) in main.py → Net.forward returns F.softmax" in findings[0].message
+    # The path (loss → fit(classifier=…) in main.py → Net.forward) is too long for one message: it keeps the origin.
+    assert "(… → Net.forward returns F.softmax(self.fc(x), dim=1) (model.py:11))" in findings[0].message
     assert lint_paths([root / "loop.py"], select=("GL402",)).findings == []
 
 
