@@ -260,3 +260,51 @@ def test_a_callback_trains_a_head_it_set_on_the_module_in_another_hook(lint):
     findings = lint(source, select=("GL402",))
     assert codes_and_lines(findings) == [("GL402", 22)]
     assert "Head.forward returns" in findings[0].message
+
+
+def test_a_loss_bound_to_a_name_that_only_a_print_reads_trains_nothing(lint):
+    # LLMs-from-scratch appendix A: the forward pass of a one-scalar logistic regression is printed, and
+    # a later cell binds `loss` again and differentiates that one.
+    source = """
+        import torch
+        import torch.nn.functional as F
+
+        y = torch.tensor([1.0])
+        x1 = torch.tensor([1.1])
+        w1 = torch.tensor([2.2])
+        z = x1 * w1
+        a = torch.sigmoid(z)
+        loss = F.binary_cross_entropy(a, y)
+        print(loss)
+
+        w1 = torch.tensor([2.2], requires_grad=True)
+        z = x1 * w1
+        a = torch.sigmoid(z)
+        loss = F.binary_cross_entropy(a, y)
+        print(f"loss {loss.item():.3f}")
+        loss.backward()
+    """
+    findings = lint(source, select=("GL402",))
+    assert codes_and_lines(findings) == [("GL402", 15)]
+    assert "(`a` = torch.sigmoid(z) in line 14)" in findings[0].message  # the binding before the use, not line 8
+
+
+def test_a_printed_loss_that_is_also_returned_or_backpropagated_is_still_reported(lint):
+    source = """
+        import torch
+        import torch.nn as nn
+
+        criterion = nn.BCELoss()
+
+        def step(model, x, y):
+            loss = criterion(torch.sigmoid(model(x)), y)
+            print(loss)
+            return loss
+
+        def train(model, x, y):
+            probs = torch.sigmoid(model(x))
+            loss = criterion(probs, y)
+            print("loss", loss.item())
+            loss.backward()
+    """
+    assert codes_and_lines(lint(source, select=("GL402",))) == [("GL402", 7), ("GL402", 13)]

@@ -155,8 +155,68 @@ _REPORTING_METHODS = {"item", "info", "debug", "warning", "add_scalar", "add_sca
 
 def only_reported(call: "CallInfo", facts: "ModuleFacts") -> bool:
     """The call's value goes straight into a report and nowhere else: an argument of print() or of a logger,
-    `.item()` taken on the spot (`total += criterion(p, y).item()`): no backward() ever reaches it."""
-    return id(call.node) in facts.reported_calls
+    `.item()` taken on the spot (`total += criterion(p, y).item()`), or a name bound to it that only
+    reports read before it is bound again (`loss = F.bce(a, y)`, `print(loss)`, and a later notebook
+    cell's `loss = ...; loss.backward()`): no backward() ever reaches it."""
+    return id(call.node) in facts.reported_calls or _bound_for_report(call, facts)
+
+
+def _bound_for_report(call: "CallInfo", facts: "ModuleFacts") -> bool:
+    """`name = call` as a statement of a module or function body (not in a loop or branch, where a later
+    iteration could read it): every read of `name` until the next `name = ...` is inside a report."""
+    from gradlint.facts.names import walk
+    from gradlint.facts.tensors import function_of
+
+    name = call.target
+    if call.blocks or name is None or "." in name:
+        return False
+    node = function_of(call.scope, facts).node
+    body = node.body if isinstance(node, cst.Module) else getattr(node.body, "body", ())
+    index = next((i for i, statement in enumerate(body) if _assigns_value(statement, call.node)), None)
+    if index is None:
+        return False
+    reads = 0
+    for statement in body[index + 1:]:
+        rebinding = _rebinding(statement, name)
+        parts = [rebinding] if rebinding is not None else [statement]
+        reported = {id(n) for part in parts for c in walk(part) if isinstance(c, cst.Call)
+                    for n in _reported_parts(c)}
+        for found in (n for part in parts for n in walk(part)):
+            if isinstance(found, cst.Name) and found.value == name:
+                if id(found) not in reported:
+                    return False
+                reads += 1
+        if rebinding is not None:
+            break
+    return reads > 0
+
+
+def _assigns_value(statement: cst.CSTNode, value: cst.Call) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Assign) and small.value is value for small in statement.body)
+
+
+def _rebinding(statement: cst.CSTNode, name: str) -> cst.BaseExpression | None:
+    """The value of a statement `name = value`, else None."""
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+        small = statement.body[0]
+        if isinstance(small, cst.Assign) and any(
+                isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets):
+            return small.value
+    return None
+
+
+def _reported_parts(call: cst.Call):
+    """The nodes whose value this call only reports: print()'s and a logger's arguments, `x.item()`'s x."""
+    from gradlint.facts.names import walk
+
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "item":
+        return walk(func.value)
+    if (isinstance(func, cst.Name) and func.value == "print") or (
+            isinstance(func, cst.Attribute) and func.attr.value in _REPORTING_METHODS):
+        return walk(*(arg.value for arg in call.args))
+    return ()
 
 
 def reported_calls(facts: "ModuleFacts") -> frozenset[int]:

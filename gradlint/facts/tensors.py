@@ -64,7 +64,7 @@ def source_of(expr: cst.BaseExpression | None, scope: Scope, facts: "ModuleFacts
     if expr is None or depth > _MAX_DEPTH:
         return None
     if isinstance(expr, cst.Name):
-        bound = _bound(scope, expr.value)
+        bound = _bound(scope, expr.value, facts, expr)
         if isinstance(bound, cst.Ellipsis):
             bound = _iterated(scope, expr.value)  # `for out in probs:` rows of a probability tensor
         if bound is None or isinstance(bound, cst.Ellipsis):
@@ -82,16 +82,21 @@ def source_of(expr: cst.BaseExpression | None, scope: Scope, facts: "ModuleFacts
     return None
 
 
-def _bound(scope: Scope, name: str) -> cst.BaseExpression | None:
-    """The value a name is bound to: its single binding, or the first of several calls of one callee, which
+def _bound(scope: Scope, name: str, facts: "ModuleFacts | None" = None,
+           use: cst.CSTNode | None = None) -> cst.BaseExpression | None:
+    """The value a name is bound to: its single binding, or one of several calls of one callee, which
     produce the same kind of value (`output = model(x)` in the training loop, `output = model(x.cuda())`
-    in the evaluation loop)."""
+    in the evaluation loop): the last one written before `use` (a notebook's later cell rebinds it), else
+    the first."""
     bound = scope.binding(name)
     if bound is None and name not in scope.params:
         owner = next((s for s in _enclosing(scope) if name in s.assigns or name in s.params), None)
         values = owner.assigns.get(name, ()) if owner is not None and name not in owner.params else ()
         if len(values) > 1 and all(isinstance(v, cst.Call) for v in values) \
                 and all(_same(values[0].func, v.func) for v in values[1:]):
+            if facts is not None and use is not None:
+                before = [v for v in values if facts.line(v) <= facts.line(use)]
+                return before[-1] if before else values[0]
             return values[0]
     return bound
 
