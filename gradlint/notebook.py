@@ -7,18 +7,23 @@ masked whole. Suppression comments keep working because the lines' text is other
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, replace
 
 # Cell magics whose body is still Python.
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "python", "python3", "pypy"}
+_ONLY_AST = ast.PyCF_ONLY_AST
 _LINE_MAGIC = re.compile(r"^(\s*)(%|!|\?\??\w)")
 _HELP = re.compile(r"^(\s*)[\w.\[\]()]+\?\??\s*$")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*)[\w, ]+=\s*[%!]")
 # Automagic (on by default): a line magic's name without the %, as in `pip install x`, when what follows
 # cannot continue a Python expression.
 _AUTOMAGIC = re.compile(r"^(\s*)(?:pip|conda|mamba|cd|load_ext|autoreload|matplotlib)\s+(?![\s=(\[.,:+\-*/%<>!&|^@])")
+# IPython's default shell aliases (`ls -l data/`, `rm -rf out`): a command when the line is not Python too
+# (`ls -l` alone is a subtraction, and stays Python).
+_ALIAS = re.compile(r"^(\s*)(?:cat|cp|ldir|lf|lk|ll|ls|lx|mkdir|mv|rm|rmdir)\s+(?![\s=(\[.,:+*/%<>!&|^@])")
 _LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
 
 
@@ -195,7 +200,18 @@ def _mask_line(line: str) -> str:
         match = pattern.match(line)
         if match:
             return f"{match.group(1)}pass"
+    match = _ALIAS.match(line)
+    if match and not _is_python(line.strip()):
+        return f"{match.group(1)}pass"
     return line
+
+
+def _is_python(line: str) -> bool:
+    try:
+        compile(line, "<cell>", "exec", flags=_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def _int(digits: str):

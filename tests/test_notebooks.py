@@ -231,3 +231,15 @@ def test_a_python2_notebook_that_is_also_python3_is_linted_and_a_python3_one_kee
     result = lint_paths([tmp_path])
     assert [(f.code, f.path.rsplit("/", 1)[-1], f.cell) for f in result.findings] == [("GL000", "py3_broken.ipynb", 2)]
     assert result.skipped == []
+
+
+def test_ipython_shell_aliases_are_commands_only_where_the_line_is_not_python(tmp_path):
+    # NVIDIA DeepLearningExamples' Tacotron2 notebook: a cell that is `ls -l text.txt` (IPython's alias).
+    (tmp_path / "aliases.ipynb").write_text(json.dumps(_notebook([
+        ["import torch\n", "ls = [1, 2]\n", "print(ls -1)\n"],
+        ["ls -l text.txt\n", "mkdir -p checkpoints/run1\n", "rm -rf /tmp/cache\n"],
+        ["cat = torch.cat\n", "x = cat([torch.ones(1), torch.ones(1)])\n"],
+    ])))
+    assert lint_paths([tmp_path]).findings == []
+    (tmp_path / "aliases.ipynb").write_text(json.dumps(_notebook([["ls -l text.txt\n", "x = (1,\n"]])))
+    assert [(f.code, f.cell, f.span.row) for f in lint_paths([tmp_path]).findings] == [("GL000", 1, 2)]

@@ -75,7 +75,8 @@ def _is_model_name(receiver: str | None) -> bool:
 
 
 def uses_grad_scaler(facts: ModuleFacts) -> bool:
-    """A GradScaler is constructed, or framework-managed fp16 (Accelerate, Lightning) scales the loss."""
+    """A GradScaler is constructed, or something else scales the loss: a framework (Accelerate, Lightning,
+    DeepSpeed), apex, or an optimizer wrapper that runs the backward itself."""
     for call in facts.all_calls:
         if call.qualname in vocab.GRAD_SCALERS or call.method == "scale" and (call.receiver or "").endswith("scaler"):
             return True
@@ -83,6 +84,15 @@ def uses_grad_scaler(facts: ModuleFacts) -> bool:
             return True
         # DeepSpeed's fp16 optimizer scales the loss dynamically (`deepspeed.initialize`, `optimizer.backward`).
         if call.qualname and call.qualname.startswith("deepspeed.") and call.qualname.endswith("initialize"):
+            return True
+        # apex's loss scaling: `amp.initialize`/`amp.scale_loss`, and FP16_Optimizer (apex's, or a vendored copy).
+        callee = call.method or getattr(call.node.func, "value", "")
+        if (call.qualname or "").startswith("apex.") and callee in ("initialize", "scale_loss") \
+                or callee == "FP16_Optimizer":
+            return True
+        # The backward goes through an optimizer wrapper's own method (`optimizer.backward(loss)`: apex's
+        # FP16_Optimizer, fairseq's AMPOptimizer, DeepSpeed): torch's optimizers have none, the wrapper scales.
+        if call.method == "backward" and call.node.args and "optim" in (call.receiver or "").rsplit(".", 1)[-1].lower():
             return True
         # A project's scaler object called on the loss (timm/ConvNeXt's NativeScaler: loss_scaler(loss, opt)).
         name = call.method if call.receiver is not None else getattr(call.node.func, "value", "")
