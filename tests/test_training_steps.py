@@ -501,6 +501,45 @@ def test_accumulation_of_a_loss_the_model_returns_with_its_logits(lint):
     assert lint(divided, select=("GL207",)) == []
 
 
+def test_accumulation_that_an_option_turns_on_and_that_is_off_by_default_is_not_reported(lint):
+    # NVIDIA DeepLearningExamples' TFT: `if not args.grad_accumulation or (step + 1) % ...` with default 0.
+    source = """
+        import argparse
+        import torch
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--grad_accumulation", type=int, default=0)
+        args = parser.parse_args()
+        model = torch.nn.Linear(8, 2)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for step, (x, y) in enumerate(loader):
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            if not args.grad_accumulation or (step + 1) % args.grad_accumulation == 0:
+                optimizer.step()
+                optimizer.zero_grad()
+    """
+    assert lint(source, select=("GL207",)) == []
+    on_by_default = source.replace("default=0", "default=4")
+    assert codes_and_lines(lint(on_by_default, select=("GL207",))) == [("GL207", 10)]
+
+
+def test_gradients_multiplied_after_accumulation_are_normalised(lint):
+    # fairseq / wav2vec2: the summed gradients are scaled by 1 / sample_size before the step.
+    source = """
+        import torch
+        for batch, accum in zip(loader, cycle(range(update_freq))):
+            loss, sample_size, logs = criterion(model, batch)
+            loss.backward()
+            if (accum + 1) % update_freq == 0:
+                optimizer.multiply_grads(1.0 / sample_size)
+                optimizer.step()
+                optimizer.zero_grad()
+    """
+    assert lint(source, select=("GL207",)) == []
+    assert codes_and_lines(lint(source.replace("                optimizer.multiply_grads(1.0 / sample_size)\n", ""),
+                                select=("GL207",))) == [("GL207", 4)]
+
+
 def test_accumulation_with_division_in_any_spelling_is_fine(lint):
     for spelling in ("loss = loss / accum\n    loss.backward()", "loss /= accum\n    loss.backward()",
                      "(loss / accum).backward()", "scaler.scale(loss / accum).backward()"):

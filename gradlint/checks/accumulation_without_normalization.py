@@ -62,10 +62,12 @@ def _is_helper_call(call: cst.Call, helpers: set[str]) -> bool:
 
 
 def _scales_gradients(loop) -> bool:
-    """`scale_grads(model, 1 / n)` or `p.grad.div_(n)` before the step normalises the sum itself."""
+    """`scale_grads(model, 1 / n)`, fairseq's `optimizer.multiply_grads(1 / n)` or `p.grad.div_(n)` before the
+    step normalises the sum itself."""
     for event_call in (c for fn in [loop.function] for c in fn.calls):
         name = event_call.method or (event_call.qualname or "").rsplit(".", 1)[-1]
-        if "scale_grad" in name or (event_call.method in ("div_", "mul_") and ".grad" in (event_call.receiver or "")):
+        if "scale_grad" in name or "multiply_grads" in name \
+                or (event_call.method in ("div_", "mul_") and ".grad" in (event_call.receiver or "")):
             return True
     return False
 
@@ -75,12 +77,28 @@ def _accumulation(facts, loop, backward) -> str | None:
     steps = [e for e in loop.events if e.steps_optimizer]
     if steps and all(e.guarded for e in steps) and not backward.guarded:
         guard = next(b for b in steps[0].blocks if b.kind == "if")
+        if _off_by_default(guard.test, backward.call.scope if backward.call else None, facts):
+            return None
         return f"step guarded by `{facts.module.code_for_node(guard.test)}` at line {facts.line(guard.node)}"
     inner = backward.blocks[backward.blocks.index(loop.loop) + 1:] if loop.loop in backward.blocks else ()
     for block in inner:
         if block.kind in ("for", "while") and not any(block in e.blocks for e in steps):
             return f"backward() runs in the micro-batch loop at line {facts.line(block.node)}, the step after it"
     return None
+
+
+def _off_by_default(test, scope, facts) -> bool:
+    """`if not args.accum or (step + 1) % args.accum == 0:` with `--accum` defaulting to 0: by default the
+    optimizer steps after every backward, and nothing accumulates."""
+    from gradlint.facts.values import resolve
+
+    if scope is None or not isinstance(test, cst.BooleanOperation) or not isinstance(test.operator, cst.Or):
+        return False
+    switch = test.left
+    if not (isinstance(switch, cst.UnaryOperation) and isinstance(switch.operator, cst.Not)):
+        return False
+    value = resolve(switch.expression, scope, facts)
+    return value is not None and value.value in (0, None, False)
 
 
 def check(facts, settings):
