@@ -311,3 +311,68 @@ def test_a_parameter_bound_in_another_file_to_a_logits_model_or_to_anything_unkn
     # A second caller passing something gradlint cannot name leaves the parameter unknown.
     (root / "main.py").write_text(textwrap.dedent(MAIN_PY.format(cls="Net")) + "loop.fit(encoder, build(), loader)\n")
     assert lint_paths([root], select=("GL402",)).findings == []
+
+
+# -- a softmax written by hand (issue #14: exp(x) / exp(x).sum(dim, keepdim=True)) --------------------
+def test_a_masked_softmax_filled_item_by_item_and_normalised_in_place(lint):
+    findings = lint("""
+        import torch
+        import torch.nn as nn
+
+        class Scorer(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(8, 1)
+
+            def forward(self, x, candidates, target):
+                logits = self.fc(x)
+                scores = torch.zeros(len(candidates)).to(x.device)
+                for i, idxs in enumerate(candidates.values()):
+                    if idxs:
+                        scores[i] = torch.exp(torch.max(logits[idxs]))
+                scores /= torch.sum(scores)
+                loss_fct = nn.CrossEntropyLoss()
+                return loss_fct(scores.view(-1, len(candidates)), target)
+    """, select=("GL402",))
+    assert codes_and_lines(findings) == [("GL402", 17)]
+    assert "a softmax by hand in line 15" in findings[0].message
+    assert findings[0].fix is None  # `scores.view(…)` is not the logits
+
+
+def test_exp_divided_by_its_own_sum_is_a_softmax_and_its_log_is_gl401(lint):
+    findings = lint("""
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+        def loss(x, y):
+            e = torch.exp(x)
+            p = e / e.sum(dim=1, keepdim=True)
+            return nn.CrossEntropyLoss()(p, y)
+
+        def loss_in_place(x, y):
+            p = x.exp()
+            p /= p.sum(-1, keepdim=True)
+            return F.cross_entropy(p, y) - torch.log(torch.exp(x) / torch.exp(x).sum(1, keepdim=True)).mean()
+    """)
+    assert codes_and_lines(findings) == [("GL402", 8), ("GL402", 13), ("GL401", 13)]
+
+
+def test_normalisations_that_are_not_a_softmax_are_clean(lint):
+    assert lint("""
+        import torch
+        import torch.nn as nn
+
+        def loss(x, y, w):
+            e = torch.exp(x)
+            p = e / w.sum(dim=1, keepdim=True)         # another tensor's sum
+            q = x / x.sum(dim=1, keepdim=True)         # no exponentials: a weighting, not a softmax
+            r = torch.zeros(3)
+            r[0] = x.max()                             # filled with something else than exp(...)
+            r /= r.sum()
+            s = torch.exp(x)
+            s /= s.sum()
+            s = s * 2                                  # rebound again: unknown
+            return nn.CrossEntropyLoss()(p, y) + nn.CrossEntropyLoss()(q, y) + nn.CrossEntropyLoss()(r, y) \\
+                + nn.CrossEntropyLoss()(s, y)
+    """, select=("GL402", "GL401")) == []

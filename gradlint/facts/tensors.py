@@ -68,7 +68,8 @@ def source_of(expr: cst.BaseExpression | None, scope: Scope, facts: "ModuleFacts
         if isinstance(bound, cst.Ellipsis):
             bound = _iterated(scope, expr.value)  # `for out in probs:` rows of a probability tensor
         if bound is None or isinstance(bound, cst.Ellipsis):
-            return None
+            found = _normalized_in_place(scope, expr.value, facts, depth)  # `p /= p.sum()` over exp(…)
+            return replace(found, via=expr.value) if found is not None else None
         found = source_of(bound, scope, facts, depth + 1)
         if found is not None and found.via is None:
             return replace(found, via=expr.value)
@@ -121,7 +122,82 @@ def _binary(expr: cst.BinaryOperation, scope: Scope, facts: "ModuleFacts", depth
             return Source("square", "** 2", expr, expr.left)
     if isinstance(expr.operator, cst.Multiply) and _same(expr.left, expr.right):
         return Source("square", "x * x", expr, expr.left)
+    if isinstance(expr.operator, cst.Divide) and _sum_of(expr.right, expr.left, scope):
+        exp = _exp_call(expr.left, scope, depth)  # exp(x) / exp(x).sum(dim, keepdim=True)
+        if exp is not None:
+            return Source("softmax", f"{code_of(facts, expr)}, a softmax by hand", expr, _exp_operand(exp, scope))
     return None
+
+
+# -- softmax written by hand ------------------------------------------------------------------------
+_ZEROS = ("torch.zeros", "torch.zeros_like")
+
+
+def _sum_of(total: cst.BaseExpression, of: cst.BaseExpression, scope: Scope) -> bool:
+    """`of.sum(…)` / `torch.sum(of, …)`: the sum of that very value (the denominator of a normalisation)."""
+    if not isinstance(total, cst.Call):
+        return False
+    func = total.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "sum" and scope.qualify(func) is None:
+        return _same(func.value, of)
+    if scope.qualify(func) in _SUM and total.args and total.args[0].keyword is None:
+        return _same(total.args[0].value, of)
+    return False
+
+
+def _exp_call(expr: cst.BaseExpression, scope: Scope, depth: int) -> cst.Call | None:
+    """The `torch.exp(z)` / `z.exp()` a value is: directly, through a name bound once, or shape and device
+    conversions of one (`.view(…)`, `.to(device)`)."""
+    while expr is not None and depth <= _MAX_DEPTH:
+        depth += 1
+        if isinstance(expr, cst.Name):
+            expr = scope.binding(expr.value)
+            continue
+        if not isinstance(expr, cst.Call):
+            return None
+        if scope.qualify(expr.func) in _EXP:
+            return expr
+        func = expr.func
+        if not isinstance(func, cst.Attribute) or scope.qualify(func) is not None:
+            return None
+        if func.attr.value == "exp" and not expr.args:
+            return expr
+        if func.attr.value not in _PASSTHROUGH_METHODS:
+            return None
+        expr = func.value
+    return None
+
+
+def _exp_operand(exp: cst.Call, scope: Scope) -> cst.BaseExpression | None:
+    if scope.qualify(exp.func) in _EXP:
+        return exp.args[0].value if exp.args else None
+    return exp.func.value if isinstance(exp.func, cst.Attribute) else None
+
+
+def _normalized_in_place(scope: Scope, name: str, facts: "ModuleFacts", depth: int) -> Source | None:
+    """A name whose only rebinding is `name /= name.sum()` (or `torch.sum(name)`) and whose values are exp(…):
+    bound to one (`p = torch.exp(x)`), or to zeros filled item by item with exp(…) (`p[i] = torch.exp(m)`).
+    A tensor of exponentials divided by its own sum is a softmax written by hand."""
+    owner = next((s for s in _enclosing(scope) if name in s.assigns or name in s.params), None)
+    if owner is None or name in owner.params:
+        return None
+    values, augmented = owner.assigns[name], owner.augmented.get(name, ())
+    if len(values) != 2 or len(augmented) != 1 or isinstance(values[0], cst.Ellipsis) \
+            or not isinstance(values[1], cst.Ellipsis):
+        return None
+    operator, total = augmented[0]
+    if not isinstance(operator, cst.DivideAssign) or not _sum_of(total, cst.Name(name), owner):
+        return None
+    exp = _exp_call(values[0], owner, depth)
+    if exp is None:
+        stores, zeros = owner.stores.get(name, ()), unmoved(values[0])  # torch.zeros(n).to(device)
+        if not stores or not isinstance(zeros, cst.Call) or owner.qualify(zeros.func) not in _ZEROS:
+            return None
+        exps = [_exp_call(value, owner, depth) for value in stores]
+        if any(e is None for e in exps):
+            return None
+        exp = exps[0]
+    return Source("softmax", f"{code_of(facts, exp, 32)} / its sum, a softmax by hand", total, _exp_operand(exp, owner))
 
 
 def _call(node: cst.Call, scope: Scope, facts: "ModuleFacts", depth: int) -> Source | None:
