@@ -65,15 +65,18 @@ def load_result(data):
 
 
 def _dump_output(output: Output | None) -> list | None:
-    return None if output is None else [output.kind, output.label, output.line, output.ref]
+    if output is None:
+        return None
+    return [output.kind, output.label, output.line, output.ref, [_dump_output(e) for e in output.elements]]
 
 
-def _load_output(row) -> Output | None:
+def _load_output(row, depth: int = 0) -> Output | None:
     if row is None:
         return None
     row = _list(row)
-    _want(len(row) == 4 and _is_int(row[2]))
-    return Output(_str(row[0]), _str(row[1]), row[2], _opt_str(row[3]))
+    _want(len(row) == 5 and _is_int(row[2]) and depth < 8)
+    elements = tuple(_load_output(e, depth + 1) for e in _list(row[4]))
+    return Output(_str(row[0]), _str(row[1]), row[2], _opt_str(row[3]), elements)
 
 
 def _load_finding(data) -> Finding:

@@ -376,3 +376,94 @@ def test_normalisations_that_are_not_a_softmax_are_clean(lint):
             return nn.CrossEntropyLoss()(p, y) + nn.CrossEntropyLoss()(q, y) + nn.CrossEntropyLoss()(r, y) \\
                 + nn.CrossEntropyLoss()(s, y)
     """, select=("GL402", "GL401")) == []
+
+
+# -- a tuple element of forward's return, and a model chosen by if/else among classes of another file --
+_NETD = """
+    class {name}(nn.Module):
+        def __init__(self, num_classes=10):
+            super().__init__()
+            self.fc_dis = nn.Linear(512, 1)
+            self.fc_aux = nn.Linear(512, num_classes)
+            self.softmax = nn.Softmax()
+            self.sigmoid = nn.Sigmoid()
+
+        def forward(self, x):
+            classes = {aux}
+            realfake = self.sigmoid(self.fc_dis(x)).view(-1, 1).squeeze(1)
+            return realfake, classes
+"""
+NETWORK_PY = "import torch.nn as nn\n" + textwrap.dedent(_NETD).replace("{name}", "_netD").replace(
+    "{aux}", "self.softmax(self.fc_aux(x))") + textwrap.dedent(_NETD).replace("{name}", "_netD_CIFAR10")
+
+
+ACGAN_MAIN_PY = """
+    import torch.nn as nn
+    from network import _netD, _netD_CIFAR10
+
+    if opt.dataset == "imagenet":
+        netD = _netD(10)
+    else:
+        netD = _netD_CIFAR10(10)
+    aux_criterion = nn.NLLLoss()
+    for data, label in loader:
+        netD.zero_grad()
+        dis_output, aux_output = netD(data)
+        loss = aux_criterion(aux_output, label)
+        loss.backward()
+        optimizerD.step()
+"""
+
+
+def test_an_element_of_a_returned_tuple_from_either_of_two_classes_of_another_file(tmp_path):
+    from conftest import lint_paths
+
+    root = _project(tmp_path, {"network.py": NETWORK_PY.format(aux="self.softmax(self.fc_aux(x))"),
+                               "main.py": ACGAN_MAIN_PY})
+    findings = lint_paths([root], select=("GL402",)).findings
+    assert [(Path(f.path).name, f.span.row) for f in findings] == [("main.py", 13)]
+    assert "NLLLoss receives a softmax output" in findings[0].message
+    assert "_netD.forward returns realfake, classes, [1] = self.softmax" in findings[0].message
+    assert "_netD_CIFAR10.forward returns realfake, classes, [1]" in findings[0].message
+
+
+def test_tuple_elements_and_alternatives_near_misses(tmp_path):
+    from conftest import lint_paths
+
+    # one of the two classes returns log-probabilities: the classes disagree, nothing is proven
+    root = _project(tmp_path, {"network.py": NETWORK_PY.format(aux="nn.functional.log_softmax(self.fc_aux(x), 1)"),
+                               "main.py": ACGAN_MAIN_PY})
+    assert lint_paths([root], select=("GL402",)).findings == []
+    # the loss takes the other element (the sigmoid) with a loss that wants probabilities
+    (tmp_path / "main.py").write_text(textwrap.dedent(ACGAN_MAIN_PY.replace("NLLLoss", "BCELoss").replace(
+        "aux_criterion(aux_output", "aux_criterion(dis_output")), encoding="utf-8")
+    (tmp_path / "network.py").write_text(textwrap.dedent(NETWORK_PY.format(aux="self.fc_aux(x)")), encoding="utf-8")
+    assert [f.message.split(" (")[0] for f in lint_paths([root], select=("GL402",)).findings] == [
+        "BCELoss receives a sigmoid output"]  # BCELoss on a sigmoid is GL402's own pairing
+    (tmp_path / "main.py").write_text(textwrap.dedent(ACGAN_MAIN_PY.replace("NLLLoss", "CrossEntropyLoss")),
+                                      encoding="utf-8")
+    assert lint_paths([root], select=("GL402",)).findings == []  # element 1 is the logits now
+
+
+def test_a_tuple_element_in_one_file_by_unpacking_and_by_index(lint):
+    findings = lint("""
+        import torch
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(8, 4)
+
+            def forward(self, x):
+                logits = self.fc(x)
+                return logits, torch.softmax(logits, dim=1)
+
+        model = Net()
+        criterion = nn.CrossEntropyLoss()
+        for x, y in loader:
+            logits, probs = model(x)
+            loss = criterion(logits, y) + criterion(probs, y) + criterion(model(x)[0], y) + criterion(model(x)[1], y)
+            loss.backward()
+    """, select=("GL402",))
+    assert [(f.span.row, f.span.column) for f in findings] == [(17, 35), (17, 85)]

@@ -58,6 +58,8 @@ class Source:
     operand: cst.BaseExpression | None = None  # its input: the logits of a softmax
     via: str | None = None  # the variable the value travelled through ("probs")
     ref: str | None = None  # kind "project": the output of this project class (`models.Net`), judged across files
+    # kind "tuple" (`return realfake, classes`): what each element is (None: not known)
+    elements: tuple["Source | None", ...] = ()
 
 
 def source_of(expr: cst.BaseExpression | None, scope: Scope, facts: "ModuleFacts", depth: int = 0) -> Source | None:
@@ -68,19 +70,67 @@ def source_of(expr: cst.BaseExpression | None, scope: Scope, facts: "ModuleFacts
         if isinstance(bound, cst.Ellipsis):
             bound = _iterated(scope, expr.value)  # `for out in probs:` rows of a probability tensor
         if bound is None or isinstance(bound, cst.Ellipsis):
-            found = _normalized_in_place(scope, expr.value, facts, depth)  # `p /= p.sum()` over exp(…)
+            found = _unpacked(scope, expr.value, facts, depth)  # `realfake, classes = netD(x)`
+            if found is None:
+                found = _normalized_in_place(scope, expr.value, facts, depth)  # `p /= p.sum()` over exp(…)
             return replace(found, via=expr.value) if found is not None else None
         found = source_of(bound, scope, facts, depth + 1)
         if found is not None and found.via is None:
             return replace(found, via=expr.value)
         return found
     if isinstance(expr, cst.Subscript):
-        return source_of(expr.value, scope, facts, depth + 1)  # probs[:, 1] is still a probability
+        found = source_of(expr.value, scope, facts, depth + 1)  # probs[:, 1] is still a probability
+        if found is not None and found.kind in ("tuple", "project"):
+            index = _integer_index(expr, scope, facts)  # outputs[1] of a model returning a tuple
+            return _element(found, index) if index is not None else None
+        return found
+    if isinstance(expr, cst.Tuple) and depth <= _MAX_DEPTH:
+        elements = tuple(None if isinstance(e, cst.StarredElement) else source_of(e.value, scope, facts, depth + 1)
+                         for e in expr.elements)
+        if not any(elements) or any(isinstance(e, cst.StarredElement) for e in expr.elements):
+            return None
+        return Source("tuple", code_of(facts, expr), expr, elements=elements)
     if isinstance(expr, cst.BinaryOperation):
         return _binary(expr, scope, facts, depth)
     if isinstance(expr, cst.Call):
         return _call(expr, scope, facts, depth)
     return None
+
+
+def _unpacked(scope: Scope, name: str, facts: "ModuleFacts", depth: int) -> Source | None:
+    """A name bound only by unpacking a call's value (`realfake, classes = netD(x)`, again for each batch with
+    the same callee and position): that element of what the call returns, when it returns a tuple (or, kind
+    "project", what another file's class returns at that index)."""
+    owner = next((s for s in _enclosing(scope) if name in s.assigns or name in s.params), None)
+    if owner is None or name in owner.params:
+        return None
+    unpacked = owner.unpacked.get(name, ())
+    if not unpacked or len(unpacked) != len(owner.assigns[name]):
+        return None
+    value, index = unpacked[0]
+    if not isinstance(value, cst.Call) or any(
+            i != index or not isinstance(v, cst.Call) or not _same(v.func, value.func) for v, i in unpacked[1:]):
+        return None
+    found = source_of(value, owner, facts, depth + 1)
+    return _element(found, index) if found is not None else None
+
+
+def _element(found: Source, index: int) -> Source | None:
+    """Element `index` of a tuple-valued source; for another file's class, a ref the project index reads."""
+    if found.kind == "tuple":
+        inner = found.elements[index] if 0 <= index < len(found.elements) else None
+        return replace(inner, label=f"{found.label} → [{index}] {inner.label}") if inner is not None else None
+    if found.kind == "project" and found.ref and "@" not in found.ref and index >= 0:
+        return replace(found, ref="|".join(f"{ref}@{index}" for ref in found.ref.split("|")))
+    return None
+
+
+def _integer_index(expr: cst.Subscript, scope: Scope, facts: "ModuleFacts") -> int | None:
+    if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+        return None
+    value = facts.resolve(expr.slice[0].slice.value, scope)
+    number = value.value if value is not None else None
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
 
 
 def _bound(scope: Scope, name: str) -> cst.BaseExpression | None:
@@ -349,6 +399,8 @@ def model_output(text: str, scope: Scope, facts: "ModuleFacts", depth: int = 0) 
         construction, where = _bound(scope, text), scope
         if construction is None and text in scope.params:
             return _parameter_output(text, scope, facts, depth)
+        if construction is None:
+            return _alternatives_output(text, scope, facts, depth)
     elif text.count(".") == 1 and cls is not None and text.partition(".")[0] in scope.params:
         construction, where = cls.param_attrs.get(text, (None, None))  # set by another method on the same parameter
     else:
@@ -356,6 +408,30 @@ def model_output(text: str, scope: Scope, facts: "ModuleFacts", depth: int = 0) 
     if not isinstance(construction, cst.Call):
         return None
     return _constructed_output(construction, where, facts, depth)
+
+
+def _alternatives_output(name: str, scope: Scope, facts: "ModuleFacts", depth: int) -> Source | None:
+    """A model name bound to one of several constructions (`if opt.dataset == "imagenet": netD = _netD(…)`
+    `else: netD = _netD_CIFAR10(…)`): what they output when every one of them agrees. Other files' classes
+    are all named in one ref (`network._netD|network._netD_CIFAR10`), which the project index proves only if
+    each of them outputs the same kind."""
+    owner = next((s for s in _enclosing(scope) if name in s.assigns or name in s.params), None)
+    values = owner.assigns.get(name, ()) if owner is not None and name not in owner.params else ()
+    if not 1 < len(values) <= 4 or not all(isinstance(v, cst.Call) for v in values) or depth > _MAX_DEPTH:
+        return None
+    outputs = [_constructed_output(v, owner, facts, depth + 1) for v in values]
+    if any(o is None for o in outputs) or len({o.kind for o in outputs}) != 1:
+        return None
+    first = outputs[0]
+    label = " or ".join(code_of(facts, v, 32) for v in values)
+    if first.kind == "project":
+        refs = [o.ref for o in outputs]
+        if any(r is None or "|" in r for r in refs):
+            return None
+        return replace(first, label=label, ref="|".join(dict.fromkeys(refs)))
+    if first.kind == "tuple":
+        return None  # element by element agreement is not judged here
+    return replace(first, label=f"{label}, each → {first.label}")
 
 
 def module_output(expr: cst.BaseExpression, scope: Scope, facts: "ModuleFacts") -> Source | None:
@@ -471,8 +547,9 @@ LIBRARIES = ("torch.", "torchvision.", "transformers.", "numpy.", "tensorflow.",
 
 
 def _project_class(qualname: str) -> bool:
-    """An imported class that may be the project's own (`models.Net`); the project index decides."""
-    return not qualname.startswith(LIBRARIES) and qualname.rpartition(".")[2][:1].isupper()
+    """An imported class that may be the project's own (`models.Net`, `network._netD`: a capital letter
+    somewhere in the name); the project index decides."""
+    return not qualname.startswith(LIBRARIES) and any(c.isupper() for c in qualname.rpartition(".")[2])
 
 
 def _added_modules(construction: cst.Call, facts: "ModuleFacts") -> list[cst.BaseExpression]:
