@@ -22,6 +22,7 @@ def dump_result(result) -> dict:
                     for name, c in result.classes.items()},
         "calls": [[c.callee, c.path, [[key, ref] for key, ref in c.args]] for c in result.calls],
         "digest": result.digest,
+        "summarised": result.summarised,
     }
 
 
@@ -40,7 +41,8 @@ def load_result(data):
     from gradlint.engine import FileResult
 
     try:
-        _want(isinstance(data, dict) and set(data) == {"path", "findings", "classes", "calls", "digest"})
+        _want(isinstance(data, dict) and set(data) == {"path", "findings", "classes", "calls", "digest", "summarised"})
+        _want(isinstance(data["summarised"], bool))
         findings = [_load_finding(f) for f in _list(data["findings"])]
         classes = {}
         _want(isinstance(data["classes"], dict))
@@ -59,7 +61,8 @@ def load_result(data):
                 _want(len(arg) == 2)
                 args.append((_str(arg[0]), _opt_str(arg[1])))
             calls.append(CallSummary(_str(row[0]), _str(row[1]), tuple(args)))
-        return FileResult(_str(data["path"]), findings, [], classes, tuple(calls), _opt_str(data["digest"]))
+        return FileResult(_str(data["path"]), findings, [], classes, tuple(calls), _opt_str(data["digest"]),
+                          summarised=data["summarised"])
     except (_Bad, TypeError, ValueError, KeyError):
         return None
 
