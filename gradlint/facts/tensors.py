@@ -101,8 +101,8 @@ def _unpacked(scope: Scope, name: str, facts: "ModuleFacts", depth: int) -> Sour
     """A name bound only by unpacking a call's value (`realfake, classes = netD(x)`, again for each batch with
     the same callee and position): that element of what the call returns, when it returns a tuple (or, kind
     "project", what another file's class returns at that index)."""
-    owner = next((s for s in _enclosing(scope) if name in s.assigns or name in s.params), None)
-    if owner is None or name in owner.params:
+    owner = _binding_scope(scope, name)
+    if owner is None:
         return None
     unpacked = owner.unpacked.get(name, ())
     if not unpacked or len(unpacked) != len(owner.assigns[name]):
@@ -139,8 +139,8 @@ def _bound(scope: Scope, name: str) -> cst.BaseExpression | None:
     in the evaluation loop)."""
     bound = scope.binding(name)
     if bound is None and name not in scope.params:
-        owner = next((s for s in _enclosing(scope) if name in s.assigns or name in s.params), None)
-        values = owner.assigns.get(name, ()) if owner is not None and name not in owner.params else ()
+        owner = _binding_scope(scope, name)
+        values = owner.assigns[name] if owner is not None else ()
         if len(values) > 1 and all(isinstance(v, cst.Call) for v in values) \
                 and all(_same(values[0].func, v.func) for v in values[1:]):
             return values[0]
@@ -155,6 +155,12 @@ def _iterated(scope: Scope, name: str) -> cst.BaseExpression | None:
     if len(values) != 1 or len(iterated) != 1 or not isinstance(iterated[0], cst.Name):
         return None
     return iterated[0]
+
+
+def _binding_scope(scope: Scope, name: str) -> Scope | None:
+    """The nearest enclosing scope that binds `name` by assignment, or None (unbound, or a parameter there)."""
+    owner = next((s for s in _enclosing(scope) if name in s.assigns or name in s.params), None)
+    return owner if owner is not None and name not in owner.params else None
 
 
 def _enclosing(scope: Scope):
@@ -228,8 +234,8 @@ def _normalized_in_place(scope: Scope, name: str, facts: "ModuleFacts", depth: i
     """A name whose only rebinding is `name /= name.sum()` (or `torch.sum(name)`) and whose values are exp(…):
     bound to one (`p = torch.exp(x)`), or to zeros filled item by item with exp(…) (`p[i] = torch.exp(m)`).
     A tensor of exponentials divided by its own sum is a softmax written by hand."""
-    owner = next((s for s in _enclosing(scope) if name in s.assigns or name in s.params), None)
-    if owner is None or name in owner.params:
+    owner = _binding_scope(scope, name)
+    if owner is None:
         return None
     values, augmented = owner.assigns[name], owner.augmented.get(name, ())
     if len(values) != 2 or len(augmented) != 1 or isinstance(values[0], cst.Ellipsis) \
@@ -415,8 +421,8 @@ def _alternatives_output(name: str, scope: Scope, facts: "ModuleFacts", depth: i
     `else: netD = _netD_CIFAR10(…)`): what they output when every one of them agrees. Other files' classes
     are all named in one ref (`network._netD|network._netD_CIFAR10`), which the project index proves only if
     each of them outputs the same kind."""
-    owner = next((s for s in _enclosing(scope) if name in s.assigns or name in s.params), None)
-    values = owner.assigns.get(name, ()) if owner is not None and name not in owner.params else ()
+    owner = _binding_scope(scope, name)
+    values = owner.assigns[name] if owner is not None else ()
     if not 1 < len(values) <= 4 or not all(isinstance(v, cst.Call) for v in values) or depth > _MAX_DEPTH:
         return None
     outputs = [_constructed_output(v, owner, facts, depth + 1) for v in values]
