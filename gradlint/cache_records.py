@@ -22,6 +22,7 @@ def dump_result(result) -> dict:
                     for name, c in result.classes.items()},
         "calls": [[c.callee, c.path, [[key, ref] for key, ref in c.args]] for c in result.calls],
         "digest": result.digest,
+        "summarised": result.summarised,
     }
 
 
@@ -40,7 +41,8 @@ def load_result(data):
     from gradlint.engine import FileResult
 
     try:
-        _want(isinstance(data, dict) and set(data) == {"path", "findings", "classes", "calls", "digest"})
+        _want(isinstance(data, dict) and set(data) == {"path", "findings", "classes", "calls", "digest", "summarised"})
+        _want(isinstance(data["summarised"], bool))
         findings = [_load_finding(f) for f in _list(data["findings"])]
         classes = {}
         _want(isinstance(data["classes"], dict))
@@ -59,21 +61,25 @@ def load_result(data):
                 _want(len(arg) == 2)
                 args.append((_str(arg[0]), _opt_str(arg[1])))
             calls.append(CallSummary(_str(row[0]), _str(row[1]), tuple(args)))
-        return FileResult(_str(data["path"]), findings, [], classes, tuple(calls), _opt_str(data["digest"]))
+        return FileResult(_str(data["path"]), findings, [], classes, tuple(calls), _opt_str(data["digest"]),
+                          summarised=data["summarised"])
     except (_Bad, TypeError, ValueError, KeyError):
         return None
 
 
 def _dump_output(output: Output | None) -> list | None:
-    return None if output is None else [output.kind, output.label, output.line, output.ref]
+    if output is None:
+        return None
+    return [output.kind, output.label, output.line, output.ref, [_dump_output(e) for e in output.elements]]
 
 
-def _load_output(row) -> Output | None:
+def _load_output(row, depth: int = 0) -> Output | None:
     if row is None:
         return None
     row = _list(row)
-    _want(len(row) == 4 and _is_int(row[2]))
-    return Output(_str(row[0]), _str(row[1]), row[2], _opt_str(row[3]))
+    _want(len(row) == 5 and _is_int(row[2]) and depth < 8)
+    elements = tuple(_load_output(e, depth + 1) for e in _list(row[4]))
+    return Output(_str(row[0]), _str(row[1]), row[2], _opt_str(row[3]), elements)
 
 
 def _load_finding(data) -> Finding:

@@ -42,6 +42,9 @@ class FileResult:
     calls: tuple = ()  # CallSummary of the calls of imported project functions, for the project index
     digest: str | None = None  # content hash of the bytes that were linted (the cache key)
     skipped: str | None = None  # not linted, and why (a file over max-file-size-kb)
+    # False when the byte pre-filter spared the file its parse: it has no findings of its own, but its calls
+    # of project functions are summarised late if a cross-file finding needs them (see _late_calls)
+    summarised: bool = True
 
 
 @dataclass
@@ -415,7 +418,7 @@ def active_codes(path: Path, settings: Settings, codes: frozenset[str]) -> froze
 def _syntax_only(path: str, data: bytes, codes: frozenset[str], settings: Settings | None = None) -> FileResult:
     """A file no rule could care about: only GL000, CPython's verdict (much cheaper than a CST), and GL001
     for its gradlint directives, which can have nothing to silence here."""
-    result = FileResult(path)
+    result = FileResult(path, summarised=False)
     wants_unused = "GL001" in codes and settings is not None and (b"noqa" in data.lower() or b"gradlint:" in data)
     if "GL000" in codes or wants_unused:
         text = _judged(path, data, codes, result)
@@ -587,6 +590,7 @@ def _resolve_cross_file(results: list[FileResult], context: list[FileResult] = (
     from gradlint.project import ProjectIndex, module_keys
 
     index = None
+    unsummarised: list[FileResult] = []
     for result in results:
         for found in result.findings:
             if not found.needs:
@@ -597,9 +601,47 @@ def _resolve_cross_file(results: list[FileResult], context: list[FileResult] = (
                 for other in (*results, *context):
                     index.add(module_keys(other.path), other.classes)
                     index.add_calls(other.calls)
+                unsummarised = [other for other in (*results, *context) if not other.summarised]
             evidence = next(filter(None, (_proof(index, need, found.path) for need in found.needs)), None)
+            if evidence is None and unsummarised and any(need.startswith("param:") for need in found.needs):
+                # the call that binds the parameter may sit in a file the pre-filter did not parse (a main.py
+                # that imports only the project's modules): summarise those that name the function, once
+                names = {need.split(":")[2] for need in found.needs if need.startswith("param:")}
+                late = [other for other in unsummarised if _names_any(other.path, names)]
+                for other in late:
+                    index.add_calls(_late_calls(other.path))
+                    unsummarised.remove(other)
+                if late:
+                    evidence = next(filter(None, (_proof(index, need, found.path) for need in found.needs)), None)
             if evidence is not None:
                 yield replace(found, message=fit_message(found.message.replace("{evidence}", evidence)), needs=())
+
+
+def _names_any(path: str, names: set[str]) -> bool:
+    try:
+        data = read_regular(Path(path))
+    except OSError:
+        return False
+    return any(name.encode() in data for name in names)
+
+
+def _late_calls(path: str) -> tuple:
+    """The call summaries of a file the pre-filter spared its parse (it had no framework token): parsed now,
+    for a cross-file finding that waits on them. A file that does not parse summarises nothing."""
+    try:
+        data = read_regular(Path(path))
+        if path.endswith(".ipynb"):
+            from gradlint import notebook
+
+            data = notebook.load(data).source.encode("utf-8")
+        import libcst as cst
+
+        from gradlint.facts.builder import build
+        from gradlint.facts.traits import summarise_calls
+
+        return summarise_calls(build(_parse(cst, decode(data)), path, package_of(Path(path))))
+    except Exception:  # unreadable, undecodable, unparsable, or a builder failure: nothing to add
+        return ()
 
 
 def _proof(index, need: str, path: str) -> str | None:

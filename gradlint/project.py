@@ -5,7 +5,7 @@ Plain data and no libcst import, so a warm run can rebuild it from the cache wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class Output:
     label: str
     line: int
     ref: str | None = None
+    elements: tuple["Output | None", ...] = ()  # kind "tuple": what each element of the returned tuple is
 
 
 @dataclass(frozen=True)
@@ -99,11 +100,28 @@ class ProjectIndex:
 
     def output(self, ref: str, path: str, seen: frozenset = frozenset()) -> tuple[str, str] | None:
         """(kind, 'Net.forward returns F.softmax(x) (model.py:41)') for the class `ref` names from `path`,
-        following a forward that returns another project class's output."""
+        following a forward that returns another project class's output. `Net@1` is element 1 of the tuple
+        Net.forward returns; `A|B` is a value built from A or from B, proven only if both output the same kind."""
+        if "|" in ref:
+            found = [self.output(one, path, seen) for one in ref.split("|")]
+            if any(f is None for f in found) or len({kind for kind, _ in found}) != 1:
+                return None
+            return found[0][0], "; ".join(where for _, where in found)
+        ref, at, index = ref.partition("@")
         summary = self.lookup(ref, path)
         if summary is None or summary.output is None or (summary.path, summary.name) in seen:
             return None
         out = summary.output
+        if at:
+            if not index.isdigit():
+                return None
+            if out.kind == "project":
+                out = Output("project", out.label, out.line, f"{out.ref}@{index}" if out.ref else None)
+            elif out.kind == "tuple" and int(index) < len(out.elements) and out.elements[int(index)] is not None:
+                element = out.elements[int(index)]
+                out = replace(element, label=f"{out.label}, [{index}] = {element.label}")
+            else:
+                return None
         if out.kind != "project":
             return out.kind, f"{out.label} ({_filename(summary.path)}:{out.line})"
         where = f"{out.label} ({_filename(summary.path)})"

@@ -75,3 +75,66 @@ def test_cross_file_findings_survive_a_warm_run(tmp_path):
     warm = _run([project], use_cache=True, cache_dir=cache_dir)
     assert [f.code for f in cold.findings] == ["GL201"]
     assert _report(warm) == _report(cold)
+
+
+MODEL_PY = """import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        return {output}
+
+
+class Logits(Net):
+    def forward(self, x):
+        return self.fc(x)
+"""
+TRAIN_PY = """import torch.nn as nn
+
+
+def fit(model, loader, opt):
+    criterion = nn.CrossEntropyLoss()
+    for x, y in loader:
+        opt.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        opt.step()
+"""
+# No framework token: the pre-filter spares it its parse, yet it is where `fit`'s parameter is bound.
+MAIN_PY = """import data
+import model
+import train
+
+net = model.{cls}()
+train.fit(net, data.loader(), data.make_opt(net))
+"""
+
+
+def test_a_parameter_bound_in_a_file_the_prefilter_skips_is_still_followed(tmp_path, monkeypatch):
+    (tmp_path / "model.py").write_text(MODEL_PY.format(output="torch.softmax(self.fc(x), dim=1)"))
+    (tmp_path / "train.py").write_text(TRAIN_PY)
+    (tmp_path / "main.py").write_text(MAIN_PY.format(cls="Net"))
+    parsed = []
+    real = engine.lint_source
+    monkeypatch.setattr(engine, "lint_source", lambda path, *a, **k: parsed.append(path) or real(path, *a, **k))
+    filtered = _run([tmp_path])
+    assert not any(p.endswith("main.py") for p in parsed)  # still not linted: only summarised, for the finding
+    assert [(f.path.rpartition("/")[2], f.code, f.span.row) for f in filtered.findings] == [("train.py", "GL402", 8)]
+    assert "fit(model=…) in main.py → Net.forward returns torch.softmax" in filtered.findings[0].message
+    assert _report(filtered) == _report(_run([tmp_path], prefilter=False))
+    cache_dir = tmp_path.parent / f"{tmp_path.name}-cache"
+    cold = _run([tmp_path], use_cache=True, cache_dir=cache_dir)
+    warm = _run([tmp_path], use_cache=True, cache_dir=cache_dir)
+    assert _report(cold) == _report(warm) == _report(filtered)
+
+
+def test_a_parameter_bound_in_a_skipped_file_to_a_logits_model_is_clean(tmp_path):
+    (tmp_path / "model.py").write_text(MODEL_PY.format(output="torch.softmax(self.fc(x), dim=1)"))
+    (tmp_path / "train.py").write_text(TRAIN_PY)
+    (tmp_path / "main.py").write_text(MAIN_PY.format(cls="Logits"))
+    assert _run([tmp_path]).findings == [] == _run([tmp_path], prefilter=False).findings

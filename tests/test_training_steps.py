@@ -1013,6 +1013,76 @@ def test_gan_loop_near_misses_each_optimizer_or_each_model_zeroed(lint):
     assert gl203(lint, GAN_LOOP.format(zero_d="netD.zero_grad()", zero_g="netG.zero_grad()")) == []  # DCGAN's spelling
 
 
+GAN_STEP = """
+import torch
+import torch.nn as nn
+import torch.optim as optim
+
+
+class Discriminator(nn.Module):
+    def __init__(self, lr):
+        super().__init__()
+        self.main = nn.Sequential(nn.Linear(784, 256), nn.LeakyReLU(0.2), nn.Linear(256, 1), nn.Sigmoid())
+        self.optimizer = optim.Adam(self.parameters(), lr=lr)
+
+
+class Generator(nn.Module):
+    def __init__(self, lr):
+        super().__init__()
+        self.main = nn.Sequential(nn.Linear(64, 784), nn.Tanh())
+        self.optimizer = optim.Adam(self.parameters(), lr=lr)
+
+
+class GAN:
+    def __init__(self, device, lr):
+        self.generator = Generator(lr).to(device)
+        self.discriminator = Discriminator(lr).to(device)
+        self.criterion = nn.BCELoss()
+
+    def step(self, real):
+        {zero_d}
+        err_real = self.criterion(self.discriminator(real).view(-1), torch.ones(real.size(0)))
+        err_real.backward()
+        fake = self.generator(torch.randn(real.size(0), 64))
+        err_fake = self.criterion(self.discriminator(fake.detach()).view(-1), torch.zeros(real.size(0)))
+        err_fake.backward()
+        self.discriminator.optimizer.step()
+        {zero_g}
+        err_g = self.criterion(self.discriminator(fake).view(-1), torch.ones(real.size(0)))
+        err_g.backward()
+        self.generator.optimizer.step()
+        return err_real + err_fake, err_g
+"""
+
+
+def test_a_gan_step_method_without_a_loop_zeroing_only_the_generator(lint):
+    """code-soup's GAN.step: called once per batch from elsewhere; each module owns its optimizer
+    (`self.optimizer = Adam(self.parameters())`), and only the generator is zeroed."""
+    source = GAN_STEP.format(zero_d="", zero_g="self.generator.zero_grad()")
+    (finding,) = [f for f in lint(source) if f.code == "GL203"]
+    assert finding.span.row == 33
+    assert "self.discriminator.optimizer.step() in GAN.step (line 26)" in finding.message
+    assert "the function has self.generator.zero_grad() (line 34)" in finding.message
+
+
+def test_a_gan_step_method_near_misses(lint):
+    both = GAN_STEP.format(zero_d="self.discriminator.zero_grad()", zero_g="self.generator.zero_grad()")
+    assert gl203(lint, both) == []
+    by_optimizer = GAN_STEP.format(zero_d="self.discriminator.optimizer.zero_grad()",
+                                   zero_g="self.generator.optimizer.zero_grad()")
+    assert gl203(lint, by_optimizer) == []
+    # a step that zeroes nothing itself leaves zeroing to its caller: not judged without the caller
+    assert gl203(lint, GAN_STEP.format(zero_d="", zero_g="")) == []
+    # called by the file itself: judged where it is called, with the caller's zeroing
+    looped = GAN_STEP.format(zero_d="", zero_g="self.generator.zero_grad()") + """
+gan = GAN("cpu", 2e-4)
+for real, _ in loader:
+    gan.discriminator.zero_grad()
+    gan.step(real)
+"""
+    assert gl203(lint, looped) == []
+
+
 def test_zeroing_in_only_one_branch_leaves_the_other_path_accumulating(lint):
     source = """
         import torch

@@ -312,3 +312,159 @@ def test_a_parameter_bound_in_another_file_to_a_logits_model_or_to_anything_unkn
     # A second caller passing something gradlint cannot name leaves the parameter unknown.
     (root / "main.py").write_text(textwrap.dedent(MAIN_PY.format(cls="Net")) + "loop.fit(encoder, build(), loader)\n")
     assert lint_paths([root], select=("GL402",)).findings == []
+
+
+# -- a softmax written by hand (issue #14: exp(x) / exp(x).sum(dim, keepdim=True)) --------------------
+def test_a_masked_softmax_filled_item_by_item_and_normalised_in_place(lint):
+    findings = lint("""
+        import torch
+        import torch.nn as nn
+
+        class Scorer(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(8, 1)
+
+            def forward(self, x, candidates, target):
+                logits = self.fc(x)
+                scores = torch.zeros(len(candidates)).to(x.device)
+                for i, idxs in enumerate(candidates.values()):
+                    if idxs:
+                        scores[i] = torch.exp(torch.max(logits[idxs]))
+                scores /= torch.sum(scores)
+                loss_fct = nn.CrossEntropyLoss()
+                return loss_fct(scores.view(-1, len(candidates)), target)
+    """, select=("GL402",))
+    assert codes_and_lines(findings) == [("GL402", 17)]
+    assert "a softmax by hand in line 15" in findings[0].message
+    assert findings[0].fix is None  # `scores.view(…)` is not the logits
+
+
+def test_exp_divided_by_its_own_sum_is_a_softmax_and_its_log_is_gl401(lint):
+    findings = lint("""
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+        def loss(x, y):
+            e = torch.exp(x)
+            p = e / e.sum(dim=1, keepdim=True)
+            return nn.CrossEntropyLoss()(p, y)
+
+        def loss_in_place(x, y):
+            p = x.exp()
+            p /= p.sum(-1, keepdim=True)
+            return F.cross_entropy(p, y) - torch.log(torch.exp(x) / torch.exp(x).sum(1, keepdim=True)).mean()
+    """)
+    assert codes_and_lines(findings) == [("GL402", 8), ("GL402", 13), ("GL401", 13)]
+
+
+def test_normalisations_that_are_not_a_softmax_are_clean(lint):
+    assert lint("""
+        import torch
+        import torch.nn as nn
+
+        def loss(x, y, w):
+            e = torch.exp(x)
+            p = e / w.sum(dim=1, keepdim=True)         # another tensor's sum
+            q = x / x.sum(dim=1, keepdim=True)         # no exponentials: a weighting, not a softmax
+            r = torch.zeros(3)
+            r[0] = x.max()                             # filled with something else than exp(...)
+            r /= r.sum()
+            s = torch.exp(x)
+            s /= s.sum()
+            s = s * 2                                  # rebound again: unknown
+            return nn.CrossEntropyLoss()(p, y) + nn.CrossEntropyLoss()(q, y) + nn.CrossEntropyLoss()(r, y) \\
+                + nn.CrossEntropyLoss()(s, y)
+    """, select=("GL402", "GL401")) == []
+
+
+# -- a tuple element of forward's return, and a model chosen by if/else among classes of another file --
+_NETD = """
+    class {name}(nn.Module):
+        def __init__(self, num_classes=10):
+            super().__init__()
+            self.fc_dis = nn.Linear(512, 1)
+            self.fc_aux = nn.Linear(512, num_classes)
+            self.softmax = nn.Softmax()
+            self.sigmoid = nn.Sigmoid()
+
+        def forward(self, x):
+            classes = {aux}
+            realfake = self.sigmoid(self.fc_dis(x)).view(-1, 1).squeeze(1)
+            return realfake, classes
+"""
+NETWORK_PY = "import torch.nn as nn\n" + textwrap.dedent(_NETD).replace("{name}", "_netD").replace(
+    "{aux}", "self.softmax(self.fc_aux(x))") + textwrap.dedent(_NETD).replace("{name}", "_netD_CIFAR10")
+
+
+ACGAN_MAIN_PY = """
+    import torch.nn as nn
+    from network import _netD, _netD_CIFAR10
+
+    if opt.dataset == "imagenet":
+        netD = _netD(10)
+    else:
+        netD = _netD_CIFAR10(10)
+    aux_criterion = nn.NLLLoss()
+    for data, label in loader:
+        netD.zero_grad()
+        dis_output, aux_output = netD(data)
+        loss = aux_criterion(aux_output, label)
+        loss.backward()
+        optimizerD.step()
+"""
+
+
+def test_an_element_of_a_returned_tuple_from_either_of_two_classes_of_another_file(tmp_path):
+    from conftest import lint_paths
+
+    root = _project(tmp_path, {"network.py": NETWORK_PY.format(aux="self.softmax(self.fc_aux(x))"),
+                               "main.py": ACGAN_MAIN_PY})
+    findings = lint_paths([root], select=("GL402",)).findings
+    assert [(Path(f.path).name, f.span.row) for f in findings] == [("main.py", 13)]
+    assert "NLLLoss receives a softmax output" in findings[0].message
+    assert "_netD.forward returns realfake, classes, [1] = self.softmax" in findings[0].message
+    assert "_netD_CIFAR10.forward returns realfake, classes, [1]" in findings[0].message
+
+
+def test_tuple_elements_and_alternatives_near_misses(tmp_path):
+    from conftest import lint_paths
+
+    # one of the two classes returns log-probabilities: the classes disagree, nothing is proven
+    root = _project(tmp_path, {"network.py": NETWORK_PY.format(aux="nn.functional.log_softmax(self.fc_aux(x), 1)"),
+                               "main.py": ACGAN_MAIN_PY})
+    assert lint_paths([root], select=("GL402",)).findings == []
+    # the loss takes the other element (the sigmoid) with a loss that wants probabilities
+    (tmp_path / "main.py").write_text(textwrap.dedent(ACGAN_MAIN_PY.replace("NLLLoss", "BCELoss").replace(
+        "aux_criterion(aux_output", "aux_criterion(dis_output")), encoding="utf-8")
+    (tmp_path / "network.py").write_text(textwrap.dedent(NETWORK_PY.format(aux="self.fc_aux(x)")), encoding="utf-8")
+    assert [f.message.split(" (")[0] for f in lint_paths([root], select=("GL402",)).findings] == [
+        "BCELoss receives a sigmoid output"]  # BCELoss on a sigmoid is GL402's own pairing
+    (tmp_path / "main.py").write_text(textwrap.dedent(ACGAN_MAIN_PY.replace("NLLLoss", "CrossEntropyLoss")),
+                                      encoding="utf-8")
+    assert lint_paths([root], select=("GL402",)).findings == []  # element 1 is the logits now
+
+
+def test_a_tuple_element_in_one_file_by_unpacking_and_by_index(lint):
+    findings = lint("""
+        import torch
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(8, 4)
+
+            def forward(self, x):
+                logits = self.fc(x)
+                return logits, torch.softmax(logits, dim=1)
+
+        model = Net()
+        criterion = nn.CrossEntropyLoss()
+        for x, y in loader:
+            logits, probs = model(x)
+            loss = criterion(logits, y) + criterion(probs, y) + criterion(model(x)[0], y) + criterion(model(x)[1], y)
+            loss.backward()
+    """, select=("GL402",))
+    assert [(f.span.row, f.span.column) for f in findings] == [(17, 35), (17, 85)]

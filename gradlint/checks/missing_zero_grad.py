@@ -28,16 +28,20 @@ def check(facts, settings):
             "call optimizer.zero_grad() once per step",
             fix=_zero_at_loop_start(facts, loop, step),
         )
+    for function in facts.step_functions:
+        yield from _unpaired(facts, function)
 
 
 def _unpaired(facts, loop):
+    what = "the function" if isinstance(loop.loop.node, cst.FunctionDef) and loop.function.name != "training_step" \
+        else "the loop"
     for step in unzeroed_steps(loop, facts):
         name = optimizer_name(step) or "this optimizer"
         zeroed = ", ".join(dict.fromkeys(
             f"{z.call.receiver}.zero_grad() (line {facts.line(z.at or z.node)})" for z in loop.of("zero_grad") if z.call is not None))
         yield finding(
             facts, "GL203", step.node,
-            f"{name}.step() in {loop.where(facts)} has no zero_grad() on its path (the loop has {zeroed}); "
+            f"{name}.step() in {loop.where(facts)} has no zero_grad() on its path ({what} has {zeroed}); "
             f"call {name}.zero_grad()",
         )
 

@@ -113,7 +113,7 @@ def check(facts, settings):
             yield finding(
                 facts, "GL402", call.node,
                 f"{kind} receives a {source.kind} output ({where}): {_VERDICTS[(kind, source.kind)]}",
-                fix=_drop_activation(facts, call, kind, source.kind),
+                fix=_drop_activation(facts, call, kind, source),
             )
 
 
@@ -167,11 +167,11 @@ def _logits_of(expr, scope) -> cst.BaseExpression | None:
     return positional[0] if positional else None
 
 
-def _drop_activation(facts, call, kind, produced):
+def _drop_activation(facts, call, kind, source):
     """Unsafe: pass the logits instead of the probabilities (the nested form only: nothing else uses them)."""
-    if (kind, produced) not in _DROPPABLE:
-        return None
-    arg = call.argument("input", 0)
+    produced, arg = source.kind, call.argument("input", 0)
+    if (kind, produced) not in _DROPPABLE or source.node is not arg:
+        return None  # `probs.view(-1, n)`: the activation is elsewhere, and `probs` is not the logits
     logits = _logits_of(arg, call.scope)
     if logits is None:
         return None

@@ -178,6 +178,7 @@ class _Builder:
     def on_aug_assign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
             self.bind(node.target.value, UNKNOWN)
+            self.scope.augmented.setdefault(node.target.value, []).append((node.operator, node.value))
             if isinstance(node.operator, cst.DivideAssign):
                 self.function.divided.add(node.target.value)
             if isinstance(node.operator, cst.AddAssign) and isinstance(node.value, (cst.List, cst.Tuple)):
@@ -207,6 +208,8 @@ class _Builder:
             return
         elif isinstance(target, cst.Subscript):
             self.note_item_assignment(target)
+            if isinstance(target.value, cst.Name) and value is not UNKNOWN:
+                self.scope.stores.setdefault(target.value.value, []).append(value)
         elif text and text.startswith("self.") and text.count(".") == 1:
             owner = self._method_owner()
             if owner is not None:

@@ -177,6 +177,13 @@ class ModuleFacts:
 
         return find_training_loops(self)
 
+    @cached_property
+    def step_functions(self) -> list:
+        """Training steps without a loop of their own that zero some gradients (see steps.step_functions)."""
+        from gradlint.facts.steps import step_functions
+
+        return step_functions(self)
+
     def resolve(self, expr: cst.BaseExpression | None, scope: Scope) -> "Value | None":
         from gradlint.facts.values import resolve
 

@@ -53,6 +53,10 @@ class Scope:
     unpacked: dict[str, list[tuple[cst.BaseExpression, int]]] = field(default_factory=dict)
     # Names bound by a `for name in value:` loop: the value iterated.
     iterated: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+    # `name op= value` (each also an unknown binding in `assigns`): the operator and the value.
+    augmented: dict[str, list[tuple[cst.BaseAugOp, cst.BaseExpression]]] = field(default_factory=dict)
+    # `name[...] = value`: the values written into a name's items.
+    stores: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
     package: str = ""  # the file's dotted package, for relative imports
 
     def add_import(self, node: cst.Import | cst.ImportFrom) -> None:

@@ -58,7 +58,8 @@ class TrainingLoop:
 
     def where(self, facts: ModuleFacts) -> str:
         if isinstance(self.loop.node, cst.FunctionDef):
-            return f"{self.function.class_name}.training_step (line {facts.line(self.loop.node)})"
+            owner = f"{self.function.class_name}." if self.function.class_name else ""
+            return f"{owner}{self.function.name} (line {facts.line(self.loop.node)})"
         return f"the loop at line {facts.line(self.loop.node)}"
 
     def of(self, *kinds: str) -> list[Event]:
@@ -220,6 +221,40 @@ def find_training_loops(facts: ModuleFacts) -> list[TrainingLoop]:
     return list(loops.values())
 
 
+def step_functions(facts: ModuleFacts) -> list[TrainingLoop]:
+    """Functions that are one training step with no loop of their own (`GAN.step(batch)`, called per batch from
+    elsewhere) and zero some gradients themselves: backward, an optimizer step and a zeroing, none in a loop,
+    in a function no training loop of the file runs. Only whether each step's optimizer is zeroed is judged
+    there (GL203's pairing); whether anything is zeroed at all may be the caller's business."""
+    looped = {id(e.call.node) for loop in facts.training_loops for e in loop.events if e.call is not None}
+    found = []
+    for fn, events in facts.events.items():
+        if fn is facts.top or fn.name == "training_step" or any(b.kind in ("for", "while") for e in events
+                                                                  for b in e.blocks):
+            continue
+        kinds = {e.kind for e in events}
+        if not {"backward", "zero_grad"} <= kinds or not any(e.steps_optimizer for e in events):
+            continue
+        if any(e.call is not None and id(e.call.node) in looped for e in events) or _called_in_file(fn, facts):
+            continue  # the file runs it itself: judged where it is called, with the caller's zeroing
+        found.append(TrainingLoop(fn, Block("for", fn.node), list(events)))
+    return found
+
+
+def _called_in_file(fn: FunctionInfo, facts: ModuleFacts) -> bool:
+    """Whether the file calls the function: `train_step(...)` (a module-level def), `self.step(...)` in its
+    class, or `gan.step(...)` on a name bound to an instance of its class."""
+    if fn.class_name is None:
+        return bool(facts.calls_by_name.get(fn.name))
+    for call in facts.calls_by_method.get(fn.name, ()):
+        if call.receiver == "self":
+            return True
+        bound = call.scope.binding(call.receiver) if call.receiver and "." not in call.receiver else None
+        if isinstance(bound, cst.Call) and isinstance(bound.func, cst.Name) and bound.func.value == fn.class_name:
+            return True
+    return False
+
+
 def optimizer_name(event: Event) -> str | None:
     """The optimizer a step event steps: `optimizer` for optimizer.step() and scaler.step(optimizer)."""
     call = event.call
@@ -247,9 +282,33 @@ def unzeroed_steps(loop: TrainingLoop, facts: ModuleFacts) -> list[Event]:
     missing = []
     for step in (e for e in loop.events if e.kind in ("step", "scaler_step")):
         name = optimizer_name(step)
-        if not any(not exclusive(z, step) and _covers(z, name, built, roles) for z in zeros):
+        owners = dict(built)
+        if name is not None and name not in owners and step.call is not None:
+            owners[name] = _module_optimizer_owner(name, step.call.scope, facts)
+        if not any(not exclusive(z, step) and _covers(z, name, owners, roles) for z in zeros):
             missing.append(step)
     return missing
+
+
+def _module_optimizer_owner(stepped: str, scope, facts: ModuleFacts) -> str | None:
+    """`self.discriminator` for `self.discriminator.optimizer.step()` when `self.discriminator` is built from a
+    class of the file whose own `self.optimizer` is built over `self.parameters()`: a module owning its optimizer."""
+    from gradlint.facts.tensors import class_of, unmoved
+
+    head, _, attr = stepped.rpartition(".")
+    if not head.startswith("self.") or head.count(".") != 1:
+        return None
+    holder = class_of(scope, facts)
+    construction = unmoved(holder.attrs.get(head[5:])) if holder is not None else None
+    if not isinstance(construction, cst.Call) or not isinstance(construction.func, cst.Name):
+        return None
+    cls = facts.classes.get(construction.func.value)
+    if cls is None or scope.qualify(construction.func) is not None:
+        return None
+    for opt in facts.optimizers:
+        if opt.call.target == f"self.{attr}" and class_of(opt.call.scope, facts) is cls and _params_owner(opt) == "self":
+            return head
+    return None
 
 
 def _params_owner(opt) -> str | None:

@@ -58,6 +58,8 @@ class Source:
     operand: cst.BaseExpression | None = None  # its input: the logits of a softmax
     via: str | None = None  # the variable the value travelled through ("probs")
     ref: str | None = None  # kind "project": the output of this project class (`models.Net`), judged across files
+    # kind "tuple" (`return realfake, classes`): what each element is (None: not known)
+    elements: tuple["Source | None", ...] = ()
 
 
 def source_of(expr: cst.BaseExpression | None, scope: Scope, facts: "ModuleFacts", depth: int = 0) -> Source | None:
@@ -68,18 +70,67 @@ def source_of(expr: cst.BaseExpression | None, scope: Scope, facts: "ModuleFacts
         if isinstance(bound, cst.Ellipsis):
             bound = _iterated(scope, expr.value)  # `for out in probs:` rows of a probability tensor
         if bound is None or isinstance(bound, cst.Ellipsis):
-            return None
+            found = _unpacked(scope, expr.value, facts, depth)  # `realfake, classes = netD(x)`
+            if found is None:
+                found = _normalized_in_place(scope, expr.value, facts, depth)  # `p /= p.sum()` over exp(…)
+            return replace(found, via=expr.value) if found is not None else None
         found = source_of(bound, scope, facts, depth + 1)
         if found is not None and found.via is None:
             return replace(found, via=expr.value)
         return found
     if isinstance(expr, cst.Subscript):
-        return source_of(expr.value, scope, facts, depth + 1)  # probs[:, 1] is still a probability
+        found = source_of(expr.value, scope, facts, depth + 1)  # probs[:, 1] is still a probability
+        if found is not None and found.kind in ("tuple", "project"):
+            index = _integer_index(expr, scope, facts)  # outputs[1] of a model returning a tuple
+            return _element(found, index) if index is not None else None
+        return found
+    if isinstance(expr, cst.Tuple) and depth <= _MAX_DEPTH:
+        elements = tuple(None if isinstance(e, cst.StarredElement) else source_of(e.value, scope, facts, depth + 1)
+                         for e in expr.elements)
+        if not any(elements) or any(isinstance(e, cst.StarredElement) for e in expr.elements):
+            return None
+        return Source("tuple", code_of(facts, expr), expr, elements=elements)
     if isinstance(expr, cst.BinaryOperation):
         return _binary(expr, scope, facts, depth)
     if isinstance(expr, cst.Call):
         return _call(expr, scope, facts, depth)
     return None
+
+
+def _unpacked(scope: Scope, name: str, facts: "ModuleFacts", depth: int) -> Source | None:
+    """A name bound only by unpacking a call's value (`realfake, classes = netD(x)`, again for each batch with
+    the same callee and position): that element of what the call returns, when it returns a tuple (or, kind
+    "project", what another file's class returns at that index)."""
+    owner = _binding_scope(scope, name)
+    if owner is None:
+        return None
+    unpacked = owner.unpacked.get(name, ())
+    if not unpacked or len(unpacked) != len(owner.assigns[name]):
+        return None
+    value, index = unpacked[0]
+    if not isinstance(value, cst.Call) or any(
+            i != index or not isinstance(v, cst.Call) or not _same(v.func, value.func) for v, i in unpacked[1:]):
+        return None
+    found = source_of(value, owner, facts, depth + 1)
+    return _element(found, index) if found is not None else None
+
+
+def _element(found: Source, index: int) -> Source | None:
+    """Element `index` of a tuple-valued source; for another file's class, a ref the project index reads."""
+    if found.kind == "tuple":
+        inner = found.elements[index] if 0 <= index < len(found.elements) else None
+        return replace(inner, label=f"{found.label} → [{index}] {inner.label}") if inner is not None else None
+    if found.kind == "project" and found.ref and "@" not in found.ref and index >= 0:
+        return replace(found, ref="|".join(f"{ref}@{index}" for ref in found.ref.split("|")))
+    return None
+
+
+def _integer_index(expr: cst.Subscript, scope: Scope, facts: "ModuleFacts") -> int | None:
+    if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+        return None
+    value = facts.resolve(expr.slice[0].slice.value, scope)
+    number = value.value if value is not None else None
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
 
 
 def _bound(scope: Scope, name: str, facts: "ModuleFacts | None" = None,
@@ -90,8 +141,8 @@ def _bound(scope: Scope, name: str, facts: "ModuleFacts | None" = None,
     the first."""
     bound = scope.binding(name)
     if bound is None and name not in scope.params:
-        owner = next((s for s in _enclosing(scope) if name in s.assigns or name in s.params), None)
-        values = owner.assigns.get(name, ()) if owner is not None and name not in owner.params else ()
+        owner = _binding_scope(scope, name)
+        values = owner.assigns[name] if owner is not None else ()
         if len(values) > 1 and all(isinstance(v, cst.Call) for v in values) \
                 and all(_same(values[0].func, v.func) for v in values[1:]):
             if facts is not None and use is not None:
@@ -111,6 +162,12 @@ def _iterated(scope: Scope, name: str) -> cst.BaseExpression | None:
     return iterated[0]
 
 
+def _binding_scope(scope: Scope, name: str) -> Scope | None:
+    """The nearest enclosing scope that binds `name` by assignment, or None (unbound, or a parameter there)."""
+    owner = next((s for s in _enclosing(scope) if name in s.assigns or name in s.params), None)
+    return owner if owner is not None and name not in owner.params else None
+
+
 def _enclosing(scope: Scope):
     while scope is not None:
         yield scope
@@ -126,7 +183,82 @@ def _binary(expr: cst.BinaryOperation, scope: Scope, facts: "ModuleFacts", depth
             return Source("square", "** 2", expr, expr.left)
     if isinstance(expr.operator, cst.Multiply) and _same(expr.left, expr.right):
         return Source("square", "x * x", expr, expr.left)
+    if isinstance(expr.operator, cst.Divide) and _sum_of(expr.right, expr.left, scope):
+        exp = _exp_call(expr.left, scope, depth)  # exp(x) / exp(x).sum(dim, keepdim=True)
+        if exp is not None:
+            return Source("softmax", f"{code_of(facts, expr)}, a softmax by hand", expr, _exp_operand(exp, scope))
     return None
+
+
+# -- softmax written by hand ------------------------------------------------------------------------
+_ZEROS = ("torch.zeros", "torch.zeros_like")
+
+
+def _sum_of(total: cst.BaseExpression, of: cst.BaseExpression, scope: Scope) -> bool:
+    """`of.sum(…)` / `torch.sum(of, …)`: the sum of that very value (the denominator of a normalisation)."""
+    if not isinstance(total, cst.Call):
+        return False
+    func = total.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "sum" and scope.qualify(func) is None:
+        return _same(func.value, of)
+    if scope.qualify(func) in _SUM and total.args and total.args[0].keyword is None:
+        return _same(total.args[0].value, of)
+    return False
+
+
+def _exp_call(expr: cst.BaseExpression, scope: Scope, depth: int) -> cst.Call | None:
+    """The `torch.exp(z)` / `z.exp()` a value is: directly, through a name bound once, or shape and device
+    conversions of one (`.view(…)`, `.to(device)`)."""
+    while expr is not None and depth <= _MAX_DEPTH:
+        depth += 1
+        if isinstance(expr, cst.Name):
+            expr = scope.binding(expr.value)
+            continue
+        if not isinstance(expr, cst.Call):
+            return None
+        if scope.qualify(expr.func) in _EXP:
+            return expr
+        func = expr.func
+        if not isinstance(func, cst.Attribute) or scope.qualify(func) is not None:
+            return None
+        if func.attr.value == "exp" and not expr.args:
+            return expr
+        if func.attr.value not in _PASSTHROUGH_METHODS:
+            return None
+        expr = func.value
+    return None
+
+
+def _exp_operand(exp: cst.Call, scope: Scope) -> cst.BaseExpression | None:
+    if scope.qualify(exp.func) in _EXP:
+        return exp.args[0].value if exp.args else None
+    return exp.func.value if isinstance(exp.func, cst.Attribute) else None
+
+
+def _normalized_in_place(scope: Scope, name: str, facts: "ModuleFacts", depth: int) -> Source | None:
+    """A name whose only rebinding is `name /= name.sum()` (or `torch.sum(name)`) and whose values are exp(…):
+    bound to one (`p = torch.exp(x)`), or to zeros filled item by item with exp(…) (`p[i] = torch.exp(m)`).
+    A tensor of exponentials divided by its own sum is a softmax written by hand."""
+    owner = _binding_scope(scope, name)
+    if owner is None:
+        return None
+    values, augmented = owner.assigns[name], owner.augmented.get(name, ())
+    if len(values) != 2 or len(augmented) != 1 or isinstance(values[0], cst.Ellipsis) \
+            or not isinstance(values[1], cst.Ellipsis):
+        return None
+    operator, total = augmented[0]
+    if not isinstance(operator, cst.DivideAssign) or not _sum_of(total, cst.Name(name), owner):
+        return None
+    exp = _exp_call(values[0], owner, depth)
+    if exp is None:
+        stores, zeros = owner.stores.get(name, ()), unmoved(values[0])  # torch.zeros(n).to(device)
+        if not stores or not isinstance(zeros, cst.Call) or owner.qualify(zeros.func) not in _ZEROS:
+            return None
+        exps = [_exp_call(value, owner, depth) for value in stores]
+        if any(e is None for e in exps):
+            return None
+        exp = exps[0]
+    return Source("softmax", f"{code_of(facts, exp, 32)} / its sum, a softmax by hand", total, _exp_operand(exp, owner))
 
 
 def _call(node: cst.Call, scope: Scope, facts: "ModuleFacts", depth: int) -> Source | None:
@@ -278,6 +410,8 @@ def model_output(text: str, scope: Scope, facts: "ModuleFacts", depth: int = 0) 
         construction, where = _bound(scope, text), scope
         if construction is None and text in scope.params:
             return _parameter_output(text, scope, facts, depth)
+        if construction is None:
+            return _alternatives_output(text, scope, facts, depth)
     elif text.count(".") == 1 and cls is not None and text.partition(".")[0] in scope.params:
         construction, where = cls.param_attrs.get(text, (None, None))  # set by another method on the same parameter
     else:
@@ -285,6 +419,30 @@ def model_output(text: str, scope: Scope, facts: "ModuleFacts", depth: int = 0) 
     if not isinstance(construction, cst.Call):
         return None
     return _constructed_output(construction, where, facts, depth)
+
+
+def _alternatives_output(name: str, scope: Scope, facts: "ModuleFacts", depth: int) -> Source | None:
+    """A model name bound to one of several constructions (`if opt.dataset == "imagenet": netD = _netD(…)`
+    `else: netD = _netD_CIFAR10(…)`): what they output when every one of them agrees. Other files' classes
+    are all named in one ref (`network._netD|network._netD_CIFAR10`), which the project index proves only if
+    each of them outputs the same kind."""
+    owner = _binding_scope(scope, name)
+    values = owner.assigns[name] if owner is not None else ()
+    if not 1 < len(values) <= 4 or not all(isinstance(v, cst.Call) for v in values) or depth > _MAX_DEPTH:
+        return None
+    outputs = [_constructed_output(v, owner, facts, depth + 1) for v in values]
+    if any(o is None for o in outputs) or len({o.kind for o in outputs}) != 1:
+        return None
+    first = outputs[0]
+    label = " or ".join(code_of(facts, v, 32) for v in values)
+    if first.kind == "project":
+        refs = [o.ref for o in outputs]
+        if any(r is None or "|" in r for r in refs):
+            return None
+        return replace(first, label=label, ref="|".join(dict.fromkeys(refs)))
+    if first.kind == "tuple":
+        return None  # element by element agreement is not judged here
+    return replace(first, label=f"{label}, each → {first.label}")
 
 
 def module_output(expr: cst.BaseExpression, scope: Scope, facts: "ModuleFacts") -> Source | None:
@@ -400,8 +558,9 @@ LIBRARIES = ("torch.", "torchvision.", "transformers.", "numpy.", "tensorflow.",
 
 
 def _project_class(qualname: str) -> bool:
-    """An imported class that may be the project's own (`models.Net`); the project index decides."""
-    return not qualname.startswith(LIBRARIES) and qualname.rpartition(".")[2][:1].isupper()
+    """An imported class that may be the project's own (`models.Net`, `network._netD`: a capital letter
+    somewhere in the name); the project index decides."""
+    return not qualname.startswith(LIBRARIES) and any(c.isupper() for c in qualname.rpartition(".")[2])
 
 
 def _added_modules(construction: cst.Call, facts: "ModuleFacts") -> list[cst.BaseExpression]:

@@ -51,7 +51,13 @@ _OUTPUT_KINDS = frozenset({"softmax", "sigmoid", "log_softmax", "logsigmoid", "p
 def _output(cls, facts: ModuleFacts) -> Output | None:
     from gradlint.facts.tensors import forward_output
 
-    found = forward_output(cls, facts)
+    return _summary_output(forward_output(cls, facts), facts)
+
+
+def _summary_output(found, facts: ModuleFacts) -> Output | None:
+    if found is not None and found.kind == "tuple":
+        elements = tuple(_summary_output(e, facts) if e is not None else None for e in found.elements)
+        return Output("tuple", found.label, 0, None, elements) if any(elements) else None
     if found is None or found.kind not in _OUTPUT_KINDS:
         return None
     # The line costs a positions pass over the file: only a probability, which a message will name, pays it.
