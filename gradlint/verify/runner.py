@@ -63,7 +63,8 @@ def make_job(spec: ModelSpec, slice_path: Path | None, root: str | None, config:
         "optimizer": spec.optimizer,
         "lr": spec.lr,
         "optimizer_kwargs": {k: _literal(v) for k, v in spec.optimizer_kwargs.items()},
-        "input": {**spec.input_hints, **(asdict(override) if override is not None else {})},
+        "input": {**spec.input_hints, **{k: v for k, v in (asdict(override) if override is not None else {}).items()
+                                          if k != "methods"}},  # discover.py put the methods in the hints
         "config_key": config_key(spec.model),
         "threads": threads,
     }
