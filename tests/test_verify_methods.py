@@ -343,3 +343,58 @@ def test_class_imported_under_if_else_own_weight_layers_and_a_list_input(tmp_pat
     assert g["verdict"] == "healthy", g["reason"]
     assert g["input"] == "[2 x float32[16, 8]] (from inputs in [tool.gradlint.verify.models.Generator])"
     assert (g["optimizer"], g["lr"]) == ("Adam", 0.002)
+
+
+AGENT = '''
+    import torch
+    import torch.nn as nn
+
+
+    class Agent(nn.Module):
+        def __init__(self, obs_dim=6, n_actions=3):
+            super().__init__()
+            self.q = nn.Linear(obs_dim, n_actions)
+            self.optimizer = torch.optim.SGD(self.q.parameters(), lr=0.1)
+
+        def values(self, obs):
+            return self.q(obs)
+
+        def learn(self, obs, target):
+            loss = ((self.values(obs) - target) ** 2).mean()
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+        def checkpoint(self, obs):
+            self.log(obs)
+
+        def log(self, obs):
+            open(MARKER, "w").write("a method that writes files ran")
+
+
+    agent = Agent()
+    for episode in range(10):
+        obs = torch.randn(1, 6)
+        agent.learn(obs, agent.values(obs).detach())
+        agent.checkpoint(obs)
+'''
+
+
+def test_methods_that_train_or_write_are_never_run(tmp_path, monkeypatch):
+    """Hostile: of the methods the loop calls, one trains and one writes a file (through another method):
+    only the one that computes is measured, and naming the others in the config skips the model."""
+    monkeypatch.chdir(tmp_path)
+    marker = tmp_path / "marker"
+    script = write(tmp_path, "agent.py", f"MARKER = {str(marker)!r}\n" + textwrap.dedent(AGENT))
+    agent = verify(tmp_path, script, "--steps", "2")["Agent"]
+    assert agent["verdict"] == "healthy", agent["reason"]
+    assert agent["input"].startswith("values(float32[16, 6]")
+    assert ";" not in agent["input"]  # learn and checkpoint were not run
+    write(tmp_path, "pyproject.toml", '''
+        [tool.gradlint.verify.models.Agent]
+        methods = ["values", "checkpoint"]
+    ''')
+    agent = verify(tmp_path, script, "--steps", "2")["Agent"]
+    assert agent["verdict"] == "skipped"
+    assert agent["reason"].startswith("checkpoint of Agent trains (backward, an optimizer step, a save or a file write)")
+    assert not marker.exists()

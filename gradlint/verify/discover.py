@@ -136,6 +136,13 @@ def _class_spec(cls, facts, path, display, classes, files, config) -> ModelSpec:
     if not _has_forward(cls, path, classes):
         methods = [{"name": m} for m in override.methods] if override is not None and override.methods else \
             _called_methods(cls, site_facts, targets)
+        training = [m["name"] for m in methods if m["name"] in cls.methods and _trains(cls, cls.methods[m["name"]])]
+        if training and override is not None and override.methods:
+            spec.skipped = (f"{', '.join(training)} of {cls.name} trains (backward, an optimizer step, a save or a "
+                            f"file write): verify runs no training code; set methods in "
+                            f"[tool.gradlint.verify.models.{cls.name}] to ones that only compute")
+            return spec
+        methods = [m for m in methods if m["name"] not in training]
         if not methods:
             spec.skipped = (f"{cls.name} has no forward and the script calls none of its methods: set methods "
                             f"in [tool.gradlint.verify.models.{cls.name}]")
@@ -191,6 +198,23 @@ def _called_methods(cls: ClassInfo, facts: ModuleFacts, targets: list[str]) -> l
     useful = {name for name in found if name not in cls.methods or not _gradient_free(cls.methods[name])}
     ordered = sorted(((n, v) for n, v in found.items() if n in useful or not useful), key=lambda item: item[1][0])
     return [{"name": name, "call_args": kinds} for name, (_, kinds) in ordered]
+
+
+_TRAINING_METHODS = {"backward", "step", "zero_grad", "save", "write", "write_text", "write_bytes", "dump"}
+_TRAINING_CALLS = {"open", "torch.save"}
+
+
+def _trains(cls: ClassInfo, fn, depth: int = 0) -> bool:
+    """A method that is training or run-time code, not a computation of the model: it calls backward(), an
+    optimizer's step(), saves or writes (also through the class's own methods it calls)."""
+    for call in fn.calls:
+        name = call.qualname or dotted(call.node.func) or ""
+        if call.method in _TRAINING_METHODS or name in _TRAINING_CALLS:
+            return True
+        if call.receiver == "self" and call.method in cls.methods and depth < 4 and \
+                cls.methods[call.method] is not fn and _trains(cls, cls.methods[call.method], depth + 1):
+            return True
+    return False
 
 
 def _gradient_free(fn) -> bool:

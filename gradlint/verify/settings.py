@@ -129,8 +129,8 @@ def _override(name: str, table: Any, where: str) -> ModelOverride:
         elif item == "inputs":
             fields["inputs"] = _inputs(value, full, where)
         elif item == "methods":
-            if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.isidentifier()
-                                                                    for v in value):
+            if not isinstance(value, list) or not value or not all(
+                    isinstance(v, str) and v.isidentifier() and not v.startswith("_") for v in value):
                 raise ConfigError(f"{where}: {full} must be a list of method or submodule names, such as [\"pi\", \"v\"]")
             fields["methods"] = tuple(value)
         else:
