@@ -234,3 +234,33 @@ def test_no_process_a_timed_out_model_started_outlives_verify(tmp_path):
             alive.append(pid)
             os.kill(pid, 9)
     assert not alive, "a process the model started outlived gradlint verify"
+
+
+def test_sigterm_ends_the_run_with_no_process_and_no_temporary_folder_left(tmp_path):
+    """A cancelled CI job sends SIGTERM: the worker and the model's process go, the slices are removed."""
+    import signal
+    import subprocess
+    import sys
+
+    pids = tmp_path / "pids"
+    (tmp_path / "model.py").write_text(MODEL.format(
+        init=f"import os, time\n        open({str(pids)!r}, 'w').write(str(os.getpid()))\n        time.sleep(300)"))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    run = subprocess.Popen([sys.executable, "-m", "gradlint", "verify", "model.py", "--timeout", "120"], cwd=tmp_path,
+                           env={**os.environ, "TMPDIR": str(scratch)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(600):
+        if pids.exists() and pids.read_text():
+            break
+        time.sleep(0.1)
+    run.send_signal(signal.SIGTERM)
+    assert run.wait(timeout=30) == 143
+    model = int(pids.read_text())
+    for _ in range(50):
+        if not os.path.exists(f"/proc/{model}") or open(f"/proc/{model}/stat").read().split()[2] == "Z":
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(model, 9)
+        raise AssertionError("the model's process outlived a terminated gradlint verify")
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("gradlint-verify-")] == []

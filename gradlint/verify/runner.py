@@ -9,6 +9,7 @@ they started and every process left behind (a daemon in a session of its own inc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -492,7 +493,7 @@ def run_all(specs: list[ModelSpec], facts_by_path: dict, config: VerifyConfig, p
     threads = default_threads(jobs)
     lock = threading.Lock()
     pending = list(runnable)
-    with tempfile.TemporaryDirectory(prefix="gradlint-verify-") as tmp:
+    with _terminated_cleanly(), tempfile.TemporaryDirectory(prefix="gradlint-verify-") as tmp:
         folder = Path(tmp)
         slices, imports = write_slices(facts_by_path, folder)
         shipped = ship(folder)
@@ -540,6 +541,24 @@ def run_all(specs: list[ModelSpec], facts_by_path: dict, config: VerifyConfig, p
                 worker.close()
             _kill_strays()  # anything that escaped the worker's sessions, reparented to us as the subreaper
     return outcomes
+
+
+@contextlib.contextmanager
+def _terminated_cleanly():
+    """SIGTERM (a cancelled CI job, `timeout`) ends the run like an exception: the worker and every session
+    it started are killed and the temporary folder (the slices) removed, then exit 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_one(worker: Worker, spec: ModelSpec, slices: dict, imports: dict, config: VerifyConfig, threads: int,
