@@ -8,30 +8,16 @@ real CLI; gym is not installed here, so the placeholder is verify's own stand-in
 
 from __future__ import annotations
 
-import json
 import textwrap
 
 import pytest
 from click.testing import CliRunner
+from test_verify_reach import verify, write  # one copy of the CLI helpers
 
 from gradlint.cli import main
 
 pytest.importorskip("torch")
 pytestmark = pytest.mark.slow
-
-
-def verify(folder, *args):
-    result = CliRunner().invoke(main, ["verify", *map(str, args), "--output-format", "json"],
-                                catch_exceptions=False)
-    assert result.exit_code in (0, 1), result.output
-    return {r["model"]: r for r in json.loads(result.stdout)}
-
-
-def write(folder, name, source):
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
-    return path
 
 
 # spinningup's layout: core.py defines the actor-critic (no forward; spaces in, isinstance on gym's Box),
