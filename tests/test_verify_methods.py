@@ -215,14 +215,17 @@ def test_abstract_forward_and_a_method_key_for_a_model_the_script_never_calls(tm
     assert tabular["input"] == "lookup(float32[16, 4] (inferred from Linear(in_features=4, out_features=2, bias=True)))"
 
 
-def test_methods_key_must_name_methods(tmp_path):
-    write(tmp_path, "pyproject.toml", '''
-        [tool.gradlint.verify.models.Tabular]
-        methods = "lookup"
-    ''')
+@pytest.mark.parametrize(("line", "error"), [
+    ('methods = "lookup"', "tool.gradlint.verify.models.Tabular.methods must be a list of method or submodule names"),
+    ('methods = ["__del__"]', "tool.gradlint.verify.models.Tabular.methods must be a list of method or submodule names"),
+    ("inputs = [{ shape = [16, 4], list = 0 }]",
+     "tool.gradlint.verify.models.Tabular.inputs[0].list must be an integer greater than 0"),
+])
+def test_methods_and_list_keys_are_checked(tmp_path, line, error):
+    write(tmp_path, "pyproject.toml", f"[tool.gradlint.verify.models.Tabular]\n{line}\n")
     result = CliRunner().invoke(main, ["verify", str(write(tmp_path, "model.py", POLICY))])
     assert result.exit_code == 2
-    assert "tool.gradlint.verify.models.Tabular.methods must be a list of method or submodule names" in result.output
+    assert error in result.output
 
 
 # StyleGAN2's layout: the trainer imports the classes under if/elif from one of two files, sets
