@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -48,7 +49,7 @@ def load() -> tuple[dict, list[dict]]:
 def verify(folder: Path, paths: list[str], models: list[str], python: str, steps: int, timeout: float,
            config_text: str = "") -> dict:
     """model name → the JSON object verify printed for it (or a stand-in saying what went wrong)."""
-    config = review.CORPUS / "verify-config" / "pyproject.toml"  # the keys as a user writes them
+    config = review.CORPUS / f"verify-config-{os.getpid()}" / "pyproject.toml"  # the keys as a user writes them
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text("[tool.gradlint]\n" + config_text, encoding="utf-8")
     limit = [] if "\ntimeout =" in "\n" + config_text else ["--timeout", str(timeout)]  # the CLI would win

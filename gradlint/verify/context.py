@@ -195,6 +195,13 @@ def literal_len(value: cst.BaseExpression, facts: ModuleFacts) -> bool:
         and not _mutated(name, facts)
 
 
+def filled_at_run_time(name: str, facts: ModuleFacts) -> bool:
+    """A module-level container the script writes out empty or small and fills in top-level loops
+    (`character_to_idx = {}` then `character_to_idx[c] = i`): the slice keeps only what is written."""
+    bound = facts.scope.assigns.get(name, [])
+    return len(bound) == 1 and isinstance(bound[0], (cst.List, cst.Dict, cst.Set)) and _mutated(name, facts)
+
+
 _MUTATORS = {"append", "extend", "insert", "update", "add", "pop", "remove", "setdefault", "clear"}
 
 

@@ -616,6 +616,10 @@ def _context_notes(cls: ClassInfo, facts: ModuleFacts) -> list[str]:
     used = {n.value for n in walk(cls.node) if isinstance(n, cst.Name)}
     notes = [f"{name} = {source} comes from data at run time: placeholder {context.PLACEHOLDER}"
              for name, source in context.data_placeholders(facts).items() if name in used]
+    for name in sorted(used & set(facts.scope.assigns)):
+        if context.filled_at_run_time(name, facts):
+            notes.append(f"{name} is filled by top-level code of the script, which verify does not run: the model "
+                         f"sees it as written, `{_CODE.code_for_node(facts.scope.assigns[name][0])}`")
     for name, values in facts.scope.assigns.items():
         if name in used and len(values) >= 1 and context.environment_source(values[0], facts.scope):
             notes.append(f"{name} = {_CODE.code_for_node(values[0])} is a placeholder environment: spaces of "
