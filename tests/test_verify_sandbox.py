@@ -86,14 +86,18 @@ def test_a_daemon_a_model_starts_in_its_own_session_does_not_outlive_verify(tmp_
     (tmp_path / "model.py").write_text(MODEL.format(init=init))
     code, records = _verify(tmp_path / "model.py", tmp_path)
     assert code in (0, 1), records
-    pid = int(pid_file.read_text())
+    if not _gone(int(pid_file.read_text())):
+        pytest.fail("the model's daemon outlived gradlint verify")
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process ends (or is a zombie) within 5 s; if not, it is killed and False."""
     for _ in range(50):
         if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
-            break
+            return True
         time.sleep(0.1)
-    else:
-        os.kill(pid, 9)
-        pytest.fail("the model's daemon outlived gradlint verify")
+    os.kill(pid, 9)
+    return False
 
 
 @pytest.mark.slow
@@ -255,12 +259,5 @@ def test_sigterm_ends_the_run_with_no_process_and_no_temporary_folder_left(tmp_p
         time.sleep(0.1)
     run.send_signal(signal.SIGTERM)
     assert run.wait(timeout=30) == 143
-    model = int(pids.read_text())
-    for _ in range(50):
-        if not os.path.exists(f"/proc/{model}") or open(f"/proc/{model}/stat").read().split()[2] == "Z":
-            break
-        time.sleep(0.1)
-    else:
-        os.kill(model, 9)
-        raise AssertionError("the model's process outlived a terminated gradlint verify")
+    assert _gone(int(pids.read_text())), "the model's process outlived a terminated gradlint verify"
     assert [p.name for p in scratch.iterdir() if p.name.startswith("gradlint-verify-")] == []
