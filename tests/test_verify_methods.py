@@ -387,3 +387,30 @@ def test_methods_that_train_or_write_are_never_run(tmp_path, monkeypatch):
     assert agent["verdict"] == "skipped"
     assert agent["reason"].startswith("checkpoint of Agent trains (backward, an optimizer step, a save or a file write)")
     assert not marker.exists()
+
+
+def test_a_build_that_fails_on_a_placeholder_names_the_constructor_key(tmp_path, monkeypatch):
+    """RL-Adventure's CnnDQN: an Atari screen (1, 84, 84) where the placeholder space is a 16-vector."""
+    monkeypatch.chdir(tmp_path)
+    script = write(tmp_path, "dqn.py", '''
+        import torch
+        import torch.nn as nn
+        from wrappers import make_atari
+
+        class CnnDQN(nn.Module):
+            def __init__(self, input_shape, num_actions):
+                super().__init__()
+                self.features = nn.Conv2d(input_shape[0], 8, 3)
+                self.fc = nn.Linear(self.features(torch.zeros(1, *input_shape)).numel(), num_actions)
+
+            def forward(self, x):
+                return self.fc(self.features(x).flatten(1))
+
+        env = make_atari("PongNoFrameskip-v4")
+        model = CnnDQN(env.observation_space.shape, env.action_space.n)
+    ''')
+    dqn = verify(tmp_path, script, "--steps", "2")["CnnDQN"]
+    assert dqn["verdict"] == "error"
+    assert dqn["reason"].startswith("building CnnDQN: RuntimeError: ")
+    assert dqn["reason"].endswith("; it was built with placeholders (notes): set args or kwargs in "
+                                  "[tool.gradlint.verify.models.CnnDQN]")

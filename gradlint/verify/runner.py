@@ -99,6 +99,10 @@ def outcome_of(spec: ModelSpec, status: str, detail: str, result_path: Path, log
         reason = result.get("reason", "unknown failure")
         if "[Errno 27]" in reason:  # EFBIG: CPython ignores SIGXFSZ, so the capped write raises instead
             reason = f"the model's process wrote more than {OUTPUT_LIMIT_BYTES >> 20} MiB of output and was stopped"
+        elif reason.startswith(f"building {spec.model}:") and any("placeholder" in n for n in spec.notes):
+            # Built on a stand-in the script only has at run time (an Atari screen where the placeholder Box is
+            # a 16-vector): the numbers to give are the constructor's.
+            reason += f"; it was built with placeholders (notes): set args or kwargs in {config_key(spec.model)}"
         return Outcome(spec, "error", reason, result.get("device"))
     verdict, reason = judge(result, config.thresholds)
     return Outcome(spec, verdict, reason, result.get("device"), result)
