@@ -414,3 +414,30 @@ def test_a_build_that_fails_on_a_placeholder_names_the_constructor_key(tmp_path,
     assert dqn["reason"].startswith("building CnnDQN: RuntimeError: ")
     assert dqn["reason"].endswith("; it was built with placeholders (notes): set args or kwargs in "
                                   "[tool.gradlint.verify.models.CnnDQN]")
+
+
+def test_a_batch_that_runs_out_of_memory_is_measured_on_one_sample_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "pyproject.toml", '''
+        [tool.gradlint.verify]
+        memory-limit-mb = 400
+    ''')
+    script = write(tmp_path, "big.py", '''
+        import torch
+        import torch.nn as nn
+
+        class Wide(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 4, 3)
+
+            def forward(self, x):
+                scratch = torch.ones(x.shape[0], 50_000_000, dtype=torch.uint8)  # 50 MB a sample
+                return self.conv(x).flatten(1) * scratch[:, :1]
+
+        model = Wide()
+    ''')
+    wide = verify(tmp_path, script, "--steps", "2")["Wide"]
+    assert wide["verdict"] == "healthy", wide["reason"]
+    assert wide["input"].endswith("one sample: a batch of 16 ran out of memory (set batch-size or memory-limit-mb "
+                                  "in [tool.gradlint.verify]))")

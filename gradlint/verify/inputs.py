@@ -211,7 +211,11 @@ def _probe(model, layer, shape, dtype, high, batch, device, arity, given, image_
             for single in _one_sample(first, seq_first, isinstance(layer, (nn.Embedding, nn.EmbeddingBag))):
                 for plan in _plans(single, dtype, high, arity, given, names):
                     if _forward_batch(model, plan, 1, device, seq_first) == 1:
-                        return plan, ", ".join(filter(None, (why, "one sample: forward does not take a batch")))
+                        single = "one sample: forward does not take a batch"
+                        if any(_OUT_OF_MEMORY in f or f.startswith("MemoryError") for f in _FAILURES):
+                            single = (f"one sample: a batch of {batch} ran out of memory (set batch-size or "
+                                      "memory-limit-mb in [tool.gradlint.verify])")
+                        return plan, ", ".join(filter(None, (why, single)))
         return None
     finally:
         torch.random.set_rng_state(state)
@@ -300,6 +304,7 @@ _SEQUENCE_LAYERS = (nn.Embedding, nn.EmbeddingBag, nn.RNNBase, nn.TransformerEnc
 
 
 _FAILURES: list[str] = []  # why each forward of the current probe failed, first first
+_OUT_OF_MEMORY = "can't allocate memory"  # torch's CPU allocator under the address-space cap
 
 
 def _forward_batch(model, plan, batch: int, device, seq_first: bool) -> int | None:
