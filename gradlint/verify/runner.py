@@ -99,6 +99,10 @@ def outcome_of(spec: ModelSpec, status: str, detail: str, result_path: Path, log
         reason = result.get("reason", "unknown failure")
         if "[Errno 27]" in reason:  # EFBIG: CPython ignores SIGXFSZ, so the capped write raises instead
             reason = f"the model's process wrote more than {OUTPUT_LIMIT_BYTES >> 20} MiB of output and was stopped"
+        elif ("can't allocate memory" in reason or "MemoryError" in reason) and config.memory_limit_mb > 0 \
+                and result.get("device", "cpu") == "cpu":
+            reason += (f"; the cap is {config.memory_limit_mb} MiB above torch's footprint: raise memory-limit-mb "
+                       "(0: no cap) or lower batch-size in [tool.gradlint.verify]")
         elif reason.startswith(f"building {spec.model}:") and any("placeholder" in n for n in spec.notes):
             # Built on a stand-in the script only has at run time (an Atari screen where the placeholder Box is
             # a 16-vector): the numbers to give are the constructor's.
