@@ -165,11 +165,9 @@ def _has_forward(cls: ClassInfo, path: Path, classes: dict, depth: int = 0) -> b
                         and isinstance(s.body[0].value, cst.SimpleString))]
         return not (len(body) == 1 and isinstance(body[0], cst.SimpleStatementLine)
                     and isinstance(body[0].body[0], cst.Raise))
-    for base in cls.bases:
-        short = base.rsplit(".", 1)[-1]
-        parent = classes.get((path, short)) or next((c for (p, n), c in classes.items() if n == short), None)
-        if parent is not None and parent is not cls and depth < 8:
-            return _has_forward(parent, path, classes, depth + 1)
+    parent_path, parent = _model_base(cls, path, classes)
+    if parent is not None and depth < 8:
+        return _has_forward(parent, parent_path, classes, depth + 1)
     # A torch.nn base (`class X(nn.Transformer)`) has its own; only nn.Module and Lightning's have none.
     return not all(b in vocab.MODULE_BASES or b in ("nn.Module", "torch.nn.Module") or b.endswith("Module")
                    for b in cls.bases)
@@ -320,6 +318,18 @@ class _Signature:
     star_kwargs: bool
 
 
+def _model_base(cls: ClassInfo, path: Path, classes: dict) -> tuple[Path, ClassInfo | None]:
+    """The nearest base of the class that is a model class of the run (its own file's first), with its file."""
+    for base in cls.bases:
+        short = base.rsplit(".", 1)[-1]
+        same_file = classes.get((path, short))
+        parent_path, parent = (path, same_file) if same_file is not None else next(
+            ((p, c) for (p, n), c in classes.items() if n == short), (path, None))
+        if parent is not None and parent is not cls:
+            return parent_path, parent
+    return path, None
+
+
 def _init_params(cls: ClassInfo, path: Path, classes: dict, depth: int = 0) -> _Signature:
     """The constructor's parameters after self, from the class or its nearest model base in the run."""
     init = cls.methods.get("__init__")
@@ -329,13 +339,9 @@ def _init_params(cls: ClassInfo, path: Path, classes: dict, depth: int = 0) -> _
         posonly = max(0, len(p.posonly_params) - 1)
         return _Signature([*p.posonly_params, *p.params][1:], posonly, star, list(p.kwonly_params),
                           p.star_kwarg is not None)
-    for base in cls.bases:
-        short = base.rsplit(".", 1)[-1]
-        same_file = classes.get((path, short))
-        parent_path, parent = (path, same_file) if same_file is not None else next(
-            ((p, c) for (p, n), c in classes.items() if n == short), (path, None))
-        if parent is not None and parent is not cls and depth < 8:
-            return _init_params(parent, parent_path, classes, depth + 1)
+    parent_path, parent = _model_base(cls, path, classes)
+    if parent is not None and depth < 8:
+        return _init_params(parent, parent_path, classes, depth + 1)
     return _Signature([], 0, None, [], False)
 
 
