@@ -28,6 +28,7 @@ def verify(folder, *args):
 
 def write(folder, name, source):
     path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
     return path
 

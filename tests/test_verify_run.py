@@ -24,6 +24,10 @@ pytestmark = pytest.mark.slow
 VERIFY = FIXTURES / "verify"
 
 
+
+MEMORY_HINT = ("; the cap is 4096 MiB above torch's footprint: raise memory-limit-mb (0: no cap) or lower "
+               "batch-size in [tool.gradlint.verify]")
+
 def verify(*args: str, cwd=None):
     """(exit code, JSON records) of `gradlint verify ARGS --output-format json`."""
     result = CliRunner().invoke(main, ["verify", *map(str, args), "--output-format", "json"])
@@ -119,7 +123,7 @@ def test_hostile_models_fail_alone_with_one_line_reasons():
     assert found == {
         "BrokenNet": ("error", "building BrokenNet: ValueError: checkpoint not found: weights.pt (in BrokenNet.__init__)"),
         "WorkingNet": ("healthy", found["WorkingNet"][1]),
-        "HungryNet": ("error", "building HungryNet: MemoryError (in HungryNet.__init__)"),  # the 4 GiB cap
+        "HungryNet": ("error", "building HungryNet: MemoryError (in HungryNet.__init__)" + MEMORY_HINT),  # the 4 GiB cap
     }
 
 
@@ -177,7 +181,7 @@ def test_input_is_inferred_from_the_first_layer(tmp_path):
     assert found["Mismatch"]["reason"].startswith(
         "forward failed on float32[4, 10] (inferred from Linear(in_features=10, out_features=5, bias=True)): RuntimeError:")
     assert found["Mismatch"]["reason"].endswith(
-        "(in Mismatch.forward); set input-shape in [tool.gradlint.verify.models.Mismatch]")
+        "(in Mismatch.forward); set input-shape or inputs in [tool.gradlint.verify.models.Mismatch]")
     assert all(len(r["steps"]) == 2 for r in records if r["verdict"] != "error")
 
 

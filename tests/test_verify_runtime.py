@@ -23,6 +23,10 @@ pytestmark = pytest.mark.slow
 VERIFY = FIXTURES / "verify"
 
 
+
+MEMORY_HINT = ("; the cap is 256 MiB above torch's footprint: raise memory-limit-mb (0: no cap) or lower "
+               "batch-size in [tool.gradlint.verify]")
+
 def verify(*args):
     result = CliRunner().invoke(main, ["verify", *map(str, args), "--output-format", "json"])
     assert result.exit_code in (0, 1), result.output
@@ -115,8 +119,8 @@ def test_two_models_at_a_time_all_served_and_a_crash_stays_with_its_model(fleet)
 def test_the_memory_cap_is_a_budget_above_what_import_torch_maps(fleet):
     _, found, _ = fleet
     assert found["Fits"]["verdict"] == "healthy"  # 128 MiB of 256
-    assert found["TooBig"]["reason"] == "building TooBig: MemoryError (in TooBig.__init__)"
-    assert found["HungryNet"]["reason"] == "building HungryNet: MemoryError (in HungryNet.__init__)"
+    assert found["TooBig"]["reason"] == "building TooBig: MemoryError (in TooBig.__init__)" + MEMORY_HINT
+    assert found["HungryNet"]["reason"] == "building HungryNet: MemoryError (in HungryNet.__init__)" + MEMORY_HINT
 
 
 def test_a_zero_initialised_head_is_not_vanishing_and_an_unreached_value_head_is_named(fleet):

@@ -86,14 +86,18 @@ def test_a_daemon_a_model_starts_in_its_own_session_does_not_outlive_verify(tmp_
     (tmp_path / "model.py").write_text(MODEL.format(init=init))
     code, records = _verify(tmp_path / "model.py", tmp_path)
     assert code in (0, 1), records
-    pid = int(pid_file.read_text())
+    if not _gone(int(pid_file.read_text())):
+        pytest.fail("the model's daemon outlived gradlint verify")
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process ends (or is a zombie) within 5 s; if not, it is killed and False."""
     for _ in range(50):
         if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
-            break
+            return True
         time.sleep(0.1)
-    else:
-        os.kill(pid, 9)
-        pytest.fail("the model's daemon outlived gradlint verify")
+    os.kill(pid, 9)
+    return False
 
 
 @pytest.mark.slow
@@ -234,3 +238,26 @@ def test_no_process_a_timed_out_model_started_outlives_verify(tmp_path):
             alive.append(pid)
             os.kill(pid, 9)
     assert not alive, "a process the model started outlived gradlint verify"
+
+
+def test_sigterm_ends_the_run_with_no_process_and_no_temporary_folder_left(tmp_path):
+    """A cancelled CI job sends SIGTERM: the worker and the model's process go, the slices are removed."""
+    import signal
+    import subprocess
+    import sys
+
+    pids = tmp_path / "pids"
+    (tmp_path / "model.py").write_text(MODEL.format(
+        init=f"import os, time\n        open({str(pids)!r}, 'w').write(str(os.getpid()))\n        time.sleep(300)"))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    run = subprocess.Popen([sys.executable, "-m", "gradlint", "verify", "model.py", "--timeout", "120"], cwd=tmp_path,
+                           env={**os.environ, "TMPDIR": str(scratch)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(600):
+        if pids.exists() and pids.read_text():
+            break
+        time.sleep(0.1)
+    run.send_signal(signal.SIGTERM)
+    assert run.wait(timeout=30) == 143
+    assert _gone(int(pids.read_text())), "the model's process outlived a terminated gradlint verify"
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("gradlint-verify-")] == []

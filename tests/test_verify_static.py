@@ -115,7 +115,8 @@ def test_slice_guards_imports_and_rebuilds_the_context_of_the_main_block():
         f"try:\n    import numpy as np\nexcept Exception as _gradlint_error:\n"
         f"    np = {runtime}.missing('numpy', _gradlint_error)\n"
         f"try:\n    from visdom import Visdom, server as srv\nexcept Exception as _gradlint_error:\n"
-        f"    Visdom = {runtime}.missing('visdom', _gradlint_error)\n    srv = {runtime}.missing('visdom', _gradlint_error)\n"
+        f"    Visdom = {runtime}.missing('visdom', _gradlint_error, 'Visdom')\n"
+        f"    srv = {runtime}.missing('visdom', _gradlint_error, 'server')\n"
         f"try:\n    import apex\nexcept ImportError:\n    apex = None\n"
         f"try:\n    import argparse, gym\nexcept Exception as _gradlint_error:\n"
         f"    argparse = {runtime}.missing('argparse', _gradlint_error)\n    gym = {runtime}.missing('gym', _gradlint_error)\n"
@@ -517,3 +518,26 @@ def test_a_length_of_a_literal_the_file_writes_is_kept_not_a_placeholder():
         VOCAB = len(tokens)
     '''))
     assert sliced == 'CLASSES = ("plane", "car", "bird")\nN_CLASSES = len(CLASSES)\nVOCAB = 16\n'
+
+
+def test_a_table_the_top_level_code_fills_is_named_in_the_notes():
+    found = models('''
+        import torch.nn as nn
+        alphabet = "abc"
+        char_to_idx = {}
+        for i in range(len(alphabet)):
+            char_to_idx[alphabet[i]] = i
+        TAGS = ["DET", "NN"]
+
+        class Tagger(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, len(TAGS))
+
+            def forward(self, x, word):
+                return self.fc(x) + char_to_idx[word[0]]
+
+        model = Tagger()
+    ''')
+    assert found["Tagger"].notes == ["char_to_idx is filled by top-level code of the script, which verify does not "
+                                     "run: the model sees it as written, `{}`"]

@@ -24,26 +24,38 @@ HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parent / ".corpus" / "review"
 STEPS = 3
 
-# (folder, file, class, constructor, constants the class reads, inputs, loss, optimizer, lr)
+class Space:
+    """What a person reads off verify's placeholder: a Box of 16 values in [-1, 1]."""
+    shape, high, low, n = (16,), [1.0] * 16, [-1.0] * 16, 16
+
+
+# (folder, file (or the files given to verify, the model's last), class, constructor, constants the class reads,
+#  inputs, loss, optimizer, lr[, calls])
+# `calls`: for a model without forward, the methods the script calls, each with how many of `inputs` it takes;
+# the output is their float outputs that carry gradient, flattened side by side (README "Models without forward").
 CASES = [
     ("pytorch-beginner/04-Convolutional Neural Network", "convolution_network.py", "Cnn", "Cnn(1, 10)", {},
      [("randn", (16, 1, 28, 28))], "ce", "SGD", 1e-2),
     ("TD3", "TD3.py", "Critic", "Critic(16, 16)", {}, [("randn", (16, 16)), ("randn", (16, 16))], "mse", "Adam", 3e-4),
     ("nlp-tutorial/1-1.NNLM", "NNLM.py", "NNLM", "NNLM()", {"n_step": 2, "n_hidden": 2, "m": 2, "n_class": 16},
      [("randint", (16, 2), 16)], "ce", "Adam", 1e-3),
+    ("spinningup/spinup/algos/pytorch/ddpg", ("ddpg.py", "core.py"), "MLPActorCritic", "MLPActorCritic(Space(), Space())",
+     {"Space": Space}, [("randn", (16, 16)), ("randn", (16, 16)), ("randn", (16, 16))], "mse", "Adam", 1e-3,
+     [("q", 2), ("pi", 1)]),
 ]
 
 
-def independent(folder, filename, cls, build, constants, inputs, loss, optimizer, lr) -> list[float]:
+def independent(folder, filename, cls, build, constants, inputs, loss, optimizer, lr, calls=None) -> list[float]:
     import torch
     import torch.nn.functional as F
 
+    filename = _files(filename)[-1]
     tree = ast.parse((CORPUS / folder / filename).read_text(encoding="utf-8"))
     def torch_import(node) -> bool:
         names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
         return all(name.split(".")[0] == "torch" for name in names)
 
-    kept = [n for n in tree.body if isinstance(n, ast.ClassDef)
+    kept = [n for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))
             or isinstance(n, (ast.Import, ast.ImportFrom)) and torch_import(n)]
     namespace = dict(constants)
     exec(compile(ast.Module(kept, []), filename, "exec"), namespace)  # noqa: S102 — definitions only
@@ -54,7 +66,17 @@ def independent(folder, filename, cls, build, constants, inputs, loss, optimizer
     def first(out):
         return out if isinstance(out, torch.Tensor) else first(out[0])
 
-    out = first(model(*xs))
+    def run(model, *xs):
+        if calls is None:
+            return first(model(*xs))
+        outputs, taken = [], 0
+        for name, count in calls:
+            out = getattr(model, name)(*xs[taken:taken + count])
+            taken += count
+            outputs += [t for t in (out if isinstance(out, tuple) else (out,)) if t.requires_grad]
+        return torch.cat([t.reshape(-1) for t in outputs])
+
+    out = run(model, *xs)
     if loss == "ce":
         labels = torch.randint(0, out.shape[1], (out.shape[0],))
         loss_fn = lambda o: F.cross_entropy(o, labels)  # noqa: E731
@@ -65,7 +87,7 @@ def independent(folder, filename, cls, build, constants, inputs, loss, optimizer
     norms = []
     for _ in range(STEPS):
         opt.zero_grad(set_to_none=True)
-        value = loss_fn(first(model(*xs)))
+        value = loss_fn(run(model, *xs))
         value.backward()
         norms.append(math.sqrt(sum(float(p.grad.norm()) ** 2 for p in model.parameters() if p.grad is not None)))
         opt.step()
@@ -73,9 +95,15 @@ def independent(folder, filename, cls, build, constants, inputs, loss, optimizer
 
 
 def measured(python: str, folder: str, filename: str, cls: str) -> dict:
-    done = subprocess.run([python, "-m", "gradlint", "verify", "--output-format", "json", "--steps", str(STEPS),
-                           "--model", cls, filename], cwd=CORPUS / folder, capture_output=True, text=True)
+    """verify's record, gradlint running here and the model in `python` (as run.py does it)."""
+    done = subprocess.run([sys.executable, "-m", "gradlint", "verify", "--output-format", "json", "--python", python,
+                           "--steps", str(STEPS), "--model", cls, *_files(filename)], cwd=CORPUS / folder,
+                          capture_output=True, text=True)
     return json.loads(done.stdout)[0]
+
+
+def _files(file) -> list[str]:
+    return [file] if isinstance(file, str) else list(file)
 
 
 def main() -> int:
@@ -84,7 +112,7 @@ def main() -> int:
     args = parser.parse_args()
     for case in CASES:
         folder, filename, cls = case[:3]
-        if not (CORPUS / folder / filename).is_file():
+        if not (CORPUS / folder / _files(filename)[-1]).is_file():
             print(f"{folder}/{filename}: not exported (run run.py first)")
             continue
         mine = independent(*case)

@@ -3,6 +3,7 @@
     .venv/bin/python bench/verify_corpus/run.py                     # every entry, gradlint's own interpreter
     .venv/bin/python bench/verify_corpus/run.py --python /work/venv-scripts/bin/python   # the scripts' deps
     .venv/bin/python bench/verify_corpus/run.py --only nlp-tutorial --steps 3 --json out.json
+    .venv/bin/python bench/verify_corpus/run.py --with-config      # each entry's `config` keys, where it has one
 
 `corpus.json` pins each repository to one commit and lists the models its scripts train: the paths a
 user would hand to `gradlint verify` (the training script and the file that defines the model), the
@@ -12,7 +13,10 @@ exported from the mirrors into bench/.corpus/review/ (gitignored) by bench/revie
 a repository whose mirror is absent (offline) is skipped, never fetched.
 
 Each group of paths is verified once, in a fresh process, as a new user would: an empty config, the
-default batch size and timeout, `--model` naming the corpus's models. An entry counts as *measured*
+default batch size and timeout, `--model` naming the corpus's models. gradlint itself runs in this
+interpreter; the models are built in `--python` (verify's own `--python`). With `--with-config`, an
+entry's `config` (the `[tool.gradlint.verify]` keys a user would set after reading verify's reason, as
+TOML lines) is written to the config file instead of an empty one. An entry counts as *measured*
 when a verdict came from real gradients (healthy, exploding, vanishing, non-finite), *skipped* when
 verify said why it did not run it, *failed* on an error verdict or when the model was not found at all.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -41,13 +46,16 @@ def load() -> tuple[dict, list[dict]]:
     return data["repos"], data["models"]
 
 
-def verify(folder: Path, paths: list[str], models: list[str], python: str, steps: int, timeout: float) -> dict:
+def verify(folder: Path, paths: list[str], models: list[str], python: str, steps: int, timeout: float,
+           config_text: str = "") -> dict:
     """model name → the JSON object verify printed for it (or a stand-in saying what went wrong)."""
-    config = review.CORPUS / "verify-empty.toml"
-    config.write_text("", encoding="utf-8")
-    command = [python, "-m", "gradlint", "verify", "--output-format", "json", "--config", str(config),
-               "--steps", str(steps), "--timeout", str(timeout), *(a for m in sorted(set(models)) for a in ("--model", m)),
-               *paths]
+    config = review.CORPUS / f"verify-config-{os.getpid()}" / "pyproject.toml"  # the keys as a user writes them
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[tool.gradlint]\n" + config_text, encoding="utf-8")
+    limit = [] if "\ntimeout =" in "\n" + config_text else ["--timeout", str(timeout)]  # the CLI would win
+    command = [sys.executable, "-m", "gradlint", "verify", "--output-format", "json", "--config", str(config),
+               "--python", python, "--steps", str(steps), *limit,
+               *(a for m in sorted(set(models)) for a in ("--model", m)), *paths]
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True)
     try:
         rows = json.loads(done.stdout) if done.stdout.strip() else []
@@ -62,6 +70,19 @@ def verify(folder: Path, paths: list[str], models: list[str], python: str, steps
     return {m: found.get(m, {"verdict": "missing", "reason": problem}) for m in models}
 
 
+def _merged(lines: str) -> str:
+    """Config lines of the entries of one group as one TOML document: each table header once."""
+    tables: dict[str, list[str]] = defaultdict(list)
+    table = "[tool.gradlint.verify]"
+    for line in lines.splitlines():
+        if line.startswith("["):
+            table = line
+            tables[table]
+        elif line.strip() and line not in tables[table]:
+            tables[table].append(line)
+    return "".join(f"{header}\n" + "".join(f"{line}\n" for line in body) for header, body in tables.items())
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default=sys.executable, help="interpreter that runs gradlint (and the models)")
@@ -71,6 +92,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--json", type=Path, help="write every entry's outcome here")
+    parser.add_argument("--with-config", action="store_true", help="use each entry's `config` keys")
     args = parser.parse_args(argv)
     repos, entries = load()
     groups: dict[tuple[str, tuple[str, ...]], list[dict]] = defaultdict(list)
@@ -88,7 +110,9 @@ def main(argv=None) -> int:
             absent.add(name)
             outcomes += [dict(e, outcome="absent", reason="mirror absent") for e in group]
             continue
-        results = verify(folder, list(paths), [e["model"] for e in group], args.python, args.steps, args.timeout)
+        config = "\n".join(line for e in group for line in e.get("config", [])) if args.with_config else ""
+        results = verify(folder, list(paths), [e["model"] for e in group], args.python, args.steps, args.timeout,
+                         _merged(config))
         for entry in group:
             row = results[entry["model"]]
             kind = "measured" if row["verdict"] in MEASURED else "skipped" if row["verdict"] == "skipped" else "failed"

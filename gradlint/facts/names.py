@@ -58,16 +58,19 @@ class Scope:
     # `name[...] = value`: the values written into a name's items.
     stores: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
     package: str = ""  # the file's dotted package, for relative imports
+    # Every qualified name an import bound each local name to, in order: `imports` keeps the last, and a
+    # name imported under if/else (`from model import G` / `from swagan import G`) has several.
+    import_sources: dict[str, list[str]] = field(default_factory=dict)
 
     def add_import(self, node: cst.Import | cst.ImportFrom) -> None:
         if isinstance(node, cst.Import):
             for alias in node.names:
                 full = module_name(alias.name)
                 if alias.asname is not None:
-                    self.imports[alias.asname.name.value] = full
+                    self._bind_import(alias.asname.name.value, full)
                 else:
                     head = full.split(".")[0]
-                    self.imports[head] = head
+                    self._bind_import(head, head)
             return
         base = module_name(node.module)
         if node.relative:
@@ -78,7 +81,25 @@ class Scope:
         for alias in node.names:
             name = alias.name.value if isinstance(alias.name, cst.Name) else module_name(alias.name)
             local = alias.asname.name.value if alias.asname is not None else name
-            self.imports[local] = f"{base}.{name}" if base else name
+            self._bind_import(local, f"{base}.{name}" if base else name)
+
+    def _bind_import(self, local: str, full: str) -> None:
+        self.imports[local] = full
+        sources = self.import_sources.setdefault(local, [])
+        if full not in sources:
+            sources.append(full)
+
+    def lookup_import_sources(self, name: str) -> list[str]:
+        """Every qualified name the nearest scope that imports `name` bound it to (one, unless imported
+        under a branch from several modules)."""
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.imports:
+                return list(scope.import_sources.get(name) or [scope.imports[name]])
+            if scope.kind != "class" and (name in scope.assigns or name in scope.params):
+                return []
+            scope = scope.parent
+        return []
 
     def lookup_import(self, name: str) -> str | None:
         scope: Scope | None = self

@@ -182,7 +182,11 @@ def run(job: dict) -> dict:
             torch.set_num_threads(job["threads"])
         job["phase"] = "making an input"
         try:
-            x, described = inputs.make_input(model, job["input"], job["batch_size"], device, job["config_key"])
+            if job["input"].get("methods"):  # no forward: the methods the script calls (inputs.CalledMethods)
+                model, x, described = inputs.method_inputs(model, job["input"]["methods"], job["input"],
+                                                           job["batch_size"], device, job["config_key"])
+            else:
+                x, described = inputs.make_input(model, job["input"], job["batch_size"], device, job["config_key"])
         except inputs.InputError as exc:
             return {"status": "error", "reason": str(exc), "device": str(device)}
     job["phase"] = f"forward on {described}"
@@ -191,7 +195,7 @@ def run(job: dict) -> dict:
     except Exception as exc:
         if _stub_in(exc) is not None:
             raise
-        hint = f"; set input-shape in {job['config_key']}" if "inferred" in described else ""
+        hint = f"; set input-shape or inputs in {job['config_key']}" if "inferred" in described else ""
         return {"status": "error", "reason": f"forward failed on {described}: {one_line(exc, '')}{hint}",
                 "device": str(device)}
     job["phase"] = "training"

@@ -107,6 +107,31 @@ def environment_source(value: cst.BaseExpression, scope) -> str | None:
     return None
 
 
+_SPACES = ("observation_space", "action_space", "single_observation_space", "single_action_space")
+
+
+def gym_library(facts: ModuleFacts) -> str:
+    """The gym the file imports (`gymnasium` or `gym`): placeholder spaces are its own Box."""
+    imported = [*facts.scope.imports.values(), *facts.scope.star_modules]
+    return "gymnasium" if any(q.split(".")[0] == "gymnasium" for q in imported) else "gym"
+
+
+def space_source(value: cst.BaseExpression, library: str = "gym") -> str | None:
+    """A placeholder space for `env.observation_space` / `envs.action_space` handed to a constructor (and
+    its `.shape` for `env.observation_space.shape`): a Box of PLACEHOLDER values (runtime.space)."""
+    suffix = ""
+    if isinstance(value, cst.Attribute) and value.attr.value == "shape":
+        value, suffix = value.value, ".shape"
+    if isinstance(value, cst.Attribute) and value.attr.value in _SPACES:
+        return f"{RUNTIME}.space({library!r}){suffix}"
+    return None
+
+
+def is_space_name(name: str) -> bool:
+    """A constructor parameter that takes a gym space: `observation_space`, `action_space`, `obs_space`."""
+    return bool(re.search(r"(^|_)space$", name.lower()))
+
+
 _SIZE_METHODS = {"size", "__len__", "get_vocab_size", "vocab_size", "n_vocab", "num_classes"}
 
 
@@ -168,6 +193,13 @@ def literal_len(value: cst.BaseExpression, facts: ModuleFacts) -> bool:
     bound = facts.scope.assigns.get(name, [])
     return len(bound) == 1 and isinstance(bound[0], _CONTAINERS) and _is_plain_literal(bound[0]) \
         and not _mutated(name, facts)
+
+
+def filled_at_run_time(name: str, facts: ModuleFacts) -> bool:
+    """A module-level container the script writes out empty or small and fills in top-level loops
+    (`character_to_idx = {}` then `character_to_idx[c] = i`): the slice keeps only what is written."""
+    bound = facts.scope.assigns.get(name, [])
+    return len(bound) == 1 and isinstance(bound[0], (cst.List, cst.Dict, cst.Set)) and _mutated(name, facts)
 
 
 _MUTATORS = {"append", "extend", "insert", "update", "add", "pop", "remove", "setdefault", "clear"}

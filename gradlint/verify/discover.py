@@ -127,13 +127,103 @@ def _class_spec(cls, facts, path, display, classes, files, config) -> ModelSpec:
             spec.notes.append(f"constructor arguments from [tool.gradlint.verify.models.{cls.name}], "
                               "merged over the call site")
     spec.notes += _context_notes(cls, facts)
-    spec.input_hints = _input_hints(site_facts, site, files)
+    spec.input_hints = _input_hints(site_facts, site, files, sig)
     # Every name the script binds this class to in that file (`g, d = Gen(), Disc()` and `gen = Gen()`),
     # the chosen call site's first: the optimizer is the one built on one of their parameters.
     targets = [site.target] if site is not None and site.target else []
     targets += [s.target for f, s in sites if f is site_facts and s is not None and s.target and s.target not in targets]
     _attach_optimizer(spec, site_facts, targets, cls.name)
+    if not _has_forward(cls, path, classes):
+        methods = [{"name": m} for m in override.methods] if override is not None and override.methods else \
+            _called_methods(cls, site_facts, targets)
+        training = [m["name"] for m in methods if m["name"] in cls.methods and _trains(cls, cls.methods[m["name"]])]
+        if training and override is not None and override.methods:
+            spec.skipped = (f"{', '.join(training)} of {cls.name} trains (backward, an optimizer step, a save or a "
+                            f"file write): verify runs no training code; set methods in "
+                            f"[tool.gradlint.verify.models.{cls.name}] to ones that only compute")
+            return spec
+        methods = [m for m in methods if m["name"] not in training]
+        if not methods:
+            spec.skipped = (f"{cls.name} has no forward and the script calls none of its methods: set methods "
+                            f"in [tool.gradlint.verify.models.{cls.name}]")
+            return spec
+        spec.input_hints["methods"] = methods
+        spec.loss = spec.loss or "mse"
+        named = ", ".join(m["name"] for m in methods)
+        spec.notes.append(f"no forward: measured through the methods the script calls ({named}): MSE on "
+                          "their outputs that carry gradient, side by side")
     return spec
+
+
+def _has_forward(cls: ClassInfo, path: Path, classes: dict, depth: int = 0) -> bool:
+    """The class (or a model base of the run) defines a forward that does more than raise
+    NotImplementedError (an abstract `forward` of an RL policy whose loop calls `act`/`evaluate_actions`)."""
+    forward = cls.methods.get("forward")
+    if forward is not None:
+        body = [s for s in forward.node.body.body
+                if not (isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Expr)
+                        and isinstance(s.body[0].value, cst.SimpleString))]
+        return not (len(body) == 1 and isinstance(body[0], cst.SimpleStatementLine)
+                    and isinstance(body[0].body[0], cst.Raise))
+    parent_path, parent = _model_base(cls, path, classes)
+    if parent is not None and depth < 8:
+        return _has_forward(parent, parent_path, classes, depth + 1)
+    # A torch.nn base (`class X(nn.Transformer)`) has its own; only nn.Module and Lightning's have none.
+    return not all(b in vocab.MODULE_BASES or b in ("nn.Module", "torch.nn.Module") or b.endswith("Module")
+                   for b in cls.bases)
+
+
+_MODULE_METHODS = {"parameters", "named_parameters", "state_dict", "load_state_dict", "to", "cuda", "cpu", "eval",
+                   "train", "zero_grad", "modules", "children", "apply", "requires_grad_", "half", "float", "double"}
+
+
+def _called_methods(cls: ClassInfo, facts: ModuleFacts, targets: list[str]) -> list[dict]:
+    """The methods (and submodules) of the model the script calls on one of its names (`ac.pi(obs, act)`,
+    `ac.v(obs)`, `actor_critic.act(obs, hxs, masks)`), each once with the kinds of its positional arguments;
+    calls where gradients flow first."""
+    from gradlint.facts.context import without_gradient
+
+    own = {n for n in cls.methods if not n.startswith("_")} | {a.split(".", 1)[0] for a in cls.attrs}
+    found: dict[str, tuple[bool, list[str]]] = {}
+    for call in facts.all_calls:
+        if call.receiver not in targets or call.method in _MODULE_METHODS or call.method not in own:
+            continue
+        free = without_gradient(call, facts)
+        positional = [a for a in call.node.args if a.keyword is None and not a.star]
+        kinds = ["none" if isinstance(a.value, cst.Name) and a.value.value == "None" else "tensor" for a in positional]
+        if call.method not in found or found[call.method][0] and not free:
+            found[call.method] = (free, kinds)
+    useful = {name for name in found if name not in cls.methods or not _gradient_free(cls.methods[name])}
+    ordered = sorted(((n, v) for n, v in found.items() if n in useful or not useful), key=lambda item: item[1][0])
+    return [{"name": name, "call_args": kinds} for name, (_, kinds) in ordered]
+
+
+_TRAINING_METHODS = {"backward", "step", "zero_grad", "save", "write", "write_text", "write_bytes", "dump"}
+_TRAINING_CALLS = {"open", "torch.save"}
+
+
+def _trains(cls: ClassInfo, fn, depth: int = 0) -> bool:
+    """A method that is training or run-time code, not a computation of the model: it calls backward(), an
+    optimizer's step(), saves or writes (also through the class's own methods it calls)."""
+    for call in fn.calls:
+        name = call.qualname or dotted(call.node.func) or ""
+        if call.method in _TRAINING_METHODS or name in _TRAINING_CALLS:
+            return True
+        if call.receiver == "self" and call.method in cls.methods and depth < 4 and \
+                cls.methods[call.method] is not fn and _trains(cls, cls.methods[call.method], depth + 1):
+            return True
+    return False
+
+
+def _gradient_free(fn) -> bool:
+    """A method that runs without gradients inside (`@torch.no_grad()`, or a body that is one
+    `with torch.no_grad():` block, as an actor-critic's `step`/`act`): nothing of it to measure."""
+    from gradlint.facts.context import block_mode, decorated_mode
+
+    body = [s for s in fn.node.body.body if not (isinstance(s, cst.SimpleStatementLine)
+                                                 and isinstance(s.body[0], cst.Expr))]
+    return decorated_mode(fn) is False or (len(body) == 1 and isinstance(body[0], cst.With) and bool(fn.calls)
+                                           and all(block_mode(c) is False for c in fn.calls if c.blocks))
 
 
 def _passed_to(name: str, facts: ModuleFacts, classes, path: Path) -> str | None:
@@ -154,17 +244,17 @@ def _call_sites(name: str, path: Path, package: str, classes, files):
     sites, owners = [], set()
     for facts, call_path, _ in files:
         for call in facts.all_calls:
-            text = dotted(call.node.func)
+            text, qualnames = dotted(call.node.func), _qualnames(call)
+            through = _parameter_default(call)
+            if through is not None:  # `ac = actor_critic(...)`, a parameter whose default is the class
+                text, qualnames = through
             if text is None or text.rsplit(".", 1)[-1] != name:
                 continue
             if call_path == path:
-                if call.qualname is not None:
+                if qualnames:
                     continue  # an imported namesake, not this file's class
-            else:
-                source = (call.qualname or "").rpartition(".")[0]
-                if call.qualname is None or call.qualname.rsplit(".", 1)[-1] != name or not source or not (
-                        source == module or module.endswith("." + source) or source.endswith("." + module)):
-                    continue
+            elif not any(_imports_from(q, name, module) for q in qualnames):
+                continue
             owner = _enclosing_class(call)
             if owner is not None and (call_path, owner) in classes:
                 owners.add(owner)
@@ -172,6 +262,42 @@ def _call_sites(name: str, path: Path, package: str, classes, files):
                 sites.append((facts, call))
     sites.sort(key=lambda site: site[1].target is None)  # `model = Net(...)` names the model's optimizer
     return sites, owners
+
+
+def _qualnames(call: CallInfo) -> list[str]:
+    """What the called name may be: every module it is imported from in the call's scope, so a class
+    imported under if/else (`from model import G` / `from swagan import G`) matches either file."""
+    if call.qualname is None:
+        return []
+    head, _, rest = (dotted(call.node.func) or "").partition(".")
+    sources = call.scope.lookup_import_sources(head) if head else []
+    return [f"{s}.{rest}" if rest else s for s in sources] or [call.qualname]
+
+
+def _parameter_default(call: CallInfo) -> tuple[str, list[str]] | None:
+    """`ac = actor_critic(obs_space, act_space)` in `def ppo(env_fn, actor_critic=core.MLPActorCritic)`: the
+    default as written and what it is imported as (none: a class of the same file)."""
+    if not isinstance(call.node.func, cst.Name):
+        return None
+    scope = call.scope
+    while scope is not None:
+        if scope.kind == "function" and call.node.func.value in scope.params:
+            default = scope.params[call.node.func.value]
+            text = dotted(default) if default is not None else None
+            if text is None:
+                return None
+            qualname = scope.qualify(default)
+            return text, [qualname] if qualname else []
+        if call.node.func.value in scope.assigns:
+            return None
+        scope = scope.parent
+    return None
+
+
+def _imports_from(qualname: str, name: str, module: str) -> bool:
+    source, _, last = qualname.rpartition(".")
+    return last == name and bool(source) and (
+        source == module or module.endswith("." + source) or source.endswith("." + module))
 
 
 def _enclosing_class(call: CallInfo) -> str | None:
@@ -192,6 +318,18 @@ class _Signature:
     star_kwargs: bool
 
 
+def _model_base(cls: ClassInfo, path: Path, classes: dict) -> tuple[Path, ClassInfo | None]:
+    """The nearest base of the class that is a model class of the run (its own file's first), with its file."""
+    for base in cls.bases:
+        short = base.rsplit(".", 1)[-1]
+        same_file = classes.get((path, short))
+        parent_path, parent = (path, same_file) if same_file is not None else next(
+            ((p, c) for (p, n), c in classes.items() if n == short), (path, None))
+        if parent is not None and parent is not cls:
+            return parent_path, parent
+    return path, None
+
+
 def _init_params(cls: ClassInfo, path: Path, classes: dict, depth: int = 0) -> _Signature:
     """The constructor's parameters after self, from the class or its nearest model base in the run."""
     init = cls.methods.get("__init__")
@@ -201,13 +339,9 @@ def _init_params(cls: ClassInfo, path: Path, classes: dict, depth: int = 0) -> _
         posonly = max(0, len(p.posonly_params) - 1)
         return _Signature([*p.posonly_params, *p.params][1:], posonly, star, list(p.kwonly_params),
                           p.star_kwarg is not None)
-    for base in cls.bases:
-        short = base.rsplit(".", 1)[-1]
-        same_file = classes.get((path, short))
-        parent_path, parent = (path, same_file) if same_file is not None else next(
-            ((p, c) for (p, n), c in classes.items() if n == short), (path, None))
-        if parent is not None and parent is not cls and depth < 8:
-            return _init_params(parent, parent_path, classes, depth + 1)
+    parent_path, parent = _model_base(cls, path, classes)
+    if parent is not None and depth < 8:
+        return _init_params(parent, parent_path, classes, depth + 1)
     return _Signature([], 0, None, [], False)
 
 
@@ -235,6 +369,11 @@ def _arguments(site: CallInfo | None, facts: ModuleFacts, sig: _Signature,
             continue
         if arg.star == "**":
             expanded = _static_mapping(arg.value, facts, site.scope, notes=notes)
+            if expanded is None and (default := _default_of_parameter(arg.value, site.scope)) is not None:
+                expanded = _static_mapping(default, facts, site.scope, notes=notes)
+                if expanded is not None:  # `**ac_kwargs` of `def ppo(..., ac_kwargs=dict())`
+                    notes.append(f"`**{_CODE.code_for_node(arg.value)}`: the enclosing function's default "
+                                 f"`{_CODE.code_for_node(default)}`")
             if expanded is None:
                 if configured:
                     continue
@@ -262,7 +401,12 @@ def _arguments(site: CallInfo | None, facts: ModuleFacts, sig: _Signature,
                 notes.append(f"{name}: `{written}` is not known statically, used the parameter's default")
                 continue
             plain = isinstance(arg.value, (cst.Name, cst.Attribute, cst.Subscript))
-            if name is not None and plain and context.is_index_name(name):
+            space = context.space_source(arg.value, context.gym_library(facts))
+            if space is not None:
+                value = space
+                notes.append(f"{name or 'argument'}: `{written}` comes from the environment at run time: "
+                             f"placeholder {_SPACE_NOTE}")
+            elif name is not None and plain and context.is_index_name(name):
                 value = "0"
                 notes.append(f"{name}: `{written}` comes from data at run time: placeholder 0")
             elif name is not None and (plain and context.is_size_name(name) or context.is_data_size(arg.value)) \
@@ -286,6 +430,10 @@ def _arguments(site: CallInfo | None, facts: ModuleFacts, sig: _Signature,
             given[name] = str(context.PLACEHOLDER)
             missing.remove(name)
             notes.append(f"{name}: not passed where the script builds it: placeholder {context.PLACEHOLDER}")
+        elif context.is_space_name(name):  # a gym space the environment would give
+            given[name] = f"{context.RUNTIME}.space({context.gym_library(facts)!r})"
+            missing.remove(name)
+            notes.append(f"{name}: a space the environment gives at run time: placeholder {_SPACE_NOTE}")
     if missing:
         return "", missing, notes
     if sig.star is None and not sig.star_kwargs:
@@ -321,6 +469,8 @@ def _static(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0,
         mapping = _static_mapping(expr, facts, scope, depth + 1, notes)
         return _UNKNOWN if mapping is None else "{" + ", ".join(f"{k!r}: {v}" for k, v in mapping.items()) + "}"
     found = facts.resolve(expr, scope)
+    if found is None and isinstance(expr, cst.Attribute):
+        found = _set_on_namespace(expr, facts, scope)
     literal = literal_expression(found.value) if found is not None else None
     if literal is not None:
         return _CODE.code_for_node(literal)
@@ -365,6 +515,33 @@ def _static(expr: cst.BaseExpression, facts: ModuleFacts, scope, depth: int = 0,
             if len(known) == 1 and _UNKNOWN not in known:
                 return known.pop()
     return _UNKNOWN
+
+
+_SPACE_NOTE = f"Box of {context.PLACEHOLDER} values in [-1, 1] (also {context.PLACEHOLDER} discrete actions)"
+
+
+def _default_of_parameter(expr: cst.BaseExpression, scope) -> cst.BaseExpression | None:
+    """The default of the enclosing function's parameter `expr` names (`ac_kwargs=dict()`), else None."""
+    function = scope.function()
+    if not isinstance(expr, cst.Name) or function is None:
+        return None
+    return function.params.get(expr.value)
+
+
+def _set_on_namespace(expr: cst.Attribute, facts: ModuleFacts, scope):
+    """`args.latent` where the script sets `args.latent = 512` on its parsed arguments, once, to a constant
+    (StyleGAN2's train.py): that value, as a reader of the script would take it."""
+    if not isinstance(expr.value, cst.Name):
+        return None
+    bound = scope.binding(expr.value.value)
+    if bound is None or not context.is_parse_args(bound, facts):
+        return None
+    values = [node.value for node in walk(facts.module) if isinstance(node, cst.Assign) and len(node.targets) == 1
+              and isinstance(node.targets[0].target, cst.Attribute)
+              and isinstance(node.targets[0].target.value, cst.Name)
+              and node.targets[0].target.value.value == expr.value.value
+              and node.targets[0].target.attr.value == expr.attr.value]
+    return facts.resolve(values[0], facts.scope) if len(values) == 1 else None
 
 
 def _forwarded(expr: cst.BaseExpression, facts: ModuleFacts, scope) -> bool:
@@ -445,6 +622,10 @@ def _context_notes(cls: ClassInfo, facts: ModuleFacts) -> list[str]:
     used = {n.value for n in walk(cls.node) if isinstance(n, cst.Name)}
     notes = [f"{name} = {source} comes from data at run time: placeholder {context.PLACEHOLDER}"
              for name, source in context.data_placeholders(facts).items() if name in used]
+    for name in sorted(used & set(facts.scope.assigns)):
+        if context.filled_at_run_time(name, facts):
+            notes.append(f"{name} is filled by top-level code of the script, which verify does not run: the model "
+                         f"sees it as written, `{_CODE.code_for_node(facts.scope.assigns[name][0])}`")
     for name, values in facts.scope.assigns.items():
         if name in used and len(values) >= 1 and context.environment_source(values[0], facts.scope):
             notes.append(f"{name} = {_CODE.code_for_node(values[0])} is a placeholder environment: spaces of "
@@ -458,17 +639,23 @@ _TRANSFORM_SIZES = ("Resize", "RandomResizedCrop", "CenterCrop", "RandomCrop")
 _SIZE_KEYWORDS = ("img_size", "image_size", "input_size", "imageSize", "img_shape", "resolution")
 
 
-def _input_hints(facts: ModuleFacts, site: CallInfo | None, files) -> dict:
+def _input_hints(facts: ModuleFacts, site: CallInfo | None, files, sig: _Signature | None = None) -> dict:
     """What the script says about the input: the image size of its dataset or transforms (or `img_size=`
-    at the model's call site), and how its training loop calls the model (`model(x, None)`)."""
+    at the model's call site, also passed by position, and a constructor parameter named `size`), and how
+    its training loop calls the model (`model(x, None)`)."""
     hints: dict = {}
     size = None
     if site is not None:
-        for keyword in _SIZE_KEYWORDS:
-            found = facts.resolve(site.kwarg(keyword), site.scope)
+        names = [p.name.value for p in sig.positional] if sig is not None else []
+        for keyword in (*_SIZE_KEYWORDS, "size"):
+            if keyword == "size" and keyword not in names:
+                continue
+            index = names.index(keyword) if keyword in names else 10_000
+            found = facts.resolve(site.argument(keyword, index), site.scope)
             if found is not None and isinstance(found.value, int) and not isinstance(found.value, bool) \
                     and 8 <= found.value <= 1024:
                 size = found.value
+                break
     ordered = [facts] + [f for f, _, _ in files if f is not facts]
     for candidate in ordered if size is None else ():
         for call in candidate.all_calls:

@@ -75,6 +75,68 @@ def make_input(model: nn.Module, override: dict, batch: int, device: torch.devic
     return x, f"{_describe_plan(plan)} ({described})"
 
 
+class CalledMethods(nn.Module):
+    """A model without forward (an RL actor-critic), measured through the methods the script calls on it:
+    forward runs each method (or submodule) on its own inputs and returns every float output that carries
+    gradient, flattened into one vector. The model's own children and parameters are this module's, so
+    names stay the model's (`pi.mu_net.0.weight`)."""
+
+    def __init__(self, model: nn.Module, names: list[str]) -> None:
+        super().__init__()
+        self._modules.update(model._modules)
+        self._parameters.update(model._parameters)
+        self._buffers.update(model._buffers)
+        object.__setattr__(self, "wrapped", model)
+        self.names = list(names)
+
+    def forward(self, *per_method):
+        outputs = []
+        for name, args in zip(self.names, per_method):
+            _float_outputs(getattr(self.wrapped, name)(*args), outputs)
+        if not outputs:
+            raise InputError(f"none of {', '.join(self.names)} returns a tensor that carries gradient")
+        return torch.cat([t.reshape(-1).float() for t in outputs])
+
+
+def _float_outputs(value, found: list) -> None:
+    if isinstance(value, torch.Tensor):
+        if value.is_floating_point() and value.requires_grad:
+            found.append(value)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            _float_outputs(item, found)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _float_outputs(item, found)
+    else:
+        for attribute in ("mean", "logits", "loc"):  # a torch.distributions object: its differentiable part
+            item = getattr(value, attribute, None) if hasattr(type(value), "log_prob") else None
+            if isinstance(item, torch.Tensor):
+                _float_outputs(item, found)
+                break
+
+
+def method_inputs(model: nn.Module, methods: list[dict], override: dict, batch: int, device, key: str):
+    """(CalledMethods, one argument tuple per method, description): each method's input made like a forward's,
+    from the first layer of the submodule it is (`ac.pi`) or of the whole model (`policy.act`), with the
+    kinds of arguments the script's call passes (`ac.q(obs, act)`)."""
+    names, values, parts = [], [], []
+    hints = {k: v for k, v in override.items() if k == "image_size"}
+    for method in methods:
+        name = method["name"]
+        target = getattr(model, name, None)
+        if not callable(target):
+            raise InputError(f"the model has no method or submodule {name}: set methods in {key}")
+        shim = nn.Module()
+        shim.inner = target if isinstance(target, nn.Module) else model
+        object.__setattr__(shim, "forward", target)
+        x, described = make_input(shim, {**hints, "call_args": method.get("call_args")}, batch, device, key)
+        names.append(name)
+        values.append(x if isinstance(x, tuple) else (x,))
+        parts.append(f"{name}({described})")
+    return CalledMethods(model, names), tuple(values), "; ".join(parts)
+
+
 def _configured_inputs(model, override: dict, device, key: str):
     """`inputs = [{ shape = [16, 10] }, { shape = [16, 4], dtype = "int64", high = 7 }, {}]`: {} is None."""
     values, parts = [], []
@@ -84,7 +146,12 @@ def _configured_inputs(model, override: dict, device, key: str):
             parts.append("None")
             continue
         dtype = getattr(torch, item.get("dtype") or "float32")
-        values.append(_tensor(item["shape"], dtype, item.get("high") or _vocabulary(model) or 2, device))
+        high = item.get("high") or _vocabulary(model) or 2
+        if item.get("list"):  # `forward(styles)` iterates a list of tensors
+            values.append([_tensor(item["shape"], dtype, high, device) for _ in range(item["list"])])
+            parts.append(f"[{item['list']} x {_dtype_name(dtype)}{list(item['shape'])}]")
+            continue
+        values.append(_tensor(item["shape"], dtype, high, device))
         parts.append(f"{_dtype_name(dtype)}{list(item['shape'])}")
     text = f"{', '.join(parts)} (from inputs in {key})"
     return (values[0], text) if len(values) == 1 else (tuple(values), text)
@@ -119,7 +186,7 @@ def _probe(model, layer, shape, dtype, high, batch, device, arity, given, image_
     names = _forward_names(model, arity)
     _FAILURES.clear()
     shapes = [(tuple(shape), "")]
-    if isinstance(layer, nn.modules.conv._ConvNd) and len(layer.kernel_size) == 2:
+    if _spatial_dims(layer) == 2:
         sizes = ([(tuple(image_size[-2:]), f"{image_size[-2]}x{image_size[-1]} from the script")] if image_size else [])
         sizes += [(size, f"{size[0]}x{size[1]} probed") for size in _IMAGE_SIZES]
         seen = set()
@@ -144,7 +211,11 @@ def _probe(model, layer, shape, dtype, high, batch, device, arity, given, image_
             for single in _one_sample(first, seq_first, isinstance(layer, (nn.Embedding, nn.EmbeddingBag))):
                 for plan in _plans(single, dtype, high, arity, given, names):
                     if _forward_batch(model, plan, 1, device, seq_first) == 1:
-                        return plan, ", ".join(filter(None, (why, "one sample: forward does not take a batch")))
+                        single = "one sample: forward does not take a batch"
+                        if any(_OUT_OF_MEMORY in f or f.startswith("MemoryError") for f in _FAILURES):
+                            single = (f"one sample: a batch of {batch} ran out of memory (set batch-size or "
+                                      "memory-limit-mb in [tool.gradlint.verify])")
+                        return plan, ", ".join(filter(None, (why, single)))
         return None
     finally:
         torch.random.set_rng_state(state)
@@ -233,6 +304,7 @@ _SEQUENCE_LAYERS = (nn.Embedding, nn.EmbeddingBag, nn.RNNBase, nn.TransformerEnc
 
 
 _FAILURES: list[str] = []  # why each forward of the current probe failed, first first
+_OUT_OF_MEMORY = "can't allocate memory"  # torch's CPU allocator under the address-space cap
 
 
 def _forward_batch(model, plan, batch: int, device, seq_first: bool) -> int | None:
@@ -288,13 +360,34 @@ def _first_layer(model: nn.Module) -> nn.Module | None:
             return module
         if next(module.children(), None) is None and not isinstance(module, _SHAPE_FREE) \
                 and any(True for _ in module.parameters(recurse=False)):
-            return None  # a weight layer we cannot read a shape from: guessing would mislead
+            # A layer of the script's own (StyleGAN's EqualLinear/EqualConv2d): a 2-D weight (out, in) reads
+            # as a Linear's, a 4-D one (out, in, kh, kw) as a Conv2d's; the probe checks the guess.
+            # Any other weight layer: guessing would mislead.
+            return module if _own_weight(module) is not None else None
     return None
+
+
+def _own_weight(layer: nn.Module) -> torch.Tensor | None:
+    """The weight of a layer that is not torch's own, when its shape reads as a Linear's or a Conv2d's."""
+    weight = layer._parameters.get("weight")
+    if isinstance(layer, _KNOWN) or not isinstance(weight, torch.Tensor) or weight.dim() not in (2, 4):
+        return None
+    return weight
+
+
+def _spatial_dims(layer: nn.Module) -> int:
+    if isinstance(layer, nn.modules.conv._ConvNd):
+        return len(layer.kernel_size)
+    weight = _own_weight(layer)
+    return 2 if weight is not None and weight.dim() == 4 else 0
 
 
 def _shape_for(layer: nn.Module, b: int):
     """(shape, dtype or None, integer upper bound or None)."""
     t = SEQUENCE_LENGTH
+    weight = _own_weight(layer)
+    if weight is not None:
+        return ((b, weight.shape[1]) if weight.dim() == 2 else (b, weight.shape[1], *SPATIAL[2])), None, None
     if isinstance(layer, nn.Linear):
         return (b, layer.in_features), None, None
     if isinstance(layer, nn.modules.conv._ConvNd):
@@ -322,6 +415,9 @@ def _vocabulary(model: nn.Module) -> int | None:
 
 
 def _describe(layer: nn.Module) -> str:
+    weight = _own_weight(layer)
+    if weight is not None:
+        return f"{type(layer).__name__} with a weight of shape {list(weight.shape)}"
     if isinstance(layer, nn.TransformerEncoder):
         layer = layer.layers[0]
     if isinstance(layer, nn.TransformerEncoderLayer):

@@ -105,6 +105,9 @@ def make_optimizer(kind: str, params, lr: float, kwargs: dict):
     cls = getattr(torch.optim, kind, None)
     if cls is None:
         raise MeasureError(f"torch.optim has no optimizer {kind}")
+    # `betas=(0, 0.99)` as the script writes it: torch wants both floats (Python itself would not mind).
+    kwargs = {k: tuple(float(x) if isinstance(x, int) and not isinstance(x, bool) else x for x in v)
+              if isinstance(v, (list, tuple)) and any(isinstance(x, float) for x in v) else v for k, v in kwargs.items()}
     try:
         return cls(params, lr=lr, **kwargs)
     except (TypeError, ValueError) as exc:

@@ -9,6 +9,7 @@ they started and every process left behind (a daemon in a session of its own inc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -63,7 +64,8 @@ def make_job(spec: ModelSpec, slice_path: Path | None, root: str | None, config:
         "optimizer": spec.optimizer,
         "lr": spec.lr,
         "optimizer_kwargs": {k: _literal(v) for k, v in spec.optimizer_kwargs.items()},
-        "input": {**spec.input_hints, **(asdict(override) if override is not None else {})},
+        "input": {**spec.input_hints, **{k: v for k, v in (asdict(override) if override is not None else {}).items()
+                                          if k != "methods"}},  # discover.py put the methods in the hints
         "config_key": config_key(spec.model),
         "threads": threads,
     }
@@ -97,6 +99,14 @@ def outcome_of(spec: ModelSpec, status: str, detail: str, result_path: Path, log
         reason = result.get("reason", "unknown failure")
         if "[Errno 27]" in reason:  # EFBIG: CPython ignores SIGXFSZ, so the capped write raises instead
             reason = f"the model's process wrote more than {OUTPUT_LIMIT_BYTES >> 20} MiB of output and was stopped"
+        elif ("can't allocate memory" in reason or "MemoryError" in reason) and config.memory_limit_mb > 0 \
+                and result.get("device", "cpu") == "cpu":
+            reason += (f"; the cap is {config.memory_limit_mb} MiB above torch's footprint: raise memory-limit-mb "
+                       "(0: no cap) or lower batch-size in [tool.gradlint.verify]")
+        elif reason.startswith(f"building {spec.model}:") and any("placeholder" in n for n in spec.notes):
+            # Built on a stand-in the script only has at run time (an Atari screen where the placeholder Box is
+            # a 16-vector): the numbers to give are the constructor's.
+            reason += f"; it was built with placeholders (notes): set args or kwargs in {config_key(spec.model)}"
         return Outcome(spec, "error", reason, result.get("device"))
     verdict, reason = judge(result, config.thresholds)
     return Outcome(spec, verdict, reason, result.get("device"), result)
@@ -491,7 +501,7 @@ def run_all(specs: list[ModelSpec], facts_by_path: dict, config: VerifyConfig, p
     threads = default_threads(jobs)
     lock = threading.Lock()
     pending = list(runnable)
-    with tempfile.TemporaryDirectory(prefix="gradlint-verify-") as tmp:
+    with _terminated_cleanly(), tempfile.TemporaryDirectory(prefix="gradlint-verify-") as tmp:
         folder = Path(tmp)
         slices, imports = write_slices(facts_by_path, folder)
         shipped = ship(folder)
@@ -539,6 +549,24 @@ def run_all(specs: list[ModelSpec], facts_by_path: dict, config: VerifyConfig, p
                 worker.close()
             _kill_strays()  # anything that escaped the worker's sessions, reparented to us as the subreaper
     return outcomes
+
+
+@contextlib.contextmanager
+def _terminated_cleanly():
+    """SIGTERM (a cancelled CI job, `timeout`) ends the run like an exception: the worker and every session
+    it started are killed and the temporary folder (the slices) removed, then exit 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_one(worker: Worker, spec: ModelSpec, slices: dict, imports: dict, config: VerifyConfig, threads: int,

@@ -43,6 +43,7 @@ class Missing:
     def __init__(self, module: str, why: str) -> None:
         object.__setattr__(self, "_gradlint_module", module)
         object.__setattr__(self, "_gradlint_why", why)
+        object.__setattr__(self, "_gradlint_name", "")
 
     def _fail(self):
         module, why = self._gradlint_module, self._gradlint_why
@@ -66,10 +67,17 @@ class Missing:
     def __mro_entries__(self, bases):
         self._fail()
 
+    def __instancecheck__(self, value) -> bool:
+        """`isinstance(space, Box)` with gym absent: true only for verify's own placeholder of that name."""
+        name = object.__getattribute__(self, "_gradlint_name")
+        return bool(name) and getattr(value, "_gradlint_placeholder", False) and type(value).__name__ == name
 
-def missing(module: str, error: BaseException | None = None) -> Missing:
+
+def missing(module: str, error: BaseException | None = None, name: str = "") -> Missing:
     why = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ") if error else "absent"
-    return Missing(module, why[:240])
+    found = Missing(module, why[:240])
+    object.__setattr__(found, "_gradlint_name", name)  # `from gym.spaces import Box`: "Box"
+    return found
 
 
 PLACEHOLDER = 16  # context.PLACEHOLDER: the size a data-derived value stands in with
@@ -107,3 +115,32 @@ class Environment:
 
 def environment() -> Environment:
     return Environment()
+
+
+def space(library: str = "gym"):
+    """A placeholder for a gym space a constructor takes (`MLPActorCritic(env.observation_space,
+    env.action_space)`): a Box of PLACEHOLDER values in [-1, 1] that also answers `.n` (PLACEHOLDER
+    actions). It is the library's own `spaces.Box` when that imports (isinstance checks hold), else a
+    stand-in of that name."""
+    try:
+        import numpy
+
+        base = __import__(f"{library}.spaces", fromlist=["Box"]).Box
+    except Exception:  # noqa: BLE001 — gym absent or broken: the stand-in
+        return _StandInBox()
+    placeholder = type("Box", (base,), {"n": PLACEHOLDER, "_gradlint_placeholder": True,
+                                        "__repr__": lambda self: f"Box(shape={self.shape}) (gradlint placeholder)"})
+    return placeholder(low=-1.0, high=1.0, shape=(PLACEHOLDER,), dtype=numpy.float32)
+
+
+class _StandInBox(Space):
+    _gradlint_placeholder = True
+
+    def sample(self):
+        return [0.0] * PLACEHOLDER
+
+    def __repr__(self) -> str:
+        return f"Box(shape={self.shape}) (gradlint placeholder)"
+
+
+_StandInBox.__name__ = _StandInBox.__qualname__ = "Box"

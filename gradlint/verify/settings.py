@@ -32,6 +32,8 @@ class ModelOverride:
     input_high: int | None = None  # exclusive upper bound of integer inputs
     # One entry per forward argument: {"shape": [...], "dtype": ..., "high": ...}; {} passes None.
     inputs: tuple[Mapping[str, Any], ...] | None = None
+    # A model without forward (an RL actor-critic): the methods or submodules to measure (`["pi", "v"]`).
+    methods: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -126,13 +128,19 @@ def _override(name: str, table: Any, where: str) -> ModelOverride:
             fields["input_high"] = _number(value, f"{key}.{item}", where, integer=True)
         elif item == "inputs":
             fields["inputs"] = _inputs(value, full, where)
+        elif item == "methods":
+            if not isinstance(value, list) or not value or not all(
+                    isinstance(v, str) and v.isidentifier() and not v.startswith("_") for v in value):
+                raise ConfigError(f"{where}: {full} must be a list of method or submodule names, such as [\"pi\", \"v\"]")
+            fields["methods"] = tuple(value)
         else:
             raise ConfigError(f"{where}: unknown key {full}")
     return ModelOverride(**fields)
 
 
 def _inputs(value: Any, full: str, where: str) -> tuple:
-    """`inputs = [{ shape = [16, 8] }, { shape = [16, 4], dtype = "int64", high = 10 }, {}]`."""
+    """`inputs = [{ shape = [16, 8] }, { shape = [16, 4], dtype = "int64", high = 10 }, {}]`; `list = N` makes
+    an argument a list of N such tensors (StyleGAN's `forward(styles)`)."""
     if not isinstance(value, list) or not value:
         raise ConfigError(f"{where}: {full} must be a list of tables, one per forward argument "
                           "({{ shape = [...], dtype = ... }}, or {{}} for None)")
@@ -141,7 +149,7 @@ def _inputs(value: Any, full: str, where: str) -> tuple:
         at = f"{full}[{index}]"
         if not isinstance(item, dict):
             raise ConfigError(f"{where}: {at} must be a table such as {{ shape = [16, 10] }} ({{}} for None)")
-        unknown = set(item) - {"shape", "dtype", "high"}
+        unknown = set(item) - {"shape", "dtype", "high", "list"}
         if unknown:
             raise ConfigError(f"{where}: unknown key {at}.{sorted(unknown)[0]}")
         shape = item.get("shape")
@@ -152,7 +160,10 @@ def _inputs(value: Any, full: str, where: str) -> tuple:
             raise ConfigError(f"{where}: {at}.dtype must be one of {', '.join(INPUT_DTYPES)}, not {item['dtype']!r}")
         if "high" in item:
             _number(item["high"], f"{at.removeprefix(PREFIX + '.')}.high", where, integer=True)
+        if "list" in item:  # forward(styles) takes a list of tensors: `list = 2` passes two of that shape
+            _number(item["list"], f"{at.removeprefix(PREFIX + '.')}.list", where, integer=True)
         if shape is None and len(item) > 0:
             raise ConfigError(f"{where}: {at} needs a shape (or is {{}} for None)")
-        items.append({"shape": list(shape), "dtype": item.get("dtype"), "high": item.get("high")} if shape else {})
+        items.append({"shape": list(shape), "dtype": item.get("dtype"), "high": item.get("high"),
+                      "list": item.get("list")} if shape else {})
     return tuple(items)

@@ -129,12 +129,14 @@ def _guard_import(node: cst.Import | cst.ImportFrom, defined: set[str]) -> cst.T
             defined.add("*")
             bound = []
         else:
-            bound = [(code(a.asname.name) if a.asname is not None else code(a.name), module) for a in node.names]
+            bound = [(code(a.asname.name) if a.asname is not None else code(a.name), module, code(a.name))
+                     for a in node.names]
     else:
-        bound = [(code(a.asname.name) if a.asname is not None else code(a.name).split(".")[0], code(a.name))
+        bound = [(code(a.asname.name) if a.asname is not None else code(a.name).split(".")[0], code(a.name), "")
                  for a in node.names]
-    defined.update(name for name, _ in bound)
-    fallback = [f"{name} = {context.RUNTIME}.missing({module!r}, _gradlint_error)" for name, module in bound] or ["pass"]
+    defined.update(name for name, _, _ in bound)
+    fallback = [f"{name} = {context.RUNTIME}.missing({module!r}, _gradlint_error" + (f", {member!r})" if member else ")")
+                for name, module, member in bound] or ["pass"]
     source = f"try:\n    {code(node)}\nexcept Exception as _gradlint_error:\n" + "".join(
         f"    {line}\n" for line in fallback)
     return cst.parse_statement(source)
