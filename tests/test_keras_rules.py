@@ -508,3 +508,26 @@ def test_gl201_follows_a_tape_step_through_a_name_for_the_trainable_variables(li
     """)
     assert codes_and_lines(findings) == [("GL201", 24)]
     assert "`rnn_net` uses keras self.rnn_layer (line 12)" in findings[0].message
+
+
+# -- issue 13, the Keras part: what is trained decides -----------------------------------------------
+def test_gl202_judges_a_compiled_optimizer_by_the_model_it_trains(lint):
+    # A notebook: a function named `model`, then two models under the same name. RMSprop(0.1) on the
+    # 3-parameter `Dense(1)` is at the linear-model band (10x the ceiling), which is still in range; on the
+    # two-layer MLP it is GL202's, and so is 0.2 on the linear model.
+    source = """
+        from tensorflow import keras
+
+        def model(inputs):
+            return inputs @ W + b
+
+        model = keras.Sequential([keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.RMSprop(learning_rate={deep}), loss="mse")
+        model.fit(inputs, targets, epochs=5)
+
+        model = keras.Sequential([keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.RMSprop(learning_rate={linear}), loss="mse")
+        model.fit(inputs, targets, epochs=5)
+    """
+    assert codes_and_lines(lint(source.format(deep=0.1, linear=0.1))) == [("GL202", 7)]
+    assert codes_and_lines(lint(source.format(deep=0.01, linear=0.2))) == [("GL202", 11)]
