@@ -531,3 +531,57 @@ def test_gl202_judges_a_compiled_optimizer_by_the_model_it_trains(lint):
     """
     assert codes_and_lines(lint(source.format(deep=0.1, linear=0.1))) == [("GL202", 7)]
     assert codes_and_lines(lint(source.format(deep=0.01, linear=0.2))) == [("GL202", 11)]
+
+
+def test_gl301_small_uniform_layers_over_a_fan_in_the_code_fixes(lint):
+    # U(0, 1) has a root mean square of 0.58: over 2 inputs the output scale is 0.8 (a 2-D linear
+    # classifier); over 784 inputs it is 16. A name bound to the same literal in two cells is that value.
+    source = """
+        import tensorflow as tf
+        import torch
+
+        input_dim = {fan_in}
+        output_dim = 1
+        input_dim = {fan_in}
+
+        class LinearModel(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.W = torch.nn.Parameter(torch.rand(input_dim, output_dim))
+                self.b = torch.nn.Parameter(torch.zeros(output_dim))
+
+            def forward(self, inputs):
+                return torch.matmul(inputs, self.W) + self.b
+
+        W = tf.Variable(tf.random.uniform(({fan_in}, 2)))
+        optimizer = torch.optim.SGD(LinearModel().parameters(), lr=0.1)
+    """
+    assert codes_and_lines(lint(source.format(fan_in=2))) == []
+    assert codes_and_lines(lint(source.format(fan_in=784))) == [("GL301", 11), ("GL301", 17)]
+
+
+def test_gl301_a_variable_restored_from_a_tf_checkpoint_is_overwritten(lint):
+    findings = lint("""
+        import tensorflow as tf
+
+        W = tf.Variable(tf.random.normal([784, 10]), name="weight")
+        b = tf.Variable(tf.zeros([10]), name="bias")
+        optimizer = tf.optimizers.Adam(0.01)
+        checkpoint = tf.train.Checkpoint(**{"W": W, "b": b, "optimizer": optimizer})
+        saver = tf.train.CheckpointManager(checkpoint, directory="./ckpt", max_to_keep=5)
+        saver.save()
+
+        # Reset the variables to test restore.
+        W = tf.Variable(tf.random.normal([784, 10]), name="weight")
+        b = tf.Variable(tf.zeros([10]), name="bias")
+        vars_to_load = {"W": W, "b": b, "optimizer": optimizer}
+        checkpoint = tf.train.Checkpoint(**vars_to_load)
+        checkpoint.restore(tf.train.latest_checkpoint("./ckpt"))
+
+        W_a = tf.Variable(tf.random.normal([784, 10]))
+        tf.train.Checkpoint(W_a=W_a).restore("./other")
+        W_b = tf.Variable(tf.random.normal([784, 10]))
+        tf.train.Checkpoint(W_b=W_b).write("./other")
+    """, select=("GL301",))
+    # The first W is the one trained: the checkpoint it is saved in is never restored. W_b is only written.
+    assert codes_and_lines(findings) == [("GL301", 3), ("GL301", 19)]
