@@ -585,3 +585,48 @@ def test_gl301_a_variable_restored_from_a_tf_checkpoint_is_overwritten(lint):
     """, select=("GL301",))
     # The first W is the one trained: the checkpoint it is saved in is never restored. W_b is only written.
     assert codes_and_lines(findings) == [("GL301", 3), ("GL301", 19)]
+
+
+def test_gl302_a_constant_weight_with_no_hidden_layer_after_it(lint):
+    # Softmax regression with W = ones: every logit starts equal, and the targets give each output unit
+    # its own gradient (p_k - y_k) from the first step: nothing to break. With a hidden layer, the
+    # constant hidden units are the symmetry GL302 is about.
+    sole = lint("""
+        import tensorflow as tf
+
+        W = tf.Variable(tf.ones([784, 10]), name="weight")
+        b = tf.Variable(tf.zeros([10]), name="bias")
+
+        def logistic_regression(x):
+            return tf.nn.softmax(tf.matmul(x, W) + b)
+    """)
+    assert codes_and_lines(sole) == []
+    hidden = lint("""
+        import tensorflow as tf
+
+        W1 = tf.Variable(tf.ones([784, 256]))
+        W2 = tf.Variable(tf.random.normal([256, 10], stddev=0.05))
+
+        def mlp(x):
+            return tf.matmul(tf.nn.relu(tf.matmul(x, W1)), W2)
+    """)
+    assert codes_and_lines(hidden) == [("GL302", 3)]
+
+
+def test_gl302_the_only_layer_of_a_keras_or_torch_model(lint):
+    keras_linear = """
+        from tensorflow import keras
+
+        model = keras.Sequential([{hidden}keras.layers.Dense(1, kernel_initializer="ones")])
+        model.compile(optimizer="sgd", loss="mse")
+    """
+    assert codes_and_lines(lint(keras_linear.format(hidden=""))) == []
+    assert codes_and_lines(lint(keras_linear.format(hidden="keras.layers.Dense(8), "))) == [("GL302", 3)]
+    torch_linear = """
+        import torch.nn as nn
+
+        net = nn.Linear(2, 1)
+        nn.init.ones_(net.weight){more}
+    """
+    assert codes_and_lines(lint(torch_linear.format(more=""))) == []
+    assert codes_and_lines(lint(torch_linear.format(more="\n        head = nn.Linear(1, 1)"))) == [("GL302", 4)]

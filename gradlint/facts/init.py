@@ -361,6 +361,55 @@ def fan_in(made: Creation, facts: ModuleFacts) -> int | None:
     return max(values) if values else None
 
 
+_LAYERS_WITH_WEIGHTS = vocab.WEIGHT_MODULES | vocab.RECURRENT_MODULES | vocab.ATTENTION_MODULES | vocab.EMBEDDING_MODULES
+
+
+# -- what follows a weight (GL302: a constant weight breaks symmetry only where another layer follows) ---
+def sole_weight(own: CallInfo, facts: ModuleFacts) -> bool:
+    """`own` (a parameter made from a tensor, or a layer construction) is the model's only weight: the file
+    creates no other matrix parameter (nor one it cannot see into) and builds no other weight layer — a
+    linear or softmax regression: `W = tf.Variable(tf.ones([784, 10]))` then `softmax(x @ W + b)`,
+    `keras.Sequential([Dense(1, kernel_initializer="ones")])`, `nn.init.ones_(nn.Linear(2, 1).weight)`. No
+    hidden layer follows it: its units are the outputs, and the targets give each a different gradient
+    from the first step. A weight a class makes (`self.kernel = self.add_weight(...)`, `self.fc = nn.Linear(...)`)
+    is a building block that may be stacked anywhere: never sole."""
+    if class_of(own.scope, facts) is not None:
+        return False
+    for call in facts.all_calls:
+        if call is own:
+            continue
+        qualname = call.qualname or ""
+        if qualname in _LAYERS_WITH_WEIGHTS or qualname in K.WEIGHT_LAYERS or qualname in K.RISKY_LAYERS:
+            return False
+        if call.method == "add_weight" and call.receiver == "self" and _keras_weight_matrix(call):
+            return False
+        if qualname in (vocab.PARAMETER, K.VARIABLE):
+            data = call.argument("data", 0) if qualname == vocab.PARAMETER else call.argument("initial_value", 0)
+            if isinstance(data, cst.Name):
+                data = call.scope.binding(data.value)
+            if data is None or isinstance(data, (cst.Name, cst.Attribute, cst.Subscript, cst.BinaryOperation)):
+                return False  # a parameter made from something gradlint cannot see: maybe a matrix
+            if isinstance(data, cst.Call) and _is_matrix(data, call.scope.qualify(data.func) or ""):
+                return False
+        elif qualname in vocab.RANDOM_TENSORS or qualname in vocab.CONSTANT_TENSORS or qualname == "torch.zeros":
+            if _requires_grad(call, facts) and _is_matrix(call.node, qualname):
+                return False
+    return True
+
+
+def initialised_layer(init: InitCall, facts: ModuleFacts) -> CallInfo | None:
+    """The layer construction an initialiser writes into: the Keras layer given `kernel_initializer=`, or
+    the `nn.Linear(...)` a plain name holds (`nn.init.ones_(model.weight)`); None for anything else."""
+    if init.keras:
+        layer = init.target
+    else:
+        root, _, attr = init.target_text.partition(".")
+        layer = init.call.scope.binding(root) if attr == "weight" else None
+        if not isinstance(layer, cst.Call) or init.call.scope.qualify(layer.func) not in vocab.WEIGHT_MODULES:
+            return None
+    return next((c for c in facts.all_calls if c.node is layer), None)
+
+
 def restored_by_checkpoint(made: Creation, facts: ModuleFacts) -> bool:
     """A tf.Variable that a `tf.train.Checkpoint` names (`Checkpoint(W=W)`, `Checkpoint(**{"W": W})`) and
     that checkpoint then restores, both before the name is bound again: the draw is overwritten by the
