@@ -630,3 +630,21 @@ def test_gl302_the_only_layer_of_a_keras_or_torch_model(lint):
     """
     assert codes_and_lines(lint(torch_linear.format(more=""))) == []
     assert codes_and_lines(lint(torch_linear.format(more="\n        head = nn.Linear(1, 1)"))) == [("GL302", 4)]
+
+
+def test_gl401_advice_is_tensorflow_for_a_tf_log_of_a_helpers_sigmoid(lint):
+    findings = lint("""
+        import tensorflow as tf
+
+        def discriminator(x):
+            hidden = tf.nn.relu(tf.matmul(x, W1) + b1)
+            return tf.nn.sigmoid(tf.matmul(hidden, W2) + b2)
+
+        disc_real = discriminator(real)
+        disc_fake = discriminator(fake)
+        disc_loss = -tf.reduce_mean(tf.math.log(disc_real) + tf.math.log(1. - disc_fake))
+    """, select=("GL401",))
+    assert codes_and_lines(findings) == [("GL401", 9), ("GL401", 9)]
+    assert "use tf.math.log_sigmoid(logits)" in findings[0].message
+    assert "use tf.math.log_sigmoid(-logits)" in findings[1].message
+    assert not any("F.logsigmoid" in f.message for f in findings)
