@@ -74,12 +74,13 @@ def test_a_helper_also_called_with_gradients_on_is_still_checked(lint):
 
 
 def test_frozen_random_parameters_are_not_a_large_init(lint):
-    # LLMs-from-scratch ch03: torch.rand weights with requires_grad=False only illustrate q/k/v in forward.
+    # LLMs-from-scratch ch03: torch.rand weights with requires_grad=False only illustrate q/k/v in forward (at
+    # GPT-2 sizes here: the 3x2 toy of the book is within the small-gain bound, s·√fan_in ≤ 4, anyway).
     findings = lint("""
         import torch
 
-        W_query = torch.nn.Parameter(torch.rand(3, 2), requires_grad=False)
-        W_key = torch.nn.Parameter(torch.rand(3, 2))
+        W_query = torch.nn.Parameter(torch.rand(768, 64), requires_grad=False)
+        W_key = torch.nn.Parameter(torch.rand(768, 64))
     """, select=("GL301",))
     assert codes_and_lines(findings) == [("GL301", 4)]
 
@@ -89,7 +90,7 @@ def test_a_notebook_that_never_trains_gets_no_init_findings(tmp_path):
 
     from conftest import lint_paths
 
-    cells = [["import torch\n", "W = torch.nn.Parameter(torch.rand(3, 2))\n"], ["print(inputs @ W)\n"]]
+    cells = [["import torch\n", "W = torch.nn.Parameter(torch.rand(768, 64))\n"], ["print(inputs @ W)\n"]]
     book = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": c}
                       for c in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     path = tmp_path / "illustration.ipynb"

@@ -23,7 +23,7 @@ model = nn.Sequential(
     nn.Sigmoid(),
     nn.Sigmoid(),
 )
-optimizer = torch.optim.SGD(model.parameters(), lr=10.0)
+optimizer = torch.optim.SGD(model.parameters(), lr=12.0)
 """
 
 
@@ -77,7 +77,7 @@ def test_a_finding_that_rev_already_had_is_not_new_when_a_line_inside_it_changes
 
 def test_committed_and_staged_changes_since_an_older_revision_count(repo):
     train = repo / "src" / "train.py"
-    train.write_text(train.read_text().replace("lr=10.0", "lr=20.0"), encoding="utf-8")
+    train.write_text(train.read_text().replace("lr=12.0", "lr=20.0"), encoding="utf-8")
     git(repo, "commit", "-q", "-am", "raise lr")
     assert findings("--diff-since", "HEAD", ".") == []
     assert findings("--diff-since", "HEAD~1", ".") == [("GL202", "train.py", 10)]
@@ -99,7 +99,7 @@ def test_works_from_a_subfolder(repo, monkeypatch):
 def test_a_renamed_file_reports_only_its_new_findings(repo):
     git(repo, "mv", "src/train.py", "src/trainer.py")
     trainer = repo / "src" / "trainer.py"
-    trainer.write_text(trainer.read_text().replace("lr=10.0", "lr=20.0"), encoding="utf-8")
+    trainer.write_text(trainer.read_text().replace("lr=12.0", "lr=20.0"), encoding="utf-8")
     assert findings("--diff-since", "HEAD", ".") == [("GL202", "trainer.py", 10)]
     git(repo, "commit", "-q", "-m", "rename")
     assert findings("--diff-since", "HEAD~1", ".") == [("GL202", "trainer.py", 10)]
@@ -111,7 +111,7 @@ def test_rev_with_three_dots_diffs_against_the_merge_base(repo):
     train.write_text(train.read_text() + "fast = torch.optim.Adam(model.parameters(), lr=0.5)\n", encoding="utf-8")
     git(repo, "commit", "-q", "-am", "feature work")
     git(repo, "checkout", "-q", "main")
-    train.write_text(train.read_text().replace("lr=10.0", "lr=0.1"), encoding="utf-8")
+    train.write_text(train.read_text().replace("lr=12.0", "lr=0.1"), encoding="utf-8")
     git(repo, "commit", "-q", "-am", "main moved on")
     git(repo, "checkout", "-q", "feature")
     # Against main itself, the line main changed looks changed too; against the merge base it does not.
@@ -192,7 +192,7 @@ def test_a_finding_that_only_moved_is_not_reported(repo):
 
 def test_a_second_copy_of_a_pattern_is_new(repo):
     train = repo / "src" / "train.py"
-    line = "optimizer = torch.optim.SGD(model.parameters(), lr=10.0)\n"
+    line = "optimizer = torch.optim.SGD(model.parameters(), lr=12.0)\n"
     train.write_text(train.read_text() + "\n" + line, encoding="utf-8")
     assert findings("--diff-since", "HEAD", ".") == [("GL202", "train.py", 12)]
 

@@ -21,6 +21,7 @@ def test_value_from_a_module_constant_is_named(lint):
         INIT = 0.1
         fc = nn.Linear(4, 4)
         nn.init.constant_(fc.weight, INIT)
+        head = nn.Linear(4, 2)
     ''')
     assert codes_and_lines(findings) == [("GL302", 4)]
     assert "constant INIT in line 2" in findings[0].message
@@ -119,6 +120,7 @@ def test_layer_probed_for_a_receptive_field_plot_is_not_a_model_that_trains(lint
         conv = nn.Conv2d(1, 1, kernel_size=3, padding=1)
         conv.weight.data.fill_(1)
         conv.bias.data.fill_(0)
+        head = nn.Conv2d(1, 1, kernel_size=1)
         inp_img = torch.zeros(1, 1, 11, 11, requires_grad=True)
         out = conv(inp_img)
         out[0, 0, 5, 5].backward()

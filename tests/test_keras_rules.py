@@ -508,3 +508,143 @@ def test_gl201_follows_a_tape_step_through_a_name_for_the_trainable_variables(li
     """)
     assert codes_and_lines(findings) == [("GL201", 24)]
     assert "`rnn_net` uses keras self.rnn_layer (line 12)" in findings[0].message
+
+
+# -- issue 13, the Keras part: what is trained decides -----------------------------------------------
+def test_gl202_judges_a_compiled_optimizer_by_the_model_it_trains(lint):
+    # A notebook: a function named `model`, then two models under the same name. RMSprop(0.1) on the
+    # 3-parameter `Dense(1)` is at the linear-model band (10x the ceiling), which is still in range; on the
+    # two-layer MLP it is GL202's, and so is 0.2 on the linear model.
+    source = """
+        from tensorflow import keras
+
+        def model(inputs):
+            return inputs @ W + b
+
+        model = keras.Sequential([keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.RMSprop(learning_rate={deep}), loss="mse")
+        model.fit(inputs, targets, epochs=5)
+
+        model = keras.Sequential([keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.RMSprop(learning_rate={linear}), loss="mse")
+        model.fit(inputs, targets, epochs=5)
+    """
+    assert codes_and_lines(lint(source.format(deep=0.1, linear=0.1))) == [("GL202", 7)]
+    assert codes_and_lines(lint(source.format(deep=0.01, linear=0.2))) == [("GL202", 11)]
+
+
+def test_gl301_small_uniform_layers_over_a_fan_in_the_code_fixes(lint):
+    # U(0, 1) has a root mean square of 0.58: over 2 inputs the output scale is 0.8 (a 2-D linear
+    # classifier); over 784 inputs it is 16. A name bound to the same literal in two cells is that value.
+    source = """
+        import tensorflow as tf
+        import torch
+
+        input_dim = {fan_in}
+        output_dim = 1
+        input_dim = {fan_in}
+
+        class LinearModel(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.W = torch.nn.Parameter(torch.rand(input_dim, output_dim))
+                self.b = torch.nn.Parameter(torch.zeros(output_dim))
+
+            def forward(self, inputs):
+                return torch.matmul(inputs, self.W) + self.b
+
+        W = tf.Variable(tf.random.uniform(({fan_in}, 2)))
+        optimizer = torch.optim.SGD(LinearModel().parameters(), lr=0.1)
+    """
+    assert codes_and_lines(lint(source.format(fan_in=2))) == []
+    assert codes_and_lines(lint(source.format(fan_in=784))) == [("GL301", 11), ("GL301", 17)]
+
+
+def test_gl301_a_variable_restored_from_a_tf_checkpoint_is_overwritten(lint):
+    findings = lint("""
+        import tensorflow as tf
+
+        W = tf.Variable(tf.random.normal([784, 10]), name="weight")
+        b = tf.Variable(tf.zeros([10]), name="bias")
+        optimizer = tf.optimizers.Adam(0.01)
+        checkpoint = tf.train.Checkpoint(**{"W": W, "b": b, "optimizer": optimizer})
+        saver = tf.train.CheckpointManager(checkpoint, directory="./ckpt", max_to_keep=5)
+        saver.save()
+
+        # Reset the variables to test restore.
+        W = tf.Variable(tf.random.normal([784, 10]), name="weight")
+        b = tf.Variable(tf.zeros([10]), name="bias")
+        vars_to_load = {"W": W, "b": b, "optimizer": optimizer}
+        checkpoint = tf.train.Checkpoint(**vars_to_load)
+        checkpoint.restore(tf.train.latest_checkpoint("./ckpt"))
+
+        W_a = tf.Variable(tf.random.normal([784, 10]))
+        tf.train.Checkpoint(W_a=W_a).restore("./other")
+        W_b = tf.Variable(tf.random.normal([784, 10]))
+        tf.train.Checkpoint(W_b=W_b).write("./other")
+    """, select=("GL301",))
+    # The first W is the one trained: the checkpoint it is saved in is never restored. W_b is only written.
+    assert codes_and_lines(findings) == [("GL301", 3), ("GL301", 19)]
+
+
+def test_gl302_a_constant_weight_with_no_hidden_layer_after_it(lint):
+    # Softmax regression with W = ones: every logit starts equal, and the targets give each output unit
+    # its own gradient (p_k - y_k) from the first step: nothing to break. With a hidden layer, the
+    # constant hidden units are the symmetry GL302 is about.
+    sole = lint("""
+        import tensorflow as tf
+
+        W = tf.Variable(tf.ones([784, 10]), name="weight")
+        b = tf.Variable(tf.zeros([10]), name="bias")
+
+        def logistic_regression(x):
+            return tf.nn.softmax(tf.matmul(x, W) + b)
+    """)
+    assert codes_and_lines(sole) == []
+    hidden = lint("""
+        import tensorflow as tf
+
+        W1 = tf.Variable(tf.ones([784, 256]))
+        W2 = tf.Variable(tf.random.normal([256, 10], stddev=0.05))
+
+        def mlp(x):
+            return tf.matmul(tf.nn.relu(tf.matmul(x, W1)), W2)
+    """)
+    assert codes_and_lines(hidden) == [("GL302", 3)]
+
+
+def test_gl302_the_only_layer_of_a_keras_or_torch_model(lint):
+    keras_linear = """
+        from tensorflow import keras
+
+        model = keras.Sequential([{hidden}keras.layers.Dense(1, kernel_initializer="ones")])
+        model.compile(optimizer="sgd", loss="mse")
+    """
+    assert codes_and_lines(lint(keras_linear.format(hidden=""))) == []
+    assert codes_and_lines(lint(keras_linear.format(hidden="keras.layers.Dense(8), "))) == [("GL302", 3)]
+    torch_linear = """
+        import torch.nn as nn
+
+        net = nn.Linear(2, 1)
+        nn.init.ones_(net.weight){more}
+    """
+    assert codes_and_lines(lint(torch_linear.format(more=""))) == []
+    assert codes_and_lines(lint(torch_linear.format(more="\n        head = nn.Linear(1, 1)"))) == [("GL302", 4)]
+
+
+def test_gl401_advice_is_tensorflow_for_a_tf_log_of_a_helpers_sigmoid(lint):
+    findings = lint("""
+        import tensorflow as tf
+
+        def discriminator(x):
+            hidden = tf.nn.relu(tf.matmul(x, W1) + b1)
+            return tf.nn.sigmoid(tf.matmul(hidden, W2) + b2)
+
+        disc_real = discriminator(real)
+        disc_fake = discriminator(fake)
+        disc_loss = -tf.reduce_mean(tf.math.log(disc_real) + tf.math.log(1. - disc_fake))
+    """, select=("GL401",))
+    assert codes_and_lines(findings) == [("GL401", 9), ("GL401", 9)]
+    assert "use tf.math.log_sigmoid(logits)" in findings[0].message
+    assert "use tf.math.log_sigmoid(-logits)" in findings[1].message
+    assert not any("F.logsigmoid" in f.message for f in findings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gradlint.checks import call_name, finding
 from gradlint.facts.context import never_trains, probe_weight
 from gradlint.facts import vocab_keras as K
-from gradlint.facts.init import creations, init_calls
+from gradlint.facts.init import creations, init_calls, initialised_layer, restored_by_checkpoint, sole_weight
 from gradlint.facts.tensors import code_of
 
 # Why one value breaks training, and which initialiser suits which activation, is the rule page's.
@@ -44,6 +44,9 @@ def check(facts, settings):
             what = f"`{code_of(facts, init.call.node)}`"
         else:
             continue
+        layer = initialised_layer(init, facts)
+        if layer is not None and sole_weight(layer, facts):
+            continue  # the model's only layer: no hidden layer follows, the targets tell its units apart
         if init.keras:
             what += f" in {call_name(facts, init.target)}" if init.anchor is None else ""
         remedy = _KERAS_REMEDY if init.keras else _REMEDY
@@ -54,6 +57,8 @@ def check(facts, settings):
             value = facts.resolve(fill, made.call.scope)
             if value is None or isinstance(value.value, bool) or value.value == 0:
                 continue
+        if sole_weight(made.call, facts) or restored_by_checkpoint(made, facts):
+            continue  # a one-layer model (softmax regression): no hidden layer follows this weight
         tf = made.maker_name.startswith("tensorflow.")
         remedy = "create it with tf.keras.initializers.GlorotUniform()(shape)" if tf else _REMEDY
         maker = made.maker_name.replace("tensorflow.", "tf.")

@@ -7,13 +7,14 @@ import libcst as cst
 from gradlint.checks import finding
 from gradlint.facts.context import never_trains, probe_weight
 from gradlint.facts import vocab_keras as K
-from gradlint.facts.init import creations, fan_in, init_calls
+from gradlint.facts.init import creations, fan_in, init_calls, restored_by_checkpoint
 from gradlint.facts.names import walk
 from gradlint.facts.tensors import code_of
 
 _LIMIT = 1.0
-# A normal draw whose std·√fan_in stays at most this (fan_in ≤ 16 at std 1) is within about 3x of He's
-# √2 gain: a small hand-written layer (TextRNN's 5-unit output projection), not an exploding stack.
+# A draw whose s·√fan_in stays at most this (s its root mean square: fan_in ≤ 16 at std 1, ≤ 48 for U(0, 1))
+# is within about 3x of He's √2 gain: a small hand-written layer (TextRNN's 5-unit output projection, a
+# 2-input linear classifier), not an exploding stack.
 _SMALL_GAIN = 4.0
 # The remedy in a few words; which initialiser suits which activation is the rule page's.
 _REMEDY = "use nn.init.kaiming_normal_ or xavier_normal_"
@@ -61,9 +62,10 @@ def _built_then_loaded(facts, class_name: str) -> bool:
 
 
 def _small_gain(made, facts) -> bool:
-    """N(0, s) weights over an input size the code fixes, with s·√fan_in ≤ _SMALL_GAIN."""
-    size = fan_in(made, facts) if made.normal_std is not None else None
-    return size is not None and abs(made.normal_std) * size ** 0.5 <= _SMALL_GAIN
+    """Random weights over an input size the code fixes, with s·√fan_in ≤ _SMALL_GAIN (s: the draw's root
+    mean square, which for U(0, 1) counts its mean as well as its spread)."""
+    size = fan_in(made, facts) if made.scale is not None else None
+    return size is not None and made.scale * size ** 0.5 <= _SMALL_GAIN
 
 
 def check(facts, settings):
@@ -93,7 +95,8 @@ def check(facts, settings):
                 f"{origin}; {_KERAS_REMEDY if init.keras else _UNIFORM_REMEDY}",
             )
     for made in creations(facts, {"torch.randn", "torch.rand", *K.RANDOM_TENSORS}):
-        if _frozen(made.call) or _loaded_after(facts, made.call) or _small_gain(made, facts):
+        if _frozen(made.call) or _loaded_after(facts, made.call) or restored_by_checkpoint(made, facts) \
+                or _small_gain(made, facts):
             continue
         spread = made.spread or ("N(0, 1)" if made.maker_name == "torch.randn" else "U(0, 1)")
         if made.spread:  # TensorFlow: tf.Variable(tf.random.normal([m, n]))

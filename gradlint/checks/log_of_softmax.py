@@ -45,7 +45,7 @@ def check(facts, settings):
         if without_gradient(call, facts):
             continue  # no backward through it: at worst a -inf in an evaluation metric, not a NaN gradient
         yield finding(
-            facts, "GL401", call.node, _message(facts, log_name, source, complement),
+            facts, "GL401", call.node, _message(facts, log_name, source, complement, call.qualname in K.LOG_FUNCTIONS),
             fix=_fix(facts, call, argument, source) if natural and not complement else None,
         )
 
@@ -61,20 +61,21 @@ def _one_minus_sigmoid(argument, call, facts) -> Source | None:
     return None
 
 
-def _message(facts, log_name: str, source: Source, complement: bool) -> str:
-    """What is logged and the stable form to use; why the probability underflows is the rule page's."""
+def _message(facts, log_name: str, source: Source, complement: bool, tf_log: bool = False) -> str:
+    """What is logged and the stable form to use, in the framework of the log (`tf.math.log` of a helper's
+    sigmoid gets TensorFlow's spelling); why the probability underflows is the rule page's."""
     where = f"`{source.via}` = {source.label} in line {facts.line(source.node)}" if source.via else source.label
     if complement:
-        stable = "tf.math.log_sigmoid(-logits)" if _is_tensorflow(facts, source) else "F.logsigmoid(-logits)"
+        stable = "tf.math.log_sigmoid(-logits)" if tf_log or _is_tensorflow(facts, source) else "F.logsigmoid(-logits)"
         return f"{log_name} of 1 - {where} is -inf once the sigmoid rounds to 1; use {stable}"
     default = "F.log_softmax(logits, dim=...)" if source.kind == "softmax" else "F.logsigmoid(logits)"
-    stable = _suggestion(facts, source) or default
+    stable = _suggestion(facts, source, tf_log) or default
     return f"{log_name} of {where} is -inf once the {source.kind} underflows to 0; use {stable}"
 
 
-def _suggestion(facts, source: Source) -> str | None:
+def _suggestion(facts, source: Source, tf_log: bool = False) -> str | None:
     tf_form = _tf_replacement(facts, source)
-    if tf_form is not None or _is_tensorflow(facts, source):
+    if tf_form is not None or tf_log or _is_tensorflow(facts, source):
         return _shown(facts, tf_form) if tf_form is not None else (
             "tf.nn.log_softmax(logits)" if source.kind == "softmax" else "tf.math.log_sigmoid(logits)")
     if not _is_function_call(facts, source):

@@ -89,7 +89,9 @@ class Creation:
     maker_name: str  # "torch.randn"
     target_text: str  # "self.weight", "W1"
     spread: str = ""  # TensorFlow's random makers take a scale: "N(0, 1)", "U(-3, 3)"
-    normal_std: float | None = None  # the std of a normal draw (torch.randn: 1); None for other makers
+    # The root mean square of the draw, the `s` of s·√fan_in: a normal's std (torch.randn: 1), a uniform
+    # U(a, b)'s √((a² + ab + b²) / 3) (torch.rand: 1/√3); None for other makers
+    scale: float | None = None
 
 
 def init_calls(facts: ModuleFacts) -> list[InitCall]:
@@ -283,20 +285,24 @@ def creations(facts: ModuleFacts, makers: set[str]) -> list[Creation]:
             continue
         if call.target in rewritten or not _is_matrix(maker, maker_name) or _reset_elsewhere(call, facts, maker_name in vocab.RANDOM_TENSORS):
             continue
-        spread, std = _tf_spread(maker, maker_name, call, facts) if maker_name in K.RANDOM_TENSORS else ("", None)
+        spread, scale = _tf_spread(maker, maker_name, call, facts) if maker_name in K.RANDOM_TENSORS else ("", None)
         if spread is None:
             continue
-        if maker_name == "torch.randn":
-            std = 1.0
+        if maker_name in _TORCH_DRAW_SCALE:
+            scale = _TORCH_DRAW_SCALE[maker_name]
         last = call.target.rpartition(".")[2]
         if _WEIGHT_NAME.match(last) and not _NORM_WORD.search(call.target) and not _EMBEDDING_WORD.search(call.target):
-            found.append(Creation(call, maker, maker_name, call.target, spread, std))
+            found.append(Creation(call, maker, maker_name, call.target, spread, scale))
     return found
 
 
+_TORCH_DRAW_SCALE = {"torch.randn": 1.0, "torch.rand": (1 / 3) ** 0.5}
+
+
 def _tf_spread(maker: cst.Call, maker_name: str, call: CallInfo, facts: ModuleFacts) -> tuple[str | None, float | None]:
-    """('N(0, 1)', 1.0) for tf.random.normal([m, n]) (stddev 1 by default; the std only for normal draws),
-    (None, None) when a stddev/bound below 1 (or one gradlint cannot read) scales it."""
+    """('N(0, 1)', 1.0) for tf.random.normal([m, n]) (stddev 1 by default), ('U(0, 1)', 0.577) for
+    tf.random.uniform: the spread and the draw's root mean square; (None, None) when a stddev/bound below 1
+    (or one gradlint cannot read) scales it."""
     def arg(name, index, default):
         for a in maker.args:
             if a.keyword is not None and a.keyword.value == name:
@@ -310,10 +316,10 @@ def _tf_spread(maker: cst.Call, maker_name: str, call: CallInfo, facts: ModuleFa
 
     if K.RANDOM_TENSORS[maker_name] == "normal":
         std = arg("stddev", 2, 1.0)
-        return (f"N(0, {std:g})", float(std)) if std is not None and abs(std) >= 1 else (None, None)
+        return (f"N(0, {std:g})", abs(float(std))) if std is not None and abs(std) >= 1 else (None, None)
     low, high = arg("minval", 1, 0.0), arg("maxval", 2, 1.0)
     if None not in (low, high) and max(abs(low), abs(high)) >= 1:
-        return f"U({low:g}, {high:g})", None
+        return f"U({low:g}, {high:g})", ((low * low + low * high + high * high) / 3) ** 0.5
     return None, None
 
 
@@ -353,6 +359,102 @@ def fan_in(made: Creation, facts: ModuleFacts) -> int | None:
             return None
         values.append(found.value)
     return max(values) if values else None
+
+
+_LAYERS_WITH_WEIGHTS = vocab.WEIGHT_MODULES | vocab.RECURRENT_MODULES | vocab.ATTENTION_MODULES | vocab.EMBEDDING_MODULES
+
+
+# -- what follows a weight (GL302: a constant weight breaks symmetry only where another layer follows) ---
+def sole_weight(own: CallInfo, facts: ModuleFacts) -> bool:
+    """`own` (a parameter made from a tensor, or a layer construction) is the model's only weight: the file
+    creates no other matrix parameter (nor one it cannot see into) and builds no other weight layer — a
+    linear or softmax regression: `W = tf.Variable(tf.ones([784, 10]))` then `softmax(x @ W + b)`,
+    `keras.Sequential([Dense(1, kernel_initializer="ones")])`, `nn.init.ones_(nn.Linear(2, 1).weight)`. No
+    hidden layer follows it: its units are the outputs, and the targets give each a different gradient
+    from the first step. A weight a class makes (`self.kernel = self.add_weight(...)`, `self.fc = nn.Linear(...)`)
+    is a building block that may be stacked anywhere: never sole."""
+    if class_of(own.scope, facts) is not None:
+        return False
+    for call in facts.all_calls:
+        if call is own:
+            continue
+        qualname = call.qualname or ""
+        if qualname in _LAYERS_WITH_WEIGHTS or qualname in K.WEIGHT_LAYERS or qualname in K.RISKY_LAYERS:
+            return False
+        if call.method == "add_weight" and call.receiver == "self" and _keras_weight_matrix(call):
+            return False
+        if qualname in (vocab.PARAMETER, K.VARIABLE):
+            data = call.argument("data", 0) if qualname == vocab.PARAMETER else call.argument("initial_value", 0)
+            if isinstance(data, cst.Name):
+                data = call.scope.binding(data.value)
+            if data is None or isinstance(data, (cst.Name, cst.Attribute, cst.Subscript, cst.BinaryOperation)):
+                return False  # a parameter made from something gradlint cannot see: maybe a matrix
+            if isinstance(data, cst.Call) and _is_matrix(data, call.scope.qualify(data.func) or ""):
+                return False
+        elif qualname in vocab.RANDOM_TENSORS or qualname in vocab.CONSTANT_TENSORS or qualname == "torch.zeros":
+            if _requires_grad(call, facts) and _is_matrix(call.node, qualname):
+                return False
+    return True
+
+
+def initialised_layer(init: InitCall, facts: ModuleFacts) -> CallInfo | None:
+    """The layer construction an initialiser writes into: the Keras layer given `kernel_initializer=`, or
+    the `nn.Linear(...)` a plain name holds (`nn.init.ones_(model.weight)`); None for anything else."""
+    if init.keras:
+        layer = init.target
+    else:
+        root, _, attr = init.target_text.partition(".")
+        layer = init.call.scope.binding(root) if attr == "weight" else None
+        if not isinstance(layer, cst.Call) or init.call.scope.qualify(layer.func) not in vocab.WEIGHT_MODULES:
+            return None
+    return next((c for c in facts.all_calls if c.node is layer), None)
+
+
+def restored_by_checkpoint(made: Creation, facts: ModuleFacts) -> bool:
+    """A tf.Variable that a `tf.train.Checkpoint` names (`Checkpoint(W=W)`, `Checkpoint(**{"W": W})`) and
+    that checkpoint then restores, both before the name is bound again: the draw is overwritten by the
+    saved values before anything reads it ("reset variables to test restore"). A checkpoint only saved
+    (CheckpointManager.save) restores nothing."""
+    name, scope = made.target_text, made.call.scope
+    fn = next((f for f in (facts.top, *facts.functions) if f.scope is scope), None)
+    if fn is None or "." in name:
+        return False
+    calls = fn.calls
+    index = {id(c.node): i for i, c in enumerate(calls)}
+    start = index.get(id(made.call.node))
+    if start is None:
+        return False
+
+    def rebound(target: str, after: int) -> int:
+        later = [index[id(v)] for v in scope.assigns.get(target, ()) if id(v) in index and index[id(v)] > after]
+        return min(later, default=len(calls))
+
+    for i in range(start + 1, rebound(name, start)):
+        checkpoint = calls[i]
+        if checkpoint.qualname != K.CHECKPOINT or not _names(checkpoint.node, name, scope):
+            continue
+        end = rebound(checkpoint.target, i) if checkpoint.target else len(calls)
+        if any(c.method == "restore" and (c.receiver == checkpoint.target if checkpoint.target
+                                          else getattr(c.node.func, "value", None) is checkpoint.node)
+               for c in calls[i + 1:end]):
+            return True
+    return False
+
+
+def _names(checkpoint: cst.Call, name: str, scope) -> bool:
+    """The checkpoint's keyword values, or the dict it is given as `**vars`, include the variable `name`."""
+    for arg in checkpoint.args:
+        value = arg.value
+        if arg.star == "**" and isinstance(value, cst.Name):
+            value = scope.binding(value.value)
+            if not isinstance(value, cst.Dict):
+                continue
+            values = [e.value for e in value.elements if isinstance(e, cst.DictElement)]
+        else:
+            values = [value]
+        if any(isinstance(v, cst.Name) and v.value == name for v in values):
+            return True
+    return False
 
 
 def _rewritten(facts: ModuleFacts) -> set[str]:

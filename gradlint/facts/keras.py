@@ -282,6 +282,94 @@ def final_value(name: str, use: cst.Call, facts: ModuleFacts) -> cst.BaseExpress
     return last
 
 
+# -- the model a compile()/fit()/tape step trains ---------------------------------------------------
+def binding_at(name: str, at: CallInfo, facts: ModuleFacts) -> cst.BaseExpression | None:
+    """The value `name` holds when `at` runs: its only binding; or, when the function that runs `at` rebinds
+    it (a notebook builds `model = ...` cell after cell), the last assignment before `at` in straight-line
+    code. A `def` of the same name in an earlier cell (`def model(inputs): ...`, then `model = Sequential(...)`)
+    is passed over when it comes before that assignment. None when that cannot be told (a parameter, an
+    assignment that is not a call, one inside a branch or loop that `at` is not in)."""
+    single = at.scope.binding(name)
+    values = at.scope.assigns.get(name, [])
+    if single is not None or len(values) < 2 or name in at.scope.params:
+        return single
+    fn = next((f for f in (facts.top, *facts.functions) if f.scope is at.scope), None)
+    index = {id(c.node): i for i, c in enumerate(fn.calls)} if fn is not None else {}
+    made = [v for v in values if isinstance(v, cst.Call) and id(v) in index]
+    defs = [f.node for f in facts.functions if f.name == name and f.scope.parent is at.scope and f.class_name is None]
+    if id(at.node) not in index or len(made) + len(defs) != len(values):
+        return None
+    before = [index[id(v)] for v in made if index[id(v)] < index[id(at.node)]]
+    if not before:
+        return None
+    assigned = fn.calls[max(before)]
+    if assigned.blocks != at.blocks[:len(assigned.blocks)]:
+        return None
+    if defs and any(facts.line(d) > facts.line(assigned.node) for d in defs):
+        return None  # a def after the assignment may be what the name holds
+    return assigned.node
+
+
+def trained_chain(name: str, at: CallInfo, facts: ModuleFacts) -> tuple[bool, Chain | None]:
+    """(pretrained, chain) of the model a name holds at `at` (a compile(), fit() or tape step): its
+    Sequential, functional graph or subclassed call(); `self` in a train_step is the class's own call().
+    (True, None) for a pretrained preset (`from_preset`, `keras.applications`); (False, None) when the model
+    cannot be tied to a chain in this file."""
+    scope = at.scope
+    construction = binding_at(name, at, facts) if name != "self" else None
+    chains = {id(chain.node): chain for chain in facts.chains}
+    chain = None
+    if name == "self":
+        from gradlint.facts.tensors import class_of
+
+        cls = class_of(scope, facts)
+        chain = chains.get(id(cls.methods["call"].node)) if cls is not None and "call" in cls.methods else None
+    elif isinstance(construction, cst.Call):
+        qualname = scope.qualify(construction.func)
+        if _pretrained(construction, qualname):
+            return True, None
+        if qualname in K.SEQUENTIAL:
+            chain = chains.get(id(construction))
+        elif qualname in K.FUNCTIONAL_MODEL:
+            found = call_info(construction, facts)
+            chain = chains.get(id(construction)) or (chains.get(id(found[1].node)) if found else None)
+        elif isinstance(construction.func, cst.Name) and construction.func.value in facts.classes:
+            cls = facts.classes[construction.func.value]
+            chain = chains.get(id(cls.methods["call"].node)) if "call" in cls.methods else None
+        elif isinstance(construction.func, cst.Name):
+            chain = _built_by_function(construction.func.value, chains, facts)  # model = create_vit_classifier()
+    return False, chain
+
+
+def compiled_chain(optimizer: CallInfo, facts: ModuleFacts) -> tuple[bool, Chain | None]:
+    """(tied, chain) of the model a Keras optimizer construction is compiled into: `model.compile(optimizer=
+    RMSprop(0.1))`, or a name bound to it, read as `model` stands at that compile(). (False, None) when no
+    compile() takes it (a tape step, an optimizer passed on)."""
+    for call in facts.calls_by_method.get("compile", ()):
+        given = call.argument("optimizer", 0)
+        if isinstance(given, cst.Name) and optimizer.target == given.value:
+            given = call.scope.binding(given.value)
+        if given is optimizer.node and call.receiver and "." not in call.receiver:
+            pretrained, chain = trained_chain(call.receiver, call, facts)
+            return not pretrained and chain is not None, chain
+    return False, None
+
+
+def _pretrained(construction: cst.Call, qualname: str | None) -> bool:
+    method = construction.func.attr.value if isinstance(construction.func, cst.Attribute) else None
+    return method in K.PRETRAINED_METHODS or (qualname or "").startswith(K.APPLICATIONS)
+
+
+def _built_by_function(name: str, chains: dict, facts: ModuleFacts):
+    """The one model a module-level builder function constructs (`def build_model(): ... return Model(...)`)."""
+    builder = next((f for f in facts.functions if f.name == name and f.class_name is None), None)
+    if builder is None:
+        return None
+    built = [chains[id(c.node)] for c in builder.calls if id(c.node) in chains]
+    return built[0] if len(built) == 1 else None
+
+
+
 # -- losses (GL402) --------------------------------------------------------------------------------
 def from_logits(construction: cst.Call, scope: Scope, facts: ModuleFacts) -> bool:
     for arg in construction.args:

@@ -19,7 +19,7 @@ import libcst as cst
 
 from gradlint.facts import vocab_keras as K
 from gradlint.facts.clip_risk import MODEST_ADAPTIVE_LR
-from gradlint.facts.keras import call_info
+from gradlint.facts.keras import trained_chain
 from gradlint.facts.layers import Chain, LayerUse
 from gradlint.facts.model import CallInfo, FunctionInfo, ModuleFacts
 from gradlint.facts.names import Scope, dotted
@@ -129,56 +129,14 @@ def _custom(fit: CallInfo, custom_step: set[str]) -> bool:
     return isinstance(built, cst.Call) and isinstance(built.func, cst.Name) and built.func.value in custom_step
 
 
-def binding_at(name: str, at: CallInfo, facts: ModuleFacts) -> cst.BaseExpression | None:
-    """The value `name` holds when `at` runs: its only binding; or, when the function that runs `at` rebinds
-    it (a notebook builds `model = ...` cell after cell), the last assignment before `at` in straight-line
-    code. None when that cannot be told (a parameter, an assignment that is not a call, one inside a branch
-    or loop that `at` is not in)."""
-    single = at.scope.binding(name)
-    values = at.scope.assigns.get(name, [])
-    if single is not None or len(values) < 2 or name in at.scope.params:
-        return single
-    fn = next((f for f in (facts.top, *facts.functions) if f.scope is at.scope), None)
-    index = {id(c.node): i for i, c in enumerate(fn.calls)} if fn is not None else {}
-    if id(at.node) not in index or not all(isinstance(v, cst.Call) and id(v) in index for v in values):
-        return None
-    before = [index[id(v)] for v in values if index[id(v)] < index[id(at.node)]]
-    if not before:
-        return None
-    assigned = fn.calls[max(before)]
-    if assigned.blocks != at.blocks[:len(assigned.blocks)]:
-        return None
-    return assigned.node
-
-
 def model_risk(name: str, at: CallInfo, facts: ModuleFacts) -> tuple[bool, list[tuple[LayerUse, "Built"]]]:
     """(known, its recurrent/attention layers with their constructions) of the model a name holds at `at`:
-    its Sequential, functional graph or subclassed call(). (False, []) when the model cannot be tied to a
-    chain in this file; (True, []) for a pretrained preset (`from_preset`, `keras.applications`), whose
-    fine-tuning at an ordinary lr is the textbook recipe."""
-    scope = at.scope
-    construction = binding_at(name, at, facts) if name != "self" else None
-    chains = {id(chain.node): chain for chain in facts.chains}
-    chain = None
-    if name == "self":
-        from gradlint.facts.tensors import class_of
-
-        cls = class_of(scope, facts)
-        chain = chains.get(id(cls.methods["call"].node)) if cls is not None and "call" in cls.methods else None
-    elif isinstance(construction, cst.Call):
-        qualname = scope.qualify(construction.func)
-        if _pretrained(construction, qualname):
-            return True, []
-        if qualname in K.SEQUENTIAL:
-            chain = chains.get(id(construction))
-        elif qualname in K.FUNCTIONAL_MODEL:
-            found = call_info(construction, facts)
-            chain = chains.get(id(construction)) or (chains.get(id(found[1].node)) if found else None)
-        elif isinstance(construction.func, cst.Name) and construction.func.value in facts.classes:
-            cls = facts.classes[construction.func.value]
-            chain = chains.get(id(cls.methods["call"].node)) if "call" in cls.methods else None
-        elif isinstance(construction.func, cst.Name):
-            chain = _built_by_function(construction.func.value, chains, facts)  # model = create_vit_classifier()
+    its Sequential, functional graph or subclassed call() (`trained_chain`). (False, []) when the model
+    cannot be tied to a chain in this file; (True, []) for a pretrained preset (`from_preset`,
+    `keras.applications`), whose fine-tuning at an ordinary lr is the textbook recipe."""
+    pretrained, chain = trained_chain(name, at, facts)
+    if pretrained:
+        return True, []
     if chain is None:
         return False, []
     calls = {id(c.node): c for c in facts.all_calls}
@@ -191,11 +149,6 @@ def model_risk(name: str, at: CallInfo, facts: ModuleFacts) -> tuple[bool, list[
     if not risky and not inside and any(u.label not in facts.classes for u in opaque):
         return False, []  # a layer gradlint cannot see into might be recurrent
     return True, risky + inside
-
-
-def _pretrained(construction: cst.Call, qualname: str | None) -> bool:
-    method = construction.func.attr.value if isinstance(construction.func, cst.Attribute) else None
-    return method in K.PRETRAINED_METHODS or (qualname or "").startswith(K.APPLICATIONS)
 
 
 @dataclass(frozen=True)
@@ -338,15 +291,6 @@ def _tape_optimizer_modest(step: CallInfo, facts: ModuleFacts) -> bool:
         return bool(compiled) and all(
             _given_optimizer_modest(c.argument("optimizer", 0) or c.node, c, facts) for c in compiled)
     return False
-
-
-def _built_by_function(name: str, chains: dict, facts: ModuleFacts):
-    """The one model a module-level builder function constructs (`def build_model(): ... return Model(...)`)."""
-    builder = next((f for f in facts.functions if f.name == name and f.class_name is None), None)
-    if builder is None:
-        return None
-    built = [chains[id(c.node)] for c in builder.calls if id(c.node) in chains]
-    return built[0] if len(built) == 1 else None
 
 
 def _project_layer_built(use: LayerUse, facts: ModuleFacts) -> list[Built]:

@@ -52,7 +52,7 @@ def large_fixed_lr(opt: Optimizer, facts: ModuleFacts, limits) -> float | None:
         return None
     if not trains_weights(opt, facts):
         return None
-    if value < limit * SMALL_MODEL_BAND and small_model(opt, facts, max_weights=1):
+    if value <= limit * SMALL_MODEL_BAND and small_model(opt, facts, max_weights=1):
         return None  # a linear model (softmax regression) is convex: a larger step is only slower to settle
     return limit
 
@@ -123,13 +123,18 @@ def _tensor_made(value, scope) -> bool:
 def small_model(opt: Optimizer, facts: ModuleFacts, max_weights: int) -> bool:
     """The model this optimizer trains is in sight and small: layer chains of at most `max_weights` weight
     layers (a project block counts as one), no residual forward, no known deep architecture. A module's
-    own `self.parameters()` is judged by its own forward; otherwise every model of the file. No model in
-    sight is not small."""
+    own `self.parameters()` is judged by its own forward, a Keras optimizer by the model its compile()
+    trains; otherwise every model of the file. No model in sight is not small."""
+    from gradlint.facts.keras import compiled_chain
+
     chains = facts.chains
     owner = opt.call.scope.function()
     fn = next((f for f in facts.functions if f.scope is owner), None)
     params = opt.call.argument("params", 0)
-    if fn is not None and fn.class_name and isinstance(params, cst.Call) and dotted(params.func) == "self.parameters":
+    tied, compiled = compiled_chain(opt.call, facts)
+    if tied:
+        chains = [compiled]  # Keras: the model compile() gives it, as it stands at that compile()
+    elif fn is not None and fn.class_name and isinstance(params, cst.Call) and dotted(params.func) == "self.parameters":
         chains = [c for c in chains if c.where == f"{fn.class_name}.forward"]
     chains = [c for c in chains if any(l.kind in ("weight", "opaque") for l in c.layers)]  # a model, not a stack of activations
     if not chains or deep_model(facts) and len(chains) == len(facts.chains):

@@ -105,7 +105,7 @@ def _name(name: str, scope: Scope, facts: "ModuleFacts", depth: int) -> Value | 
         if name in holder.assigns:
             values = holder.assigns[name]
             if len(values) != 1:
-                return None
+                return _same_everywhere(name, values, holder, facts, depth)
             found = resolve(values[0], holder, facts, depth + 1)
             if found is None:
                 return None
@@ -123,6 +123,18 @@ def _name(name: str, scope: Scope, facts: "ModuleFacts", depth: int) -> Value | 
         while holder is not None and holder.kind == "class":
             holder = holder.parent
     return None
+
+
+def _same_everywhere(name: str, values: list, holder: Scope, facts: "ModuleFacts", depth: int) -> Value | None:
+    """A name bound several times to the same literal (a notebook that repeats `input_dim = 2` in three
+    cells) holds that value whichever binding runs; anything else stays unknown."""
+    if len(values) > 8 or not all(isinstance(v, (cst.Integer, cst.Float, cst.SimpleString)) for v in values):
+        return None
+    found = {(type(v), _literal(v)) for v in values}
+    if len(found) != 1 or _literal(values[0]) is None:
+        return None
+    origin = f"constant {name}" if holder.kind == "module" else f"{name} ="
+    return Value(_literal(values[0]), origin, values[0])
 
 
 def _attribute(expr: cst.Attribute, scope: Scope, facts: "ModuleFacts", depth: int) -> Value | None:

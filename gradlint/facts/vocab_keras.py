@@ -139,6 +139,8 @@ VARIABLE = f"{TF}.Variable"
 RANDOM_TENSORS = {f"{TF}.random.normal": "normal", f"{TF}.random.truncated_normal": "normal",
                   f"{TF}.random.uniform": "uniform", f"{TF}.random_normal": "normal"}
 CONSTANT_TENSORS = {f"{TF}.ones": 1.0, f"{TF}.fill": None}
+# An object-based checkpoint: `tf.train.Checkpoint(W=W, ...).restore(path)` overwrites the variables it names.
+CHECKPOINT = f"{TF}.train.Checkpoint"
 
 # -- clipping (GL201, GL208) -----------------------------------------------------------------------
 # tf.clip_* with the positions of their thresholds: (keyword, position) pairs.
