@@ -1126,3 +1126,26 @@ def test_autocast_on_the_scripts_cuda_device_is_float16(lint):
     from_config = source.replace("torch.device(\"cuda\" if", "torch.device(cfg.get(\"device\", \"cuda\") if")
     assert [c for c, _ in codes_and_lines(lint(from_config.format(device_type="str(device)")))] == ["GL206"]
     assert [c for c, _ in codes_and_lines(lint(source.format(device_type='"cpu"')))] == []  # bfloat16 on the CPU
+
+
+# -- an optimizer that clips inside its own step() ---------------------------------------------------
+_SELF_CLIPPING_LOOP = """
+    import torch
+    from apex.optimizers import FusedLAMB
+    model = build_model().cuda()
+    optimizer = FusedLAMB(model.parameters(), lr=1e-3{max_norm})
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1000.0)
+        optimizer.step()
+"""
+
+
+def test_an_outer_clip_that_never_clips_is_harmless_when_the_optimizer_clips_itself(lint):
+    # NVIDIA DeepLearningExamples' FastPitch: apex FusedLAMB clips to max_grad_norm=1.0 in step().
+    assert lint(_SELF_CLIPPING_LOOP.format(max_norm=""), select=("GL208",)) == []
+    assert lint(_SELF_CLIPPING_LOOP.format(max_norm=", max_grad_norm=1.0"), select=("GL208",)) == []
+    disabled = lint(_SELF_CLIPPING_LOOP.format(max_norm=", max_grad_norm=0"), select=("GL208",))
+    assert codes_and_lines(disabled) == [("GL208", 9)]

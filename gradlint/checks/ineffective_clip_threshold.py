@@ -8,6 +8,7 @@ from gradlint.checks import finding
 from gradlint.facts import vocab
 from gradlint.facts import vocab_keras as K
 from gradlint.facts.keras_steps import gradient_clips, optimizer_clips
+from gradlint.facts.precision import optimizer_clipping
 
 _INFINITIES = {"math.inf", "torch.inf", "numpy.inf", "np.inf", "float.inf"}
 
@@ -50,6 +51,8 @@ def never_clips(facts, call, settings) -> bool:
 
 def check(facts, settings):
     yield from _keras(facts, settings)
+    if optimizer_clipping(facts):
+        return  # the optimizer clips inside step() (apex FusedLAMB): an outer clip that never clips costs nothing
     for call in facts.all_calls:
         found = threshold(facts, call)
         if found is None or found[0] < settings.thresholds.clip_norm:

@@ -101,8 +101,29 @@ def uses_grad_scaler(facts: ModuleFacts) -> bool:
     return False
 
 
+# Optimizers that clip the gradient norm inside step(), by default to max_grad_norm=1.0 (a value <= 0 turns it off).
+_SELF_CLIPPING = ("FusedLAMB", "BertAdam", "OpenAIAdam")
+
+
+def optimizer_clipping(facts: ModuleFacts) -> str | None:
+    """'FusedLAMB(max_grad_norm=1.0)' when an optimizer of this file clips inside its own step()."""
+    for call in facts.all_calls:
+        name = call.method or getattr(call.node.func, "value", "")
+        if name not in _SELF_CLIPPING or not call.node.args:
+            continue
+        given = call.kwarg("max_grad_norm")
+        value = facts.resolve(given, call.scope) if given is not None else None
+        if given is None or (value is not None and isinstance(value.value, (int, float)) and value.value > 0):
+            return f"{name}(max_grad_norm={value.value if value is not None else 1.0})"
+    return None
+
+
 def framework_clipping(facts: ModuleFacts) -> str | None:
-    """'Trainer(gradient_clip_val=...)' when a framework clips by configuration in this file."""
+    """'Trainer(gradient_clip_val=...)' when a framework clips by configuration in this file, or an
+    optimizer clips inside its step()."""
+    clips = optimizer_clipping(facts)
+    if clips is not None:
+        return clips
     for call in facts.all_calls:
         if call.qualname in vocab.CLIP_CONFIG:
             keyword = vocab.CLIP_CONFIG[call.qualname]
