@@ -494,3 +494,59 @@ async def test_a_notebook_cell_gets_its_quick_fix_and_closing_clears_it(client: 
     client.notebook_document_did_close(types.DidCloseNotebookDocumentParams(
         types.NotebookDocumentIdentifier(path.as_uri()), [types.TextDocumentIdentifier(uri) for uri in uris]))
     assert await diagnostics(client, uris[1]) == []
+
+
+PARAM_LOOP = '''\
+import torch
+import torch.nn as nn
+
+
+def fit(model, loader):
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+'''
+
+PARAM_MAIN = '''\
+import torch.nn as nn
+import torch.nn.functional as F
+
+import loop
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return F.softmax(self.fc(x), dim=1)
+
+
+loop.fit(Net(), loader)
+'''
+
+
+@module_loop
+async def test_a_broken_caller_keeps_the_parameter_finding_it_proves(client: LanguageClient, project):
+    """loop.fit(model) is bound to Net (a softmax) only by main.py's call: main.py's classes *and* its call
+    summaries of its last version that parsed are kept while it has a syntax error."""
+    main = open_file(client, project / "main.py", PARAM_MAIN)
+    assert await diagnostics(client, main) == []
+    fit = open_file(client, project / "loop.py", PARAM_LOOP)
+    found = await diagnostics(client, fit)
+    assert codes_and_lines(found) == [("GL402", 10)]
+    assert "fit(model=…) in main.py → Net.forward returns F.softmax" in found[0].message
+    # main.py half-typed: its GL000, and loop.py's finding still stands (re-judged after an edit of its own)
+    replace_text(client, main, PARAM_MAIN.replace("loop.fit(Net(), loader)", "loop.fit(Net(), loader"), 2)
+    assert [d.code for d in await diagnostics(client, main, 2)] == ["GL000"]
+    replace_text(client, fit, PARAM_LOOP + "# edited\n", 2)
+    assert codes_and_lines(await diagnostics(client, fit, 2)) == [("GL402", 10)]
+    # the call goes away in a version that parses: so does the finding
+    replace_text(client, main, PARAM_MAIN.replace("loop.fit(Net(), loader)", "loop.fit(None, loader)"), 3)
+    assert await diagnostics(client, main, 3) == []
+    assert await diagnostics(client, fit) == []

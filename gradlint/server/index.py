@@ -31,7 +31,10 @@ class Entry:
     digest: str
     settings: Settings
     result: FileResult
-    classes: dict = field(default_factory=dict)  # of the last version that parsed: a typo keeps the neighbours'
+    # what the project index reads of this file, from its last version that parsed: a typo keeps the
+    # neighbours' cross-file findings (the classes they train, the calls that bind their parameters)
+    classes: dict = field(default_factory=dict)
+    calls: tuple = ()
 
 
 class Index:
@@ -90,8 +93,8 @@ class Index:
             result = _lint(path, data, settings)
             if store is not None:
                 store.put(path, digest, result)
-        classes = result.classes if result.classes or not _unparsable(result) else (entry.classes if entry else {})
-        self.entries[path] = Entry(digest, settings, result, classes)
+        last = entry if entry is not None and _unparsable(result) else result
+        self.entries[path] = Entry(digest, settings, result, last.classes, last.calls)
         return result
 
     def _cache(self, settings: Settings):
@@ -160,16 +163,16 @@ class Index:
         return sum(1 for other in self.project_files(path) if other not in self.entries)
 
     def context(self, path: Path) -> list[FileResult]:
-        """Results of the other files of `path`'s project, open ones from the editor, with each file's last
-        classes that parsed."""
+        """Results of the other files of `path`'s project, open ones from the editor, with each file's
+        classes and call summaries of its last version that parsed."""
         out = []
         for other in self.project_files(path):
             if other == path:
                 continue
             result = self.lint(other)
             entry = self.entries.get(other)
-            if entry is not None and entry.classes is not result.classes:
-                result = FileResult(result.path, classes=entry.classes)
+            if entry is not None and (entry.classes is not result.classes or entry.calls is not result.calls):
+                result = FileResult(result.path, classes=entry.classes, calls=entry.calls)
             out.append(result)
         self.save_caches()
         return out
