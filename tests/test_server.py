@@ -541,6 +541,9 @@ async def test_a_broken_caller_keeps_the_parameter_finding_it_proves(client: Lan
     found = await diagnostics(client, fit)
     assert codes_and_lines(found) == [("GL402", 10)]
     assert "fit(model=…) in main.py → Net.forward returns F.softmax" in found[0].message
+    # the softmax line in the other file is a related location
+    assert [(r.location.uri, r.location.range.start.line + 1, r.message) for r in found[0].related_information] == \
+        [(main, 13, "main.py:13")]
     # main.py half-typed: its GL000, and loop.py's finding still stands (re-judged after an edit of its own)
     replace_text(client, main, PARAM_MAIN.replace("loop.fit(Net(), loader)", "loop.fit(Net(), loader"), 2)
     assert [d.code for d in await diagnostics(client, main, 2)] == ["GL000"]
@@ -550,3 +553,31 @@ async def test_a_broken_caller_keeps_the_parameter_finding_it_proves(client: Lan
     replace_text(client, main, PARAM_MAIN.replace("loop.fit(Net(), loader)", "loop.fit(None, loader)"), 3)
     assert await diagnostics(client, main, 3) == []
     assert await diagnostics(client, fit) == []
+
+
+@module_loop
+async def test_each_file_lints_under_its_nearest_config_with_the_rule_severity_and_utf16_columns(
+        client: LanguageClient, project):
+    """A sub-folder's pyproject.toml governs its files (as `gradlint .` reads them); a warning rule is a
+    Warning; a column after a character outside the BMP counts two UTF-16 units, as VS Code counts."""
+    sub = project / "experiments"
+    sub.mkdir()
+    (sub / "pyproject.toml").write_text('[tool.gradlint]\nignore = ["GL203"]\n', encoding="utf-8")
+    wide = TRAIN.replace("        optimizer.step()", '        tag = "𝔼[loss]"; optimizer.step()')
+    top, inner = open_file(client, project / "train.py", wide), open_file(client, sub / "train.py", wide)
+    found = await diagnostics(client, top)
+    assert codes_and_lines(found) == [("GL202", 13), ("GL203", 20)]
+    assert codes_and_lines(await diagnostics(client, inner)) == [("GL202", 13)]
+    gl203 = next(d for d in found if d.code == "GL203")
+    cli = next(f for f in engine.run([project / "train.py"], config.load(project / "pyproject.toml")).findings
+               if f.code == "GL203")
+    line = wide.splitlines()[cli.span.row - 1]
+    assert line[cli.span.column - 1:].startswith("optimizer.step()")
+    assert gl203.range.start.character == len(line[:cli.span.column - 1].encode("utf-16-le")) // 2 == cli.span.column
+    seq2seq = project / "seq2seq"
+    seq2seq.mkdir()
+    (seq2seq / "model.py").write_text((SEQ2SEQ / "model.py").read_text(encoding="utf-8"), encoding="utf-8")
+    gl201 = await diagnostics(client, open_file(client, seq2seq / "train.py",
+                                                (SEQ2SEQ / "train.py").read_text(encoding="utf-8")))
+    assert [(d.code, d.severity) for d in gl201] == [("GL201", types.DiagnosticSeverity.Warning)]
+    assert catalog.get("GL201").severity == "warning"
