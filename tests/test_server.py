@@ -581,3 +581,33 @@ async def test_each_file_lints_under_its_nearest_config_with_the_rule_severity_a
                                                 (SEQ2SEQ / "train.py").read_text(encoding="utf-8")))
     assert [(d.code, d.severity) for d in gl201] == [("GL201", types.DiagnosticSeverity.Warning)]
     assert catalog.get("GL201").severity == "warning"
+
+
+@module_loop
+async def test_edits_reparsed_in_part_give_the_findings_of_a_full_parse(client: LanguageClient, project):
+    """The server reparses only the statements an edit touched: after each keystroke-sized edit of a real
+    training script (inside a statement, a new block, a comment, an indented blank line), its diagnostics
+    are the CLI's on the same text."""
+    sources = [ROOT / "fixtures" / "bad" / name for name in
+               ("gl201_gpt_trainer_class.py", "gl203_zero_grad_per_epoch.py", "gl201_lstm_language_model.py")]
+    text = "\n\n".join(p.read_text(encoding="utf-8").rstrip("\n") for p in sources) + "\n"
+    path = project / "trainer.py"
+    uri = open_file(client, path, text)
+    await diagnostics(client, uri)
+    settings = config.load(project / "pyproject.toml")
+    lines = text.splitlines(keepends=True)
+    edits = [(row, piece) for row in range(5, len(lines), len(lines) // 12)
+             for piece in ("    \n", "# note\n", lines[row])]
+    edits += [(len(lines) // 2, "if __debug__:\n    pass\n"), (3, "")]
+    for version, (row, piece) in enumerate(edits, start=2):
+        client.diagnostics.pop(uri, None)
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            [types.TextDocumentContentChangePartial(range=types.Range(types.Position(row, 0), types.Position(row, 0)),
+                                                    text=piece)]))
+        lines[row:row] = [piece]
+        text = "".join(lines)
+        found = await diagnostics(client, uri, version)
+        cli = engine.lint_file(path, settings, settings.enabled_codes(), data=text.encode()).findings
+        assert [(d.code, d.range.start.line + 1, d.range.start.character + 1, d.message) for d in found] == \
+            [(f.code, f.span.row, f.span.column, f.message) for f in engine.resolve([engine.FileResult(str(path), cli)])]
