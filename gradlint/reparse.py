@@ -69,6 +69,8 @@ class Reparser:
         tail = _common_prefix(old[::-1], text[::-1], min(len(old), len(text)) - same)
         first = bisect.bisect_right(ends, same)  # statements 0..first-1 end inside the unchanged start
         last = bisect.bisect_left(starts, len(old) - tail, first)  # statements last.. start inside the end
+        if first == last and last < len(body):
+            last += 1  # text inserted between two statements: parsed with the one after it, as its leading lines
         while last < len(body) and not _clean(body[last].leading_lines):
             last += 1  # its leading lines could go to the edited statement's block footer
         # where the lines before the edited statement could belong to the one before it, that one is parsed too

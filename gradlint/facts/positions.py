@@ -108,6 +108,7 @@ class Positions:
     def __init__(self, module: cst.Module, known: dict | None = None):
         self._module = module
         self._parts = []  # (layout, offset of its start, line of its start - 1)
+        self._hit = 0
         offset = line = 0
         for part in parts(module):
             found = layout(part, module, known)
@@ -121,9 +122,12 @@ class Positions:
         if node is self._module:
             offset, line, column = self._end
             return CodeRange(CodePosition(1, 0), CodePosition(line + 1, column))
-        for found, offset, line in self._parts:
+        parts, hit = self._parts, self._hit
+        for index in (hit, *range(len(parts))) if parts else ():  # the last hit first: nodes come in runs
+            found, offset, line = parts[index]
             span = found.spans.get(node)
             if span is not None:
+                self._hit = index
                 return CodeRange(_position(found, line, span[0]), _position(found, line, span[1]))
         raise KeyError(node)
 
