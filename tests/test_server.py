@@ -496,61 +496,32 @@ async def test_a_notebook_cell_gets_its_quick_fix_and_closing_clears_it(client: 
     assert await diagnostics(client, uris[1]) == []
 
 
-PARAM_LOOP = '''\
-import torch
-import torch.nn as nn
-
-
-def fit(model, loader):
-    criterion = nn.CrossEntropyLoss()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    for x, y in loader:
-        optimizer.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        optimizer.step()
-'''
-
-PARAM_MAIN = '''\
-import torch.nn as nn
-import torch.nn.functional as F
-
-import loop
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(16, 4)
-
-    def forward(self, x):
-        return F.softmax(self.fc(x), dim=1)
-
-
-loop.fit(Net(), loader)
-'''
+PARAM_CALLER = ROOT / "fixtures" / "projects" / "param_caller"
 
 
 @module_loop
 async def test_a_broken_caller_keeps_the_parameter_finding_it_proves(client: LanguageClient, project):
     """loop.fit(model) is bound to Net (a softmax) only by main.py's call: main.py's classes *and* its call
     summaries of its last version that parsed are kept while it has a syntax error."""
-    main = open_file(client, project / "main.py", PARAM_MAIN)
+    main_text, loop_text = ((PARAM_CALLER / name).read_text(encoding="utf-8") for name in ("main.py", "loop.py"))
+    loss_line = next(i for i, line in enumerate(loop_text.splitlines(), 1) if "expect: GL402" in line)
+    softmax_line = next(i for i, line in enumerate(main_text.splitlines(), 1) if "F.softmax" in line)
+    main = open_file(client, project / "main.py", main_text)
     assert await diagnostics(client, main) == []
-    fit = open_file(client, project / "loop.py", PARAM_LOOP)
+    fit = open_file(client, project / "loop.py", loop_text)
     found = await diagnostics(client, fit)
-    assert codes_and_lines(found) == [("GL402", 10)]
+    assert codes_and_lines(found) == [("GL402", loss_line)]
     assert "fit(model=…) in main.py → Net.forward returns F.softmax" in found[0].message
     # the softmax line in the other file is a related location
     assert [(r.location.uri, r.location.range.start.line + 1, r.message) for r in found[0].related_information] == \
-        [(main, 13, "main.py:13")]
+        [(main, softmax_line, f"main.py:{softmax_line}")]
     # main.py half-typed: its GL000, and loop.py's finding still stands (re-judged after an edit of its own)
-    replace_text(client, main, PARAM_MAIN.replace("loop.fit(Net(), loader)", "loop.fit(Net(), loader"), 2)
+    replace_text(client, main, main_text.replace("loop.fit(Net(), loader)", "loop.fit(Net(), loader"), 2)
     assert [d.code for d in await diagnostics(client, main, 2)] == ["GL000"]
-    replace_text(client, fit, PARAM_LOOP + "# edited\n", 2)
-    assert codes_and_lines(await diagnostics(client, fit, 2)) == [("GL402", 10)]
+    replace_text(client, fit, loop_text + "# edited\n", 2)
+    assert codes_and_lines(await diagnostics(client, fit, 2)) == [("GL402", loss_line)]
     # the call goes away in a version that parses: so does the finding
-    replace_text(client, main, PARAM_MAIN.replace("loop.fit(Net(), loader)", "loop.fit(None, loader)"), 3)
+    replace_text(client, main, main_text.replace("loop.fit(Net(), loader)", "loop.fit(None, loader)"), 3)
     assert await diagnostics(client, main, 3) == []
     assert await diagnostics(client, fit) == []
 

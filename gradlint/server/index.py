@@ -13,7 +13,6 @@ from gradlint import config, engine
 from gradlint.config import Settings
 from gradlint.engine import FileResult, InternalError
 from gradlint.finding import Finding
-from gradlint.reparse import Reparser
 
 PROJECT_TTL = 2.0  # seconds a project's file list is trusted before the folders are walked again
 # Above this many files, a project is not one (a home folder opened as the workspace): cross-file findings
@@ -42,7 +41,7 @@ class Index:
     def __init__(self, folders: list[Path] = ()):
         self.folders = [Path(f).resolve() for f in folders]
         self.open: dict[Path, bytes] = {}  # path → the editor's text (encoded), while the document is open
-        self.reparsers: dict[Path, Reparser] = {}  # open documents: the last tree, so an edit reparses its statements
+        self.reparsers: dict = {}  # open document → its reparse.Reparser (the last tree: an edit reparses its statements)
         self.entries: dict[Path, Entry] = {}
         self.stats: dict[Path, tuple[int, int]] = {}  # files linted from disk: (mtime_ns, size) then
         self._settings: dict[Path, tuple[Settings, str | None]] = {}  # folder → settings, config error
@@ -93,12 +92,22 @@ class Index:
         store = self._cache(settings) if path not in self.open else None
         result = store.get(path, digest, engine._display_path(path)) if store is not None else None
         if result is None:
-            result = _lint(path, data, settings, self.reparsers.setdefault(path, Reparser()) if path in self.open else None)
+            result = _lint(path, data, settings, self._reparser(path))
             if store is not None:
                 store.put(path, digest, result)
         last = entry if entry is not None and _unparsable(result) else result
         self.entries[path] = Entry(digest, settings, result, last.classes, last.calls)
         return result
+
+    def _reparser(self, path: Path):
+        """An open document's Reparser (files read from disk are parsed whole, once per content)."""
+        if path not in self.open:
+            return None
+        if path not in self.reparsers:
+            from gradlint.reparse import Reparser
+
+            self.reparsers[path] = Reparser()
+        return self.reparsers[path]
 
     def _cache(self, settings: Settings):
         """The CLI's cache (.gradlint_cache or cache-dir) for files read from disk; None where the CLI would
@@ -227,7 +236,7 @@ class Index:
         return out
 
 
-def _lint(path: Path, data: bytes, settings: Settings, reparser: Reparser | None = None) -> FileResult:
+def _lint(path: Path, data: bytes, settings: Settings, reparser=None) -> FileResult:
     """engine.lint_file on in-memory bytes; any failure is an internal error of this file, never the server's."""
     try:
         return engine.lint_file(path, settings, settings.enabled_codes(), data=data, reparser=reparser)
