@@ -5,7 +5,9 @@ line/column pair (a regex split per token) and builds CodeRange objects: about s
 generation. Here the code generation runs with a state that only adds up token lengths and remembers
 each node's (start, end) offsets, by the same rules (a node's syntactic range, from
 `record_syntactic_position`, wins over its whitespace-inclusive one); the few nodes a finding asks for
-are turned into lines and columns from the module's line starts. tests/test_positions.py checks that
+are turned into lines and columns from the line starts. Each top-level statement (and header or footer
+line) is generated on its own, so an edited file whose other statements were reused from its last tree
+(gradlint/reparse.py) only lays out the statements that changed. tests/test_positions.py checks that
 every node of the fixtures gets PositionProvider's exact range.
 """
 
