@@ -22,6 +22,8 @@ QUOTING = {
         "the path the probability took: `outputs` = model(images) → CNNModel.forward returns F.softmax(...)",
     ("GL402", "projects/har_cnn/train.py"):
         "the path across a parameter and a file: `output` = model(sample) → train(model=…) → Network.forward returns F.softmax(...)",
+    ("GL402", "projects/param_caller/loop.py"):
+        "the path across a parameter bound in another file: model(x) → fit(model=…) in main.py → Net.forward returns F.softmax(...)",
     ("GL402", "bad/keras_text_cnn_sigmoid_from_logits.py"): "the compiled loss and the model's output layer",
     ("GL402", "seeds/keras_seed1_cnn_softmax_from_logits.py"): "the compiled loss and the model's output layer",
 }
