@@ -319,7 +319,7 @@ def main() -> None:
         "cache": str(cache),
         "argv": " ".join(sys.argv[1:]),
     }
-    args.results.write_text(render(bench.rows, facts))
+    args.results.write_text(render(bench.rows, facts) + _kept(args.results))
     log(f"wrote {args.results} after {facts['minutes']:.1f} min; load {facts['load_end'][0]:.2f}")
 
 
@@ -352,6 +352,15 @@ TARGETS = (  # (what, measured by, limit, lower is better)
     ("peak RSS per process ≤ 150 MiB (every gradlint run)",
      lambda r: max(row.rss for key, row in r.items() if "gradlint" in row.label), 150, "MiB"),
 )
+
+
+KEEP = "<!-- kept: the sections below are written by other benchmarks, and bench_peers.py leaves them -->"
+
+
+def _kept(results: Path) -> str:
+    """The part of an existing RESULTS.md from KEEP on (bench_server.py's numbers), to write back after the tables."""
+    old = results.read_text(encoding="utf-8") if results.is_file() else ""
+    return "\n" + old[old.index(KEEP):] if KEEP in old else ""
 
 
 def _ratio(value: float) -> str:

@@ -208,8 +208,10 @@ def _package_of_folder(folder: Path) -> str:
     return f"{parent}.{folder.name}" if parent else folder.name
 
 
-def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str], package: str = "") -> FileResult:
-    """Everything for one file, in process: the unit of work of the pool.
+def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str], package: str = "",
+                reparser=None) -> FileResult:
+    """Everything for one file, in process: the unit of work of the pool. `reparser` (a reparse.Reparser
+    that saw this file's last version: the language server's) parses only the statements an edit touched.
 
     GL000 is CPython's verdict (python_verdict), taken before libcst sees the file. A file CPython accepts
     that gradlint cannot analyse (libcst refuses it, a fact builder raises) is an internal error, not GL000."""
@@ -223,16 +225,17 @@ def lint_source(path: str, data: bytes, settings: Settings, codes: frozenset[str
         result.errors.append(InternalError(path, "parse", "not analysed: nested too deeply for libcst's parser"))
         return result
     try:
-        module = _parse(cst, text)
+        module = reparser.parse(text, lambda whole: _parse(cst, whole)) if reparser is not None else _parse(cst, text)
     except Exception as exc:  # CPython accepts the file: libcst's refusal is gradlint's failure, not the user's
         reason = exc.message if isinstance(exc, cst.ParserSyntaxError) else f"{type(exc).__name__}: {exc}"
         result.errors.append(InternalError(path, "parse", f"not analysed: libcst cannot parse this valid Python ({_first_line(reason)})"))
         return result
     try:
+        layouts = reparser.layouts if reparser is not None else None
         try:
-            _analyse(result, module, text, settings, codes, package)
+            _analyse(result, module, text, settings, codes, package, layouts)
         except RecursionError:
-            result = _deep(lambda: _analyse(FileResult(path), module, text, settings, codes, package))
+            result = _deep(lambda: _analyse(FileResult(path), module, text, settings, codes, package, layouts))
     except Exception as exc:  # the facts builder (a check's own failure is isolated inside _analyse)
         result = FileResult(path, errors=[InternalError(path, "facts", f"{type(exc).__name__}: {_first_line(str(exc))}")])
     return result
@@ -275,14 +278,17 @@ def _judged(path: str, data: bytes, codes: frozenset[str], result: FileResult) -
     return None
 
 
-def _analyse(result: FileResult, module, text: str, settings: Settings, codes: frozenset[str], package: str) -> FileResult:
-    """Facts, then every check; a RecursionError escapes, so that lint_source can retry with a deeper stack."""
+def _analyse(result: FileResult, module, text: str, settings: Settings, codes: frozenset[str], package: str,
+             layouts: dict | None = None) -> FileResult:
+    """Facts, then every check; a RecursionError escapes, so that lint_source can retry with a deeper stack.
+    `layouts`: positions of the module's statements already laid out (reparse.Reparser's)."""
     from gradlint import checks, suppress
     from gradlint.facts.builder import build
     from gradlint.facts.context import TRAINING_BANDS, quiet_in_tests
     from gradlint.facts.traits import summarise, summarise_calls
 
     facts = build(module, result.path, package)
+    facts.layouts = layouts
     result.classes = summarise(facts)
     result.calls = summarise_calls(facts)
     lines = text.splitlines()
@@ -348,14 +354,14 @@ def _unreadable(display: str, exc: OSError) -> FileResult:
 
 
 def lint_file(path: Path, settings: Settings, codes: frozenset[str], data: bytes | None = None,
-              prefilter: bool = True) -> FileResult:
+              prefilter: bool = True, reparser=None) -> FileResult:
     display = _display_path(path)
     if data is None:
         try:
             data = read_regular(path)
         except OSError as exc:
             return _unreadable(display, exc)
-    result = _lint_bytes(path, display, data, settings, codes, prefilter)
+    result = _lint_bytes(path, display, data, settings, codes, prefilter, reparser)
     result.digest = content_digest(data)
     return result
 
@@ -367,19 +373,19 @@ def content_digest(data: bytes) -> str:
 
 
 def _lint_bytes(path: Path, display: str, data: bytes, settings: Settings, codes: frozenset[str],
-                prefilter: bool) -> FileResult:
+                prefilter: bool, reparser=None) -> FileResult:
     active = active_codes(path, settings, codes)
     if path.suffix == ".ipynb":
-        return _lint_notebook(path, display, data, settings, active, prefilter)
+        return _lint_notebook(path, display, data, settings, active, prefilter, reparser)
     if len(data) > settings.max_file_size_kb * 1024:
         return _too_big(display, len(data), settings)
     if prefilter and not may_matter(data):
         return _syntax_only(display, data, active, settings)
-    return lint_source(display, data, settings, active, package_of(path))
+    return lint_source(display, data, settings, active, package_of(path), reparser)
 
 
 def _lint_notebook(path: Path, display: str, data: bytes, settings: Settings, codes: frozenset[str],
-                   prefilter: bool) -> FileResult:
+                   prefilter: bool, reparser=None) -> FileResult:
     from gradlint import notebook
 
     try:
@@ -392,7 +398,7 @@ def _lint_notebook(path: Path, display: str, data: bytes, settings: Settings, co
     if prefilter and not may_matter(source):
         result = _syntax_only(display, source, codes, settings)
     else:
-        result = lint_source(display, source, settings, codes, package_of(path))
+        result = lint_source(display, source, settings, codes, package_of(path), reparser)
     if book.kernel is not None and python_verdict(display, source) is not None:
         # Written for Python 2 and not Python 3: nothing here can be analysed, and a GL000 per notebook would
         # be noise about a choice the author made on purpose. Said in one line, like a file over the size cap.

@@ -494,3 +494,91 @@ async def test_a_notebook_cell_gets_its_quick_fix_and_closing_clears_it(client: 
     client.notebook_document_did_close(types.DidCloseNotebookDocumentParams(
         types.NotebookDocumentIdentifier(path.as_uri()), [types.TextDocumentIdentifier(uri) for uri in uris]))
     assert await diagnostics(client, uris[1]) == []
+
+
+PARAM_CALLER = ROOT / "fixtures" / "projects" / "param_caller"
+
+
+@module_loop
+async def test_a_broken_caller_keeps_the_parameter_finding_it_proves(client: LanguageClient, project):
+    """loop.fit(model) is bound to Net (a softmax) only by main.py's call: main.py's classes *and* its call
+    summaries of its last version that parsed are kept while it has a syntax error."""
+    main_text, loop_text = ((PARAM_CALLER / name).read_text(encoding="utf-8") for name in ("main.py", "loop.py"))
+    loss_line = next(i for i, line in enumerate(loop_text.splitlines(), 1) if "expect: GL402" in line)
+    softmax_line = next(i for i, line in enumerate(main_text.splitlines(), 1) if "F.softmax" in line)
+    main = open_file(client, project / "main.py", main_text)
+    assert await diagnostics(client, main) == []
+    fit = open_file(client, project / "loop.py", loop_text)
+    found = await diagnostics(client, fit)
+    assert codes_and_lines(found) == [("GL402", loss_line)]
+    assert "→ Net.forward returns F.softmax(logits, dim=1) (main.py:17)" in found[0].message  # the path is cut to fit 160
+    # the softmax line in the other file is a related location
+    assert [(r.location.uri, r.location.range.start.line + 1, r.message) for r in found[0].related_information] == \
+        [(main, softmax_line, f"main.py:{softmax_line}")]
+    # main.py half-typed: its GL000, and loop.py's finding still stands (re-judged after an edit of its own)
+    replace_text(client, main, main_text.replace("loop.fit(Net(), loader)", "loop.fit(Net(), loader"), 2)
+    assert [d.code for d in await diagnostics(client, main, 2)] == ["GL000"]
+    replace_text(client, fit, loop_text + "# edited\n", 2)
+    assert codes_and_lines(await diagnostics(client, fit, 2)) == [("GL402", loss_line)]
+    # the call goes away in a version that parses: so does the finding
+    replace_text(client, main, main_text.replace("loop.fit(Net(), loader)", "loop.fit(None, loader)"), 3)
+    assert await diagnostics(client, main, 3) == []
+    assert await diagnostics(client, fit) == []
+
+
+@module_loop
+async def test_each_file_lints_under_its_nearest_config_with_the_rule_severity_and_utf16_columns(
+        client: LanguageClient, project):
+    """A sub-folder's pyproject.toml governs its files (as `gradlint .` reads them); a warning rule is a
+    Warning; a column after a character outside the BMP counts two UTF-16 units, as VS Code counts."""
+    sub = project / "experiments"
+    sub.mkdir()
+    (sub / "pyproject.toml").write_text('[tool.gradlint]\nignore = ["GL203"]\n', encoding="utf-8")
+    wide = TRAIN.replace("        optimizer.step()", '        tag = "𝔼[loss]"; optimizer.step()')
+    top, inner = open_file(client, project / "train.py", wide), open_file(client, sub / "train.py", wide)
+    found = await diagnostics(client, top)
+    assert codes_and_lines(found) == [("GL202", 13), ("GL203", 20)]
+    assert codes_and_lines(await diagnostics(client, inner)) == [("GL202", 13)]
+    gl203 = next(d for d in found if d.code == "GL203")
+    cli = next(f for f in engine.run([project / "train.py"], config.load(project / "pyproject.toml")).findings
+               if f.code == "GL203")
+    line = wide.splitlines()[cli.span.row - 1]
+    assert line[cli.span.column - 1:].startswith("optimizer.step()")
+    assert gl203.range.start.character == len(line[:cli.span.column - 1].encode("utf-16-le")) // 2 == cli.span.column
+    seq2seq = project / "seq2seq"
+    seq2seq.mkdir()
+    (seq2seq / "model.py").write_text((SEQ2SEQ / "model.py").read_text(encoding="utf-8"), encoding="utf-8")
+    gl201 = await diagnostics(client, open_file(client, seq2seq / "train.py",
+                                                (SEQ2SEQ / "train.py").read_text(encoding="utf-8")))
+    assert [(d.code, d.severity) for d in gl201] == [("GL201", types.DiagnosticSeverity.Warning)]
+    assert catalog.get("GL201").severity == "warning"
+
+
+@module_loop
+async def test_edits_reparsed_in_part_give_the_findings_of_a_full_parse(client: LanguageClient, project):
+    """The server reparses only the statements an edit touched: after each keystroke-sized edit of a real
+    training script (inside a statement, a new block, a comment, an indented blank line), its diagnostics
+    are the CLI's on the same text."""
+    sources = [ROOT / "fixtures" / "bad" / name for name in
+               ("gl201_gpt_trainer_class.py", "gl203_zero_grad_per_epoch.py", "gl201_lstm_language_model.py")]
+    text = "\n\n".join(p.read_text(encoding="utf-8").rstrip("\n") for p in sources) + "\n"
+    path = project / "trainer.py"
+    uri = open_file(client, path, text)
+    await diagnostics(client, uri)
+    settings = config.load(project / "pyproject.toml")
+    lines = text.splitlines(keepends=True)
+    edits = [(row, piece) for row in range(5, len(lines), len(lines) // 12)
+             for piece in ("    \n", "# note\n", lines[row])]
+    edits += [(len(lines) // 2, "if __debug__:\n    pass\n"), (3, "")]
+    for version, (row, piece) in enumerate(edits, start=2):
+        client.diagnostics.pop(uri, None)
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            [types.TextDocumentContentChangePartial(range=types.Range(types.Position(row, 0), types.Position(row, 0)),
+                                                    text=piece)]))
+        lines[row:row] = [piece]
+        text = "".join(lines)
+        found = await diagnostics(client, uri, version)
+        cli = engine.lint_file(path, settings, settings.enabled_codes(), data=text.encode()).findings
+        assert [(d.code, d.range.start.line + 1, d.range.start.character + 1, d.message) for d in found] == \
+            [(f.code, f.span.row, f.span.column, f.message) for f in engine.resolve([engine.FileResult(str(path), cli)])]

@@ -53,10 +53,13 @@ def _loaded_after(facts, call) -> bool:
 
 def _built_then_loaded(facts, class_name: str) -> bool:
     for other in facts.functions:
+        loads = [(i, c.receiver) for i, c in enumerate(other.calls) if c.method in _LOADS]
+        if not loads:  # most functions load nothing: their calls' trees are not walked
+            continue
         for i, built in enumerate(other.calls):
-            if not built.target or not any(isinstance(n, cst.Name) and n.value == class_name for n in walk(built.node)):
+            if not built.target or not any(j > i and receiver == built.target for j, receiver in loads):
                 continue
-            if any(c.method in _LOADS and c.receiver == built.target for c in other.calls[i + 1:]):
+            if any(isinstance(n, cst.Name) and n.value == class_name for n in walk(built.node)):
                 return True
     return False
 

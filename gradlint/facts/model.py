@@ -103,6 +103,7 @@ class ModuleFacts:
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     arguments: dict[str, Argument | None] = field(default_factory=dict)  # dest → option (None: ambiguous)
     lr_item_assignments: int = 0  # `group["lr"] = ...`: a hand-written learning-rate schedule
+    layouts: dict | None = None  # positions of statements laid out already (a reparse of an edited file)
 
     @cached_property
     def all_calls(self) -> list[CallInfo]:
@@ -195,7 +196,7 @@ class ModuleFacts:
     def _positions(self):
         from gradlint.facts.positions import Positions
 
-        return Positions(self.module)
+        return Positions(self.module, self.layouts)
 
     def span(self, node: cst.CSTNode):
         from gradlint.finding import Span

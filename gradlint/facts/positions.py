@@ -5,7 +5,9 @@ line/column pair (a regex split per token) and builds CodeRange objects: about s
 generation. Here the code generation runs with a state that only adds up token lengths and remembers
 each node's (start, end) offsets, by the same rules (a node's syntactic range, from
 `record_syntactic_position`, wins over its whitespace-inclusive one); the few nodes a finding asks for
-are turned into lines and columns from the module's line starts. tests/test_positions.py checks that
+are turned into lines and columns from the line starts. Each top-level statement (and header or footer
+line) is generated on its own, so an edited file whose other statements were reused from its last tree
+(gradlint/reparse.py) only lays out the statements that changed. tests/test_positions.py checks that
 every node of the fixtures gets PositionProvider's exact range.
 """
 
@@ -41,8 +43,8 @@ class _Syntactic:
 
 
 class _OffsetState(CodegenState):
-    def __init__(self, module: cst.Module):
-        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+    def __init__(self, default_indent: str, default_newline: str):
+        super().__init__(default_indent=default_indent, default_newline=default_newline)
         self.offset = 0
         self.spans: dict = {}
         self._starts: list[int] = []
@@ -71,20 +73,67 @@ class _OffsetState(CodegenState):
         return _Syntactic(self, node, start_node, end_node)
 
 
+class Layout:
+    """One part of a module (a top-level statement, a header or footer line) generated on its own: its nodes'
+    offsets from the part's start, its length and its line starts. A part's code does not depend on what
+    stands around it (only on the module's indent and newline), so an unchanged statement keeps its layout
+    from one version of a file to the next (gradlint/reparse.py)."""
+
+    __slots__ = ("spans", "length", "line_starts", "indent", "newline")
+
+    def __init__(self, part, default_indent: str, default_newline: str):
+        state = _OffsetState(default_indent, default_newline)
+        part._codegen(state)
+        self.spans, self.length = state.spans, state.offset
+        self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer("".join(state.tokens))]
+        self.indent, self.newline = default_indent, default_newline
+
+
+def layout(part, module: cst.Module, known: dict | None = None) -> Layout:
+    """`part`'s layout in `module`: the one in `known` when it was generated with the module's indent and newline."""
+    found = known.get(part) if known is not None else None
+    if found is None or (found.indent, found.newline) != (module.default_indent, module.default_newline):
+        found = Layout(part, module.default_indent, module.default_newline)
+    return found
+
+
+def parts(module: cst.Module) -> tuple:
+    return (*module.header, *module.body, *module.footer)
+
+
 class Positions:
-    """node → CodeRange (1-based lines, 0-based columns), as PositionProvider gives them."""
+    """node → CodeRange (1-based lines, 0-based columns), as PositionProvider gives them.
 
-    def __init__(self, module: cst.Module):
-        state = _OffsetState(module)
-        module._codegen(state)
-        self._spans = state.spans
-        code = "".join(state.tokens)
-        self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(code)]
+    Each part of the module is laid out on its own (or its layout is taken from `known`); a node's range
+    is its part's offsets moved to where the part starts."""
 
-    def _position(self, offset: int) -> CodePosition:
-        line = bisect.bisect_right(self._line_starts, offset) - 1
-        return CodePosition(line + 1, offset - self._line_starts[line])
+    def __init__(self, module: cst.Module, known: dict | None = None):
+        self._module = module
+        self._parts = []  # (layout, offset of its start, line of its start - 1)
+        self._hit = 0
+        offset = line = 0
+        for part in parts(module):
+            found = layout(part, module, known)
+            self._parts.append((found, offset, line))
+            offset += found.length
+            line += len(found.line_starts) - 1
+        self._end = (offset, line, offset - (self._parts[-1][1] + self._parts[-1][0].line_starts[-1]
+                                             if self._parts else 0))
 
     def __getitem__(self, node) -> CodeRange:
-        start, end = self._spans[node]
-        return CodeRange(self._position(start), self._position(end))
+        if node is self._module:
+            offset, line, column = self._end
+            return CodeRange(CodePosition(1, 0), CodePosition(line + 1, column))
+        parts, hit = self._parts, self._hit
+        for index in (hit, *range(len(parts))) if parts else ():  # the last hit first: nodes come in runs
+            found, offset, line = parts[index]
+            span = found.spans.get(node)
+            if span is not None:
+                self._hit = index
+                return CodeRange(_position(found, line, span[0]), _position(found, line, span[1]))
+        raise KeyError(node)
+
+
+def _position(found: Layout, line: int, offset: int) -> CodePosition:
+    row = bisect.bisect_right(found.line_starts, offset) - 1
+    return CodePosition(line + row + 1, offset - found.line_starts[row])

@@ -20,6 +20,8 @@ SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.Diagnostic
 _LINE_REFERENCE = re.compile(r"\b(?:cell (\d+), )?line (\d+)\b")
 # "Seq2Seq (model.py)": a class of another file that the evidence of a cross-file finding names.
 _CLASS_REFERENCE = re.compile(r"\b([A-Za-z_]\w*) \(([^()\s]+\.py)\)")
+# "Net.forward returns F.softmax(x) (model.py:41)": a line of another file (the class's own file).
+_FILE_LINE_REFERENCE = re.compile(r"\b([A-Za-z_]\w*)\.\w+ returns .*?\(([^()\s:]+\.py):(\d+)\)")
 
 
 def position(lines: list[str], row: int, column: int, units: Units) -> types.Position:
@@ -61,6 +63,11 @@ def line_references(message: str) -> list[tuple[int | None, int]]:
 def class_references(message: str) -> list[tuple[str, str]]:
     """The (class, file name) pairs a cross-file finding's evidence names."""
     return list(dict.fromkeys(_CLASS_REFERENCE.findall(message)))
+
+
+def file_line_references(message: str) -> list[tuple[str, str, int]]:
+    """The (class, file name, line) places in other files that a cross-file finding's evidence names."""
+    return list(dict.fromkeys((name, filename, int(row)) for name, filename, row in _FILE_LINE_REFERENCE.findall(message)))
 
 
 def same_range(a: types.Range, b: types.Range) -> bool:

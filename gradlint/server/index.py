@@ -31,13 +31,17 @@ class Entry:
     digest: str
     settings: Settings
     result: FileResult
-    classes: dict = field(default_factory=dict)  # of the last version that parsed: a typo keeps the neighbours'
+    # what the project index reads of this file, from its last version that parsed: a typo keeps the
+    # neighbours' cross-file findings (the classes they train, the calls that bind their parameters)
+    classes: dict = field(default_factory=dict)
+    calls: tuple = ()
 
 
 class Index:
     def __init__(self, folders: list[Path] = ()):
         self.folders = [Path(f).resolve() for f in folders]
         self.open: dict[Path, bytes] = {}  # path → the editor's text (encoded), while the document is open
+        self.reparsers: dict = {}  # open document → its reparse.Reparser (the last tree: an edit reparses its statements)
         self.entries: dict[Path, Entry] = {}
         self.stats: dict[Path, tuple[int, int]] = {}  # files linted from disk: (mtime_ns, size) then
         self._settings: dict[Path, tuple[Settings, str | None]] = {}  # folder → settings, config error
@@ -51,6 +55,7 @@ class Index:
 
     def close(self, path: Path) -> None:
         self.open.pop(path, None)
+        self.reparsers.pop(path, None)
         self.entries.pop(path, None)  # read from disk again if the project needs it
 
     def forget_settings(self) -> None:
@@ -87,12 +92,22 @@ class Index:
         store = self._cache(settings) if path not in self.open else None
         result = store.get(path, digest, engine._display_path(path)) if store is not None else None
         if result is None:
-            result = _lint(path, data, settings)
+            result = _lint(path, data, settings, self._reparser(path))
             if store is not None:
                 store.put(path, digest, result)
-        classes = result.classes if result.classes or not _unparsable(result) else (entry.classes if entry else {})
-        self.entries[path] = Entry(digest, settings, result, classes)
+        last = entry if entry is not None and _unparsable(result) else result
+        self.entries[path] = Entry(digest, settings, result, last.classes, last.calls)
         return result
+
+    def _reparser(self, path: Path):
+        """An open document's Reparser (files read from disk are parsed whole, once per content)."""
+        if path not in self.open:
+            return None
+        if path not in self.reparsers:
+            from gradlint.reparse import Reparser
+
+            self.reparsers[path] = Reparser()
+        return self.reparsers[path]
 
     def _cache(self, settings: Settings):
         """The CLI's cache (.gradlint_cache or cache-dir) for files read from disk; None where the CLI would
@@ -160,16 +175,16 @@ class Index:
         return sum(1 for other in self.project_files(path) if other not in self.entries)
 
     def context(self, path: Path) -> list[FileResult]:
-        """Results of the other files of `path`'s project, open ones from the editor, with each file's last
-        classes that parsed."""
+        """Results of the other files of `path`'s project, open ones from the editor, with each file's
+        classes and call summaries of its last version that parsed."""
         out = []
         for other in self.project_files(path):
             if other == path:
                 continue
             result = self.lint(other)
             entry = self.entries.get(other)
-            if entry is not None and entry.classes is not result.classes:
-                result = FileResult(result.path, classes=entry.classes)
+            if entry is not None and (entry.classes is not result.classes or entry.calls is not result.calls):
+                result = FileResult(result.path, classes=entry.classes, calls=entry.calls)
             out.append(result)
         self.save_caches()
         return out
@@ -221,10 +236,10 @@ class Index:
         return out
 
 
-def _lint(path: Path, data: bytes, settings: Settings) -> FileResult:
+def _lint(path: Path, data: bytes, settings: Settings, reparser=None) -> FileResult:
     """engine.lint_file on in-memory bytes; any failure is an internal error of this file, never the server's."""
     try:
-        return engine.lint_file(path, settings, settings.enabled_codes(), data=data)
+        return engine.lint_file(path, settings, settings.enabled_codes(), data=data, reparser=reparser)
     except Exception as exc:
         return FileResult(str(path), errors=[InternalError(str(path), "engine", f"{type(exc).__name__}: {exc}")])
 
