@@ -125,7 +125,7 @@ def test_a_parameter_bound_in_a_file_the_prefilter_skips_is_still_followed(tmp_p
     filtered = _run([tmp_path])
     assert not any(p.endswith("main.py") for p in parsed)  # still not linted: only summarised, for the finding
     assert [(f.path.rpartition("/")[2], f.code, f.span.row) for f in filtered.findings] == [("train.py", "GL402", 8)]
-    assert "fit(model=…) in main.py → Net.forward returns torch.softmax" in filtered.findings[0].message
+    assert "→ Net.forward returns torch.softmax(self.fc(x), dim=1) (model.py:11)" in filtered.findings[0].message
     assert _report(filtered) == _report(_run([tmp_path], prefilter=False))
     cache_dir = tmp_path.parent / f"{tmp_path.name}-cache"
     cold = _run([tmp_path], use_cache=True, cache_dir=cache_dir)
