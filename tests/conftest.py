@@ -57,3 +57,18 @@ def expected_markers(path: Path) -> list[tuple[str, int]]:
         if match:
             expected.extend((code.strip(), row) for code in match.group("codes").split(","))
     return sorted(expected, key=lambda item: (item[1], item[0]))
+
+
+def break_facts(monkeypatch, suffix: str) -> None:
+    """The facts stage raises KeyError('facts boom') for the files whose path ends with `suffix` (an internal
+    error of those files); every other file is linted as usual. In process only (--jobs 1)."""
+    from gradlint.facts import builder
+
+    real = builder.build
+
+    def build(module, path, package=""):
+        if path.endswith(suffix):
+            raise KeyError("facts boom")
+        return real(module, path, package)
+
+    monkeypatch.setattr(builder, "build", build)

@@ -363,16 +363,9 @@ def test_raw_span_is_none_when_the_notebook_on_disk_lacks_the_cell_line(tmp_path
 @pytest.fixture
 def broken_facts(project, monkeypatch):
     """src/train.py's facts stage raises (an internal error, exit 2); src/clean.py is linted as usual."""
-    from gradlint.facts import builder
+    from conftest import break_facts
 
-    real = builder.build
-
-    def build(module, path, package=""):
-        if path.endswith("train.py"):
-            raise KeyError("facts boom")
-        return real(module, path, package)
-
-    monkeypatch.setattr(builder, "build", build)
+    break_facts(monkeypatch, "train.py")
     return project
 
 

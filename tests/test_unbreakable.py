@@ -399,16 +399,9 @@ def test_a_worker_that_dies_costs_its_file_only(tmp_path, monkeypatch):
 
 
 def test_a_stage_that_raises_is_one_internal_error_and_the_other_files_are_reported(tmp_path, monkeypatch):
-    from gradlint.facts import builder
+    from conftest import break_facts
 
-    real = builder.build
-
-    def build(module, path, package=""):
-        if path.endswith("broken.py"):
-            raise KeyError("facts boom")
-        return real(module, path, package)
-
-    monkeypatch.setattr(builder, "build", build)
+    break_facts(monkeypatch, "broken.py")
     done = gradlint(with_good_neighbour(tmp_path, "broken.py", BAD_LR.encode()), ".")
     assert done.exit_code == 2
     assert done.stderr == "gradlint: internal error: broken.py: facts: KeyError: 'facts boom'\n"
