@@ -395,14 +395,14 @@ def _lint_notebook(path: Path, display: str, data: bytes, settings: Settings, co
     source = book.source.encode("utf-8")
     if len(source) > settings.max_file_size_kb * 1024:
         return _too_big(display, len(source), settings, "of code ")
-    if prefilter and not may_matter(source):
-        result = _syntax_only(display, source, codes, settings)
-    else:
-        result = lint_source(display, source, settings, codes, package_of(path), reparser)
     if book.kernel is not None and python_verdict(display, source) is not None:
         # Written for Python 2 and not Python 3: nothing here can be analysed, and a GL000 per notebook would
         # be noise about a choice the author made on purpose. Said in one line, like a file over the size cap.
         return FileResult(display, skipped=f"a {book.kernel} notebook that Python 3 cannot parse; not linted")
+    if prefilter and not may_matter(source):
+        result = _syntax_only(display, source, codes, settings)
+    else:
+        result = lint_source(display, source, settings, codes, package_of(path), reparser)
     result.findings = [book.map_finding(f) for f in result.findings]
     return result
 

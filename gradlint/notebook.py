@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 
 # Cell magics whose body is still Python.
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "python", "python3", "pypy"}
-_ONLY_AST = ast.PyCF_ONLY_AST
 _LINE_MAGIC = re.compile(r"^(\s*)(%|!|\?\??\w)")
 _HELP = re.compile(r"^(\s*)[\w.\[\]()]+\?\??\s*$")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*)[\w, ]+=\s*[%!]")
@@ -208,7 +207,7 @@ def _mask_line(line: str) -> str:
 
 def _is_python(line: str) -> bool:
     try:
-        compile(line, "<cell>", "exec", flags=_ONLY_AST, dont_inherit=True)
+        compile(line, "<cell>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except (SyntaxError, ValueError):
         return False
     return True

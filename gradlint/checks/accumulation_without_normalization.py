@@ -90,14 +90,12 @@ def _accumulation(facts, loop, backward) -> str | None:
 def _off_by_default(test, scope, facts) -> bool:
     """`if not args.accum or (step + 1) % args.accum == 0:` with `--accum` defaulting to 0: by default the
     optimizer steps after every backward, and nothing accumulates."""
-    from gradlint.facts.values import resolve
-
     if scope is None or not isinstance(test, cst.BooleanOperation) or not isinstance(test.operator, cst.Or):
         return False
     switch = test.left
     if not (isinstance(switch, cst.UnaryOperation) and isinstance(switch.operator, cst.Not)):
         return False
-    value = resolve(switch.expression, scope, facts)
+    value = facts.resolve(switch.expression, scope)
     return value is not None and value.value in (0, None, False)
 
 

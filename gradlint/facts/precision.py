@@ -86,7 +86,7 @@ def uses_grad_scaler(facts: ModuleFacts) -> bool:
         if call.qualname and call.qualname.startswith("deepspeed.") and call.qualname.endswith("initialize"):
             return True
         # apex's loss scaling: `amp.initialize`/`amp.scale_loss`, and FP16_Optimizer (apex's, or a vendored copy).
-        callee = call.method or getattr(call.node.func, "value", "")
+        callee = _callee(call)
         if (call.qualname or "").startswith("apex.") and callee in ("initialize", "scale_loss") \
                 or callee == "FP16_Optimizer":
             return True
@@ -108,7 +108,7 @@ _SELF_CLIPPING = ("FusedLAMB", "BertAdam", "OpenAIAdam")
 def optimizer_clipping(facts: ModuleFacts) -> str | None:
     """'FusedLAMB(max_grad_norm=1.0)' when an optimizer of this file clips inside its own step()."""
     for call in facts.all_calls:
-        name = call.method or getattr(call.node.func, "value", "")
+        name = _callee(call)
         if name not in _SELF_CLIPPING or not call.node.args:
             continue
         given = call.kwarg("max_grad_norm")
@@ -116,6 +116,12 @@ def optimizer_clipping(facts: ModuleFacts) -> str | None:
         if given is None or (value is not None and isinstance(value.value, (int, float)) and value.value > 0):
             return f"{name}(max_grad_norm={value.value if value is not None else 1.0})"
     return None
+
+
+def _callee(call: CallInfo) -> str:
+    """The called name as written, whatever its import: `FP16_Optimizer` in `FP16_Optimizer(opt)` or
+    `apex.FP16_Optimizer(opt)`, `scale_loss` in `amp.scale_loss(loss, opt)`."""
+    return call.method or getattr(call.node.func, "value", "")
 
 
 def framework_clipping(facts: ModuleFacts) -> str | None:
